@@ -1,0 +1,1 @@
+"""Building blocks of the pachyderm-okta program: settings, pure builders and components."""

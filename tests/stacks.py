@@ -1,0 +1,62 @@
+"""Stack files as the engine hands them to the program, for tests.
+
+The engine flattens ``Pulumi.yaml`` defaults and ``Pulumi.<stack>.yaml`` into ``namespace:key``
+strings (objects as JSON) and passes secrets decrypted, with their keys listed as secret. Tests do
+the same, with obviously fake secret values injected in place of ``pulumi config set --secret``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "pachyderm-okta"
+
+# Fake secrets, distinctive so that a leak scan can find them anywhere.
+TEST_SECRETS: dict[str, str] = {
+    "okta:apiToken": "test-okta-api-token-SSWS-0001",
+    f"{PROJECT}:licenseKey": "test-license-key-0002",
+    f"{PROJECT}:rootToken": "test-adopted-root-token-0003",
+}
+
+
+def _as_config_string(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def project_defaults() -> dict[str, str]:
+    """The defaults ``Pulumi.yaml`` declares for project keys, as the CLI injects them."""
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    defaults: dict[str, str] = {}
+    for key, declaration in project.get("config", {}).items():
+        if ":" in key or not isinstance(declaration, dict) or "default" not in declaration:
+            continue
+        defaults[f"{PROJECT}:{key}"] = _as_config_string(declaration["default"])
+    return defaults
+
+
+def stack_config(
+    stack: str, *, secrets: dict[str, str] | None = None, **overrides: Any
+) -> tuple[dict[str, str], list[str]]:
+    """``(config, secret_keys)`` for ``Pulumi.<stack>.yaml`` plus secrets and overrides.
+
+    ``secrets`` defaults to just ``okta:apiToken``; overrides use ``namespace:key`` names with
+    ``__`` for ``:`` (``pachyderm_okta__publicUrl="..."``) or pass a dict via ``**{key: value}``.
+    """
+    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    config = project_defaults()
+    for key, value in document.get("config", {}).items():
+        config[key] = _as_config_string(value)
+    for key, value in overrides.items():
+        full_key = key.replace("pachyderm_okta__", f"{PROJECT}:").replace("__", ":")
+        if value is None:
+            config.pop(full_key, None)
+        else:
+            config[full_key] = _as_config_string(value)
+    chosen = {"okta:apiToken": TEST_SECRETS["okta:apiToken"]} if secrets is None else secrets
+    config.update(chosen)
+    return config, sorted(chosen)
