@@ -2,8 +2,8 @@
 
 ``load_settings()`` reads the ``pachyderm-okta``, ``okta`` and ``kubernetes`` config namespaces,
 validates them with frozen ``extra="forbid"`` pydantic models and either returns a
-:class:`StackSettings` or raises one ``pulumi.RunError`` that lists every problem, each prefixed with
-its full config key (``pachyderm-okta:okta.groups[1]: ...``). Secret keys are read with
+:class:`StackSettings` or raises one ``pulumi.RunError`` that lists every problem, each prefixed
+with its full config key (``pachyderm-okta:okta.groups[1]: ...``). Secret keys are read with
 ``Config.get_secret`` and stay ``pulumi.Output`` secrets inside the model; a secret stored in
 plaintext in ``Pulumi.<stack>.yaml`` is itself a problem. No message ever contains a secret value:
 secrets reach the models only as ``Output`` objects, and messages never echo inputs.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import pulumi
@@ -24,6 +24,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -101,7 +102,7 @@ OWNED_HELM_VALUES: Mapping[str, str] = {
     "pachd.oauthRedirectURI": f"{PROJECT}:publicUrl",
     "pachd.localhostIssuer": "the auth component's OIDC configuration",
     "pachd.pachAuthClusterRoleBindings": f"{PROJECT}:auth.clusterAdmins and auth.roleBindings",
-    "oidc": f"{PROJECT}:publicUrl and {PROJECT}:auth (the Okta connector is pushed through the API)",
+    "oidc": f"{PROJECT}:publicUrl and {PROJECT}:auth (the connector is pushed through the API)",
     "proxy.enabled": f"{PROJECT}:publicUrl (the proxy serves every address derived from it)",
     "proxy.host": f"{PROJECT}:publicUrl",
     "proxy.service.type": f"{PROJECT}:pachyderm.serviceType",
@@ -247,11 +248,32 @@ Principal = Annotated[str, AfterValidator(_check_principal)]
 NonBlank = Annotated[str, AfterValidator(_check_non_blank)]
 GoDuration = Annotated[str, AfterValidator(_check_go_duration)]
 UniqueNames = Annotated[tuple[NonBlank, ...], AfterValidator(_check_unique)]
-Secret = pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class _SecretText:
+    """A secret config value on its way into the model; ``repr`` never shows it."""
+
+    text: str = field(repr=False)
+
+
+def _secret_output(value: object, info: ValidationInfo) -> object:
+    # A dry run (the first validation pass) keeps the placeholder: creating an Output schedules a
+    # task, which would be left pending - and warned about - whenever validation fails.
+    if isinstance(value, _SecretText):
+        if info.context and info.context.get("dry_run"):
+            return value
+        return pulumi.Output.secret(value.text)
+    if isinstance(value, pulumi.Output):
+        return value
+    raise _problem("must be set as a secret with `pulumi config set --secret`")
+
+
+Secret = Annotated[pulumi.Output[str], PlainValidator(_secret_output)]
 
 
 class _Frozen(BaseModel):
-    """Shared model config: immutable, unknown keys rejected, camelCase keys as in the stack file."""
+    """Shared model config: immutable, unknown keys rejected, camelCase keys as in stack files."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -450,7 +472,9 @@ class ProjectConfig(_Frozen):
             raise _problem(
                 f"is required for pachyderm.chartVersion {pachyderm.chart_version}: Pachyderm "
                 "before 2.12 refuses to activate auth without an active enterprise license; set "
-                f"it with `pulumi config set --secret {PROJECT}:licenseKey <code>`"
+                f"it with `pulumi config set --secret {PROJECT}:licenseKey <code>`",
+                # Validating a default reports the Python field name; name the config key.
+                key=f"{PROJECT}:licenseKey",
             )
         if not needs_license and value is not None:
             raise _problem(
@@ -612,7 +636,9 @@ def runtime_config_source() -> dict[str, tuple[str, bool]]:
     }
 
 
-def _raw_settings(entries: Mapping[str, tuple[str, bool]]) -> tuple[dict[str, Any], list[ConfigProblem]]:
+def _raw_settings(
+    entries: Mapping[str, tuple[str, bool]],
+) -> tuple[dict[str, Any], list[ConfigProblem]]:
     raw: dict[str, dict[str, Any]] = {namespace: {} for namespace in NAMESPACES}
     problems: list[ConfigProblem] = []
     for full_key, (text, is_secret) in sorted(entries.items()):
@@ -630,8 +656,8 @@ def _raw_settings(entries: Mapping[str, tuple[str, bool]]) -> tuple[dict[str, An
                         f"`pulumi config set --secret {full_key} ...` (and rotate it)",
                     )
                 )
-            # Still an Output secret, so that validation goes on without ever seeing the text.
-            raw[namespace][key] = pulumi.Output.secret(text)
+            # Validation goes on without ever seeing the text.
+            raw[namespace][key] = _SecretText(text)
         elif full_key in _STRUCTURED_KEYS:
             try:
                 raw[namespace][key] = json.loads(text)
@@ -646,11 +672,9 @@ def load_settings(source: ConfigSource = runtime_config_source) -> StackSettings
     """Read and validate the whole stack configuration, or raise one :class:`StackConfigError`."""
     raw, problems = _raw_settings(source())
     try:
-        settings = StackSettings.model_validate(raw)
+        StackSettings.model_validate(raw, context={"dry_run": True})
     except ValidationError as error:
         problems.extend(problems_from(error))
-        problems.sort(key=lambda problem: problem.key)
-        raise StackConfigError(problems) from None
     if problems:
-        raise StackConfigError(problems)
-    return settings
+        raise StackConfigError(sorted(problems, key=lambda problem: problem.key))
+    return StackSettings.model_validate(raw)

@@ -1,4 +1,4 @@
-"""Every address the program uses, derived by pure functions from one public URL (DESIGN decision 3).
+"""Every address the program uses, derived by pure functions from one public URL (decision 3).
 
 The chart derives its own copies the same way (``templates/_helpers.tpl`` in the 2.12.x chart:
 ``pachyderm.host`` is ``proxy.host`` verbatim, ``pachyderm.issuerURI`` is ``<proto>://<host>/dex``),
@@ -33,7 +33,7 @@ class PublicUrl:
 
     @property
     def netloc(self) -> str:
-        """``host[:port]``, with IPv6 hosts in brackets: the value the chart's ``proxy.host`` takes."""
+        """``host[:port]``, IPv6 hosts in brackets: the value the chart's ``proxy.host`` takes."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.port is None else f"{host}:{self.port}"
 
@@ -55,7 +55,9 @@ def parse_public_url(value: str) -> PublicUrl:
     """
     parts = urlsplit(value.strip())
     if parts.scheme not in _DEFAULT_PORTS:
-        raise ValueError("must be an absolute http:// or https:// URL, e.g. https://pachyderm.example.com")
+        raise ValueError(
+            "must be an absolute http:// or https:// URL, e.g. https://pachyderm.example.com"
+        )
     if not parts.hostname:
         raise ValueError("has no host")
     if parts.username is not None or parts.password is not None:
@@ -97,7 +99,7 @@ def is_local_host(host: str) -> bool:
 
 
 def dex_issuer(public_url: PublicUrl) -> str:
-    """Identity server issuer == auth config issuer: ``<publicUrl>/dex`` (byte-identical in both)."""
+    """Identity server issuer == auth config issuer: ``<publicUrl>/dex``, byte-identical."""
     return f"{public_url}/dex"
 
 

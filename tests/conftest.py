@@ -71,7 +71,7 @@ class Registration:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Mocks whose resources echo their inputs plus per-type outputs, and whose invokes are declared.
+    """Mocks whose resources echo inputs plus per-type outputs, and whose invokes are declared.
 
     ``outputs[type_token](args) -> dict`` adds outputs the real provider would compute (ids, client
     secrets, ...). ``invokes[token](args) -> dict`` answers a data-source call; an undeclared token
@@ -83,7 +83,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.invokes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
         extra = self.outputs.get(args.typ, lambda _args: {})(args)
         resource_id = args.resource_id or f"{args.name}-id"
         return resource_id, {**args.inputs, **extra}
@@ -179,10 +181,26 @@ def set_stack_config(config: Mapping[str, str], secret_keys: list[str] | None = 
     pulumi.runtime.set_all_config(dict(config), secret_keys or [])
 
 
+@pytest.fixture(autouse=True)
+def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A fresh event loop per test, drained at the end.
+
+    ``pulumi.Output`` schedules tasks on the current loop as soon as it is created (settings hold
+    secret Outputs). A test that never runs the Pulumi runtime would leave them pending, so they
+    are run to completion here instead of being destroyed unawaited.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+
+
 @pytest.fixture
-def mock_run() -> Iterator[MockRun]:
+def mock_run(event_loop: asyncio.AbstractEventLoop) -> Iterator[MockRun]:
     """A fresh recording mocks runtime for project ``pachyderm-okta``, stack ``dev``."""
-    asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.settings.SETTINGS.rpc_manager.clear()

@@ -1,0 +1,1 @@
+"""Tests of the pachyderm-okta program (run with `make test`)."""
