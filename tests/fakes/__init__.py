@@ -1,0 +1,1 @@
+"""Test doubles for the external systems the program talks to (a fake pachd gRPC server)."""
