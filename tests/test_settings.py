@@ -225,7 +225,7 @@ def test_error_is_one_run_error_with_a_readable_message() -> None:
             {f"{P}:pachyderm": {"values": {"oidc": {"mockIDP": True}, "proxy": {"host": "x"}}}},
             f"{P}:pachyderm.values",
             "sets Helm values the program owns: oidc (owned by pachyderm-okta:publicUrl and "
-            "pachyderm-okta:auth (the Okta connector is pushed through the API)); proxy.host "
+            "pachyderm-okta:auth (the connector is pushed through the API)); proxy.host "
             "(owned by pachyderm-okta:publicUrl)",
         ),
         (
