@@ -555,14 +555,17 @@ class StackSettings(_Frozen):
         if (
             isinstance(project, ProjectConfig)
             and project.okta.groups_claim
+            and project.okta.authorization_server == "org"
             and value.api_token is None
         ):
             # pulumi-okta silently skips the app's groups_claim unless it authenticates with an
-            # SSWS token (okta/terraform-provider-okta#2730): logins would carry no groups.
+            # SSWS token (okta/terraform-provider-okta#2730): logins would carry no groups. A
+            # custom authorization server gets a ServerClaim instead, which has no such limit.
             raise _problem(
                 "is on, but the Okta provider does not use okta:apiToken: pulumi-okta silently "
                 "skips an app's groups claim under OAuth 2.0 auth, so group role bindings would "
-                "never match; use okta:apiToken or set groupsClaim: false",
+                "never match; use okta:apiToken, a custom authorizationServer, or set "
+                "groupsClaim: false",
                 key=f"{PROJECT}:okta.groupsClaim",
             )
         return value

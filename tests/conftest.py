@@ -8,6 +8,8 @@ a test did not declare fails the run instead of returning an empty answer.
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -81,7 +83,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.outputs: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = {}
         self.invokes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[tuple[str, dict[str, Any], str]] = []
 
     def new_resource(
         self, args: pulumi_mocks.MockResourceArgs
@@ -91,7 +93,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return resource_id, {**args.inputs, **extra}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        self.calls.append((args.token, dict(args.args)))
+        self.calls.append((args.token, dict(args.args), args.provider))
         if args.token not in self.invokes:
             raise AssertionError(f"unexpected invoke {args.token} with {args.args!r}")
         return self.invokes[args.token](dict(args.args)), []
@@ -183,11 +185,13 @@ def set_stack_config(config: Mapping[str, str], secret_keys: list[str] | None = 
 
 @pytest.fixture(autouse=True)
 def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """A fresh event loop per test, drained at the end.
+    """A fresh event loop per test, drained and closed at the end.
 
     ``pulumi.Output`` schedules tasks on the current loop as soon as it is created (settings hold
-    secret Outputs). A test that never runs the Pulumi runtime would leave them pending, so they
-    are run to completion here instead of being destroyed unawaited.
+    secret Outputs): a test that never runs the Pulumi runtime would leave them pending, so they
+    are run to completion here. Pulumi's MockMonitor also opens a loop in each executor thread
+    (``_ensure_event_loop``) and never closes it; joining the executor and collecting here keeps
+    those from surfacing as ResourceWarnings (errors under ``filterwarnings``) in a later test.
     """
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -195,7 +199,11 @@ def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        gc.collect()
 
 
 @pytest.fixture

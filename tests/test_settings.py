@@ -373,3 +373,19 @@ def test_runtime_source_reads_config_set_through_pulumi(mock_run: MockRun) -> No
         "okta:orgName": ("dev-1", False),
         "okta:apiToken": ("t", True),
     }
+
+
+def test_private_key_auth_is_fine_with_a_custom_server_groups_claim() -> None:
+    settings = load_settings(
+        lambda: entries(
+            **{
+                "okta:apiToken": None,
+                "okta:clientId": "0oa1",
+                "okta:privateKey": ("-----BEGIN PRIVATE KEY-----", True),
+                "okta:scopes": ["okta.apps.manage"],
+                f"{P}:okta": {"authorizationServer": "default"},
+            }
+        )
+    )
+    assert settings.okta_org.api_token is None
+    assert settings.project.okta.groups_claim is True

@@ -48,6 +48,8 @@ class PachydermAuthArgs:
     """Enterprise activation code (Pachyderm 2.11 only)."""
     adopted_root_token: pulumi.Output[str] | None = None
     """An existing root token to adopt; unset, a new one is minted."""
+    wait_for: tuple[pulumi.Resource, ...] = ()
+    """Resources pachd needs first (the Helm release): activation, and so everything, waits."""
 
 
 class PachydermAuth(pulumi.ComponentResource):
@@ -99,7 +101,7 @@ class PachydermAuth(pulumi.ComponentResource):
                 else "",
                 "deactivate_on_delete": settings.deactivate_on_delete,
             },
-            pulumi.ResourceOptions(parent=self),
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
         # identity_v2 and auth configuration RPCs fail until Activate ran (pachyderm-auth.md 1).
         after_activation = pulumi.ResourceOptions(parent=self, depends_on=[activation])

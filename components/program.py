@@ -1,0 +1,81 @@
+"""The whole program: settings in, providers and components built, stack outputs out.
+
+``__main__.py`` only calls :func:`build` and exports; tests call it under mocks. Output keys are
+constants shared with the tests (pulumi/examples ``OUTPUT_KEY_*`` style).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components import providers, urls
+from components.okta_app import OktaOidcApp, OktaOidcAppArgs
+from components.pachyderm import PachydermDeployment, PachydermDeploymentArgs
+from components.pachyderm_auth import OktaClient, PachydermAuth, PachydermAuthArgs
+from components.settings import StackSettings
+
+OUTPUT_PACHYDERM_URL = "pachydermUrl"
+OUTPUT_PACHD_ADDRESS = "pachdAddress"
+OUTPUT_OKTA_ISSUER = "oktaIssuer"
+OUTPUT_OKTA_CLIENT_ID = "oktaClientId"
+OUTPUT_OKTA_REDIRECT_URI = "oktaRedirectUri"
+OUTPUT_ROOT_TOKEN = "rootToken"
+OUTPUT_PACHCTL_CONNECT = "pachctlConnect"
+OUTPUT_PACHCTL_LOGIN = "pachctlLogin"
+OUTPUT_PACHCTL_WHOAMI = "pachctlWhoami"
+
+
+def build(settings: StackSettings) -> dict[str, Any]:
+    """Create every resource for one stack; return the stack outputs by key."""
+    project = settings.project
+    okta_provider = providers.okta_provider("okta", settings.okta_org)
+    kubernetes_provider = providers.kubernetes_provider("kubernetes", settings.kubernetes)
+
+    okta_app = OktaOidcApp(
+        "okta",
+        OktaOidcAppArgs(app=project.okta, org=settings.okta_org, public_url=project.public_url),
+        pulumi.ResourceOptions(providers=[okta_provider]),
+    )
+    deployment = PachydermDeployment(
+        "pachyderm",
+        PachydermDeploymentArgs(
+            settings=project.pachyderm,
+            public_url=project.public_url,
+            pachd_address=project.pachd_address,
+        ),
+        pulumi.ResourceOptions(providers=[kubernetes_provider]),
+    )
+    auth = PachydermAuth(
+        "auth",
+        PachydermAuthArgs(
+            settings=project.auth,
+            public_url=project.public_url,
+            pachd_address=deployment.pachd_address,
+            okta=OktaClient(
+                issuer=okta_app.issuer,
+                client_id=okta_app.client_id,
+                client_secret=okta_app.client_secret,
+                redirect_uri=okta_app.redirect_uri,
+            ),
+            console_client_secret=deployment.console_client_secret,
+            license_key=project.license_key,
+            adopted_root_token=project.root_token,
+            wait_for=(deployment.release,),
+        ),
+    )
+
+    # What users type next: pachctl talks to the proxy's public address, not the override.
+    public_grpc_address = urls.pachd_grpc_address(project.public_url)
+    return {
+        OUTPUT_PACHYDERM_URL: str(project.public_url),
+        OUTPUT_PACHD_ADDRESS: public_grpc_address,
+        OUTPUT_OKTA_ISSUER: okta_app.issuer,
+        OUTPUT_OKTA_CLIENT_ID: okta_app.client_id,
+        OUTPUT_OKTA_REDIRECT_URI: okta_app.redirect_uri,
+        OUTPUT_ROOT_TOKEN: auth.root_token,
+        OUTPUT_PACHCTL_CONNECT: f"pachctl connect {public_grpc_address}",
+        OUTPUT_PACHCTL_LOGIN: "pachctl auth login",
+        OUTPUT_PACHCTL_WHOAMI: "pachctl auth whoami",
+    }
