@@ -1,8 +1,8 @@
 """Shared fixtures: a recording Pulumi mocks run, and stack config fed through Pulumi's own channel.
 
-Guards against tests that pass without looking: every registration (components included) is
-recorded with its type, name, inputs, parent, provider, dependencies and options, and any invoke
-a test did not declare fails the run instead of returning an empty answer.
+Guards against tests that pass without looking: the mocks record every registration and fail on
+undeclared invokes (``tests/harness/mocks.py``), and every test gets a fresh event loop that is
+drained and closed, so pending Pulumi outputs neither leak between tests nor go unawaited.
 """
 
 from __future__ import annotations
@@ -10,177 +10,34 @@ from __future__ import annotations
 import asyncio
 import gc
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
-import pulumi
 import pytest
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
-PROJECT = "pachyderm-okta"
-STACK = "dev"
-T = TypeVar("T")
+from tests.harness.mocks import (
+    PROJECT,
+    STACK,
+    MockRun,
+    RecordingMocks,
+    RecordingMonitor,
+    Registration,
+    is_secret,
+    set_stack_config,
+    start_mock_run,
+    unwrap,
+)
 
-# The secret wrapper Pulumi's RPC layer puts around secret values (rpc._special_sig_key).
-SECRET_SIG = rpc._special_sig_key
-SECRET_VALUE = rpc._special_secret_sig
-
-
-def is_secret(value: Any) -> bool:
-    """True if a recorded input is wrapped as a Pulumi secret."""
-    return isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_VALUE
-
-
-def unwrap(value: Any) -> Any:
-    """The plain value of a recorded input, secret wrappers removed at every depth."""
-    if is_secret(value):
-        return unwrap(value["value"])
-    if isinstance(value, dict):
-        return {key: unwrap(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [unwrap(item) for item in value]
-    return value
-
-
-@dataclass(frozen=True)
-class Registration:
-    """One RegisterResource call, as the engine would have received it."""
-
-    type: str
-    name: str
-    urn: str
-    parent: str
-    custom: bool
-    inputs: dict[str, Any]
-    provider: str
-    providers: dict[str, str]
-    dependencies: tuple[str, ...]
-    additional_secret_outputs: tuple[str, ...]
-    protect: bool
-    delete_before_replace: bool
-    ignore_changes: tuple[str, ...]
-    replace_on_changes: tuple[str, ...]
-
-    @property
-    def plain_inputs(self) -> dict[str, Any]:
-        """Inputs with secret wrappers removed."""
-        result: dict[str, Any] = unwrap(self.inputs)
-        return result
-
-
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Mocks whose resources echo inputs plus per-type outputs, and whose invokes are declared.
-
-    ``outputs[type_token](args) -> dict`` adds outputs the real provider would compute (ids, client
-    secrets, ...). ``invokes[token](args) -> dict`` answers a data-source call; an undeclared token
-    raises, so a component cannot quietly depend on a lookup the test did not model.
-    """
-
-    def __init__(self) -> None:
-        self.outputs: dict[str, Callable[[pulumi_mocks.MockResourceArgs], dict[str, Any]]] = {}
-        self.invokes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-        self.calls: list[tuple[str, dict[str, Any], str]] = []
-
-    def new_resource(
-        self, args: pulumi_mocks.MockResourceArgs
-    ) -> tuple[str | None, dict[str, Any]]:
-        extra = self.outputs.get(args.typ, lambda _args: {})(args)
-        resource_id = args.resource_id or f"{args.name}-id"
-        return resource_id, {**args.inputs, **extra}
-
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        self.calls.append((args.token, dict(args.args), args.provider))
-        if args.token not in self.invokes:
-            raise AssertionError(f"unexpected invoke {args.token} with {args.args!r}")
-        return self.invokes[args.token](dict(args.args)), []
-
-
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """A MockMonitor that also records what MockResourceArgs leaves out (parent, options)."""
-
-    def __init__(self, mocks: RecordingMocks) -> None:
-        super().__init__(mocks)
-        self.registrations: list[Registration] = []
-        self.component_outputs: dict[str, dict[str, Any]] = {}
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-            self.registrations.append(
-                Registration(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent=request.parent,
-                    custom=request.custom,
-                    inputs=dict(inputs),
-                    provider=request.provider,
-                    providers=dict(request.providers),
-                    dependencies=tuple(request.dependencies),
-                    additional_secret_outputs=tuple(request.additionalSecretOutputs),
-                    protect=request.protect,
-                    delete_before_replace=request.deleteBeforeReplace,
-                    ignore_changes=tuple(request.ignoreChanges),
-                    replace_on_changes=tuple(request.replaceOnChanges),
-                )
-            )
-        return response
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-        self.component_outputs[request.urn] = dict(outputs)
-        return super().RegisterResourceOutputs(request)
-
-
-@dataclass
-class MockRun:
-    """A configured mocks runtime: run programs in it, then inspect what they registered."""
-
-    mocks: RecordingMocks
-    monitor: RecordingMonitor
-    config: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def registrations(self) -> list[Registration]:
-        """Every registration so far, in order."""
-        return list(self.monitor.registrations)
-
-    def run(self, program: Callable[[], T]) -> T:
-        """Run ``program`` inside the Pulumi runtime and wait for every registration to finish."""
-        result: list[T] = []
-        _sync_await(run_pulumi_func(lambda: result.append(program())))
-        return result[0]
-
-    def resolve(self, output: pulumi.Output[Any]) -> tuple[Any, bool, bool]:
-        """``(value, is_known, is_secret)`` of an Output once the run has finished."""
-        value = _sync_await(output.future())
-        known = _sync_await(output.is_known())
-        secret = _sync_await(output.is_secret())
-        return value, known, secret
-
-    def of_type(self, type_token: str) -> list[Registration]:
-        """Registrations of one type token, in order."""
-        return [r for r in self.monitor.registrations if r.type == type_token]
-
-    def one(self, type_token: str, name: str | None = None) -> Registration:
-        """The single registration of a type (and name); fails if there are none or several."""
-        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
-        assert len(found) == 1, f"expected one {type_token} {name or ''}, found {len(found)}"
-        return found[0]
-
-    def by_urn(self, urn: str) -> Registration:
-        """The registration with this URN."""
-        return next(r for r in self.monitor.registrations if r.urn == urn)
-
-
-def set_stack_config(config: Mapping[str, str], secret_keys: list[str] | None = None) -> None:
-    """Install stack config the way the language host does (no environment writes)."""
-    pulumi.runtime.set_all_config(dict(config), secret_keys or [])
+__all__ = [
+    "PROJECT",
+    "STACK",
+    "MockRun",
+    "RecordingMocks",
+    "RecordingMonitor",
+    "Registration",
+    "is_secret",
+    "set_stack_config",
+    "unwrap",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -209,10 +66,5 @@ def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
 @pytest.fixture
 def mock_run(event_loop: asyncio.AbstractEventLoop) -> Iterator[MockRun]:
     """A fresh recording mocks runtime for project ``pachyderm-okta``, stack ``dev``."""
-    mocks = RecordingMocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.settings.SETTINGS.rpc_manager.clear()
-    pulumi.runtime.settings.SETTINGS.outputs.clear()
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
-    yield MockRun(mocks=mocks, monitor=monitor)
+    yield start_mock_run()
     set_stack_config({}, [])
