@@ -108,7 +108,15 @@ class _PachdProvider(ResourceProvider, Generic[P]):
     # -- parsing -----------------------------------------------------------------------------
 
     def _props(self, raw: Mapping[str, Any]) -> P:
-        props: P = self.props_model.model_validate(dict(raw))  # type: ignore[assignment]
+        try:
+            props: P = self.props_model.model_validate(dict(raw))  # type: ignore[assignment]
+        except ValidationError as error:
+            # pydantic's message quotes the input dict, root token and all: list fields only.
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
+                for detail in error.errors(include_url=False, include_input=False)
+            )
+            raise ValueError(f"invalid {self.resource_kind} properties: {problems}") from None
         return props
 
     def _secrets(self, props: Connection) -> list[str]:
@@ -127,7 +135,7 @@ class _PachdProvider(ResourceProvider, Generic[P]):
         if _is_unknown({k: v for k, v in news.items() if k != "__provider"}):
             return CheckResult(news, [])
         try:
-            self._props(news)
+            self.props_model.model_validate(dict(news))
         except ValidationError as error:
             failures = [
                 CheckFailure(".".join(str(part) for part in detail["loc"]), detail["msg"])
@@ -250,12 +258,24 @@ class ActivationProvider(_PachdProvider[ActivationProps]):
     def _rotate_root_token(self, previous: ActivationProps, props: ActivationProps) -> None:
         wait_until_ready(previous)
         with pachd_client(previous) as client:
-            call(
-                "rotating the root token",
-                previous,
-                lambda: client.auth.rotate_root_token(root_token=props.root_token),
-                props.root_token,
-            )
+            try:
+                client.auth.rotate_root_token(root_token=props.root_token)
+                return
+            except (grpc.RpcError, ConnectionError) as error:
+                status = describe(error, [previous.root_token, props.root_token])
+                if not is_status(error, grpc.StatusCode.UNAUTHENTICATED):
+                    raise PachdError(
+                        f"rotating the root token failed at {previous.pachd_address}: {status}"
+                    ) from None
+        # The old token is refused: an earlier update rotated it and failed further on (the
+        # engine then keeps the old outputs). Resume if the new token already is the root.
+        with pachd_client(props) as client:
+            try:
+                username = client.auth.who_am_i().username
+            except (grpc.RpcError, ConnectionError):
+                username = ""
+        if username != ROOT_PRINCIPAL:
+            raise PachdError(foreign_token_message(props.pachd_address, status))
 
     def _activate_enterprise(self, client: Any, props: ActivationProps) -> None:
         """Pachyderm 2.11 gates auth on an ACTIVE enterprise state (pachyderm-auth.md 2)."""

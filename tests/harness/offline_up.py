@@ -1,4 +1,4 @@
-"""An offline ``pulumi up``: the real program under mocks, its dynamic resources through the real host.
+"""An offline ``pulumi up``: the program under mocks, its dynamic resources through the real host.
 
 There is no Pulumi CLI, cluster or Okta org here, so the engine's part is played in two steps:
 
