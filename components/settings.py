@@ -32,7 +32,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from components import urls
+from components import helm_values, urls
 
 PROJECT = "pachyderm-okta"
 NAMESPACES = (PROJECT, "okta", "kubernetes")
@@ -107,6 +107,12 @@ OWNED_HELM_VALUES: Mapping[str, str] = {
     "proxy.host": f"{PROJECT}:publicUrl",
     "proxy.service.type": f"{PROJECT}:pachyderm.serviceType",
     "proxy.service.httpNodePort": f"{PROJECT}:publicUrl (its port)",
+    "proxy.service.httpsNodePort": f"{PROJECT}:publicUrl (its port)",
+    "proxy.service.httpPort": f"{PROJECT}:publicUrl (its port)",
+    "proxy.service.httpsPort": f"{PROJECT}:publicUrl (its port)",
+    "ingress.uriHttpsProtoOverride": f"{PROJECT}:publicUrl (set for every https URL)",
+    "pachd.clusterDeploymentID": "a Pulumi-minted id (the chart would re-randomise it)",
+    "pachd.storage.local.hostPath": f"{PROJECT}:pachyderm.localHostPath",
     "console.config.oauthClientID": "the auth component's `console` OIDC client",
     "console.config.oauthClientSecret": "the auth component's `console` OIDC client",
     "console.config.oauthClientSecretSecretName": "the auth component's `console` OIDC client",
@@ -114,6 +120,11 @@ OWNED_HELM_VALUES: Mapping[str, str] = {
     "console.config.reactAppRuntimeIssuerURI": f"{PROJECT}:publicUrl",
     "global.postgresql.postgresqlPassword": "the Pulumi-minted Postgres password",
     "global.postgresql.postgresqlExistingSecretName": "the Pulumi-minted Postgres password",
+    "global.postgresql.postgresqlPostgresPassword": "the Pulumi-minted Postgres password",
+    "global.postgresql.postgresqlExistingSecretKey": "the Pulumi-minted Postgres password",
+    "global.postgresql.existingSecret": "the Pulumi-minted Postgres password",
+    # The minted password could not match a database outside the release.
+    "postgresql.enabled": "the bundled Postgres (an external database is not supported yet)",
 }
 
 
@@ -459,6 +470,19 @@ class ProjectConfig(_Frozen):
     def _public_url(cls, value: object) -> object:
         if isinstance(value, str):
             return _check_public_url(value)
+        return value
+
+    @field_validator("pachyderm")
+    @classmethod
+    def _proxy_serves_public_url(
+        cls, value: PachydermSettings, info: ValidationInfo
+    ) -> PachydermSettings:
+        public_url = info.data.get("public_url")
+        if isinstance(public_url, urls.PublicUrl):
+            try:
+                helm_values.proxy_service_values(value, public_url)
+            except ValueError as error:
+                raise _problem(str(error), key=f"{PROJECT}:publicUrl") from None
         return value
 
     @field_validator("license_key")

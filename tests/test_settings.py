@@ -362,7 +362,7 @@ def test_example_stacks_validate(stack_name: str) -> None:
     else:
         assert str(settings.project.public_url) == "https://pachyderm.example.com"
         assert settings.project.pachyderm.service_type == "LoadBalancer"
-        assert settings.project.pachyderm.values["ingress"] == {"uriHttpsProtoOverride": True}
+        assert settings.project.pachyderm.deploy_target == "AMAZON"
 
 
 def test_runtime_source_reads_config_set_through_pulumi(mock_run: MockRun) -> None:
@@ -389,3 +389,36 @@ def test_private_key_auth_is_fine_with_a_custom_server_groups_claim() -> None:
     )
     assert settings.okta_org.api_token is None
     assert settings.project.okta.groups_claim is True
+
+
+@pytest.mark.parametrize(
+    ("url", "pachyderm", "message_start"),
+    [
+        (
+            "http://192.168.49.2",
+            {"serviceType": "NodePort"},
+            "publicUrl http://192.168.49.2 has no port, but with serviceType NodePort",
+        ),
+        (
+            "http://192.168.49.2:8080",
+            {"serviceType": "NodePort"},
+            "publicUrl http://192.168.49.2:8080 has port 8080, but with serviceType NodePort",
+        ),
+        (
+            "https://10.0.0.5:30443",
+            {"serviceType": "NodePort"},
+            "publicUrl https://10.0.0.5:30443 is https with serviceType NodePort, but nothing",
+        ),
+        (
+            "http://10.0.0.5:30080",
+            {"serviceType": "ClusterIP", "values": {"proxy": {"tls": {"enabled": True}}}},
+            "publicUrl http://10.0.0.5:30080 is http, but pachyderm.values sets proxy.tls",
+        ),
+    ],
+)
+def test_proxy_that_cannot_serve_the_public_url_is_refused_up_front(
+    url: str, pachyderm: dict[str, Any], message_start: str
+) -> None:
+    ((key, message),) = problems(entries(**{f"{P}:publicUrl": url, f"{P}:pachyderm": pachyderm}))
+    assert key == f"{P}:publicUrl"
+    assert message.startswith(message_start)
