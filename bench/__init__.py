@@ -1,0 +1,13 @@
+"""Benchmarks of pachyderm-okta: pachd RPCs per phase, ready-to-activated latency, evaluation cost.
+
+Run ``python -m bench`` (or ``make bench``) from the repository root. Everything runs offline:
+the program under the recording mocks of ``tests/harness``, the dynamic resources through
+Pulumi's real dynamic provider host, pachd played by ``tests/fakes/pachd.py``.
+
+* :mod:`bench.counts` - pachd RPCs of each ``pulumi up`` phase and of the manual procedure
+  (also asserted by ``tests/test_bench_counts.py``, so the bench and the test count the same).
+* :mod:`bench.readiness` - time from pachd becoming ready to the activation's Create returning.
+* :mod:`bench.evaluate` - wall time and peak RSS of evaluating the program vs bare imports.
+"""
+
+REPRODUCE = "cd /work/main && . venv/bin/activate && python -m bench   # or: make bench"

@@ -1,0 +1,98 @@
+"""The benchmark's deterministic figures as tests: pachd calls per phase (no timings).
+
+Uses the bench's own functions (``bench.counts``), so ``python -m bench`` and this test count the
+same calls: a no-op ``up`` makes no pachd call, an Okta secret rotation reads the connector and
+updates it, and the first ``up`` stays within 1.25x the manual procedure's RPCs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import warnings
+
+import pytest
+
+from bench.counts import (
+    FIRST_UP_MAX_RATIO,
+    ROTATION_CALLS,
+    Calls,
+    Lifecycle,
+    measure_lifecycle,
+    measure_manual,
+    provider_host,
+)
+
+
+@pytest.fixture(scope="module")
+def measured() -> tuple[Lifecycle, Calls]:
+    """One measurement for the module, on its own event loop.
+
+    Module-scoped fixtures are set up before the per-test loop of conftest's ``event_loop``, when
+    the current loop may be a previous test's, already closed; the mocks runs need a live one.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        with provider_host() as host:
+            lifecycle = measure_lifecycle(host)
+        manual = measure_manual(lifecycle)
+    finally:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+            gc.collect()
+    return lifecycle, manual
+
+
+@pytest.fixture
+def lifecycle(measured: tuple[Lifecycle, Calls]) -> Lifecycle:
+    return measured[0]
+
+
+@pytest.fixture
+def manual(measured: tuple[Lifecycle, Calls]) -> Calls:
+    return measured[1]
+
+
+def test_noop_up_calls_pachd_zero_times(lifecycle: Lifecycle) -> None:
+    assert lifecycle.noop_up.calls == ()
+
+
+def test_rotation_reads_then_updates_the_connector_only(lifecycle: Lifecycle) -> None:
+    assert list(lifecycle.rotation.calls) == [
+        "identity.GetIDPConnector",
+        "identity.UpdateIDPConnector",
+    ]
+    assert lifecycle.rotation.calls == ROTATION_CALLS
+
+
+def test_manual_replay_is_what_pachctl_sends(manual: Calls) -> None:
+    assert list(manual.calls) == [
+        "auth.Activate",
+        "pfs.ActivateAuth",
+        "pps.ActivateAuth",
+        "identity.SetIdentityServerConfig",
+        "identity.CreateOIDCClient",
+        "auth.SetConfiguration",
+        "identity.CreateIDPConnector",
+        # one `pachctl auth set cluster` per principal of the dev stack
+        "auth.ModifyRoleBinding",
+        "auth.ModifyRoleBinding",
+    ]
+
+
+def test_first_up_within_ratio_of_manual(lifecycle: Lifecycle, manual: Calls) -> None:
+    assert lifecycle.first_up.total <= FIRST_UP_MAX_RATIO * manual.total, (
+        f"first up made {lifecycle.first_up.total} pachd calls, manual {manual.total}: "
+        f"{lifecycle.first_up.calls}"
+    )
+
+
+def test_reads_and_writes_partition_every_phase(lifecycle: Lifecycle) -> None:
+    for _label, calls in lifecycle.phases():
+        assert len(calls.reads) + len(calls.writes) == calls.total
