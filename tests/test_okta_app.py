@@ -43,6 +43,8 @@ def _entries(okta_app: dict[str, Any]) -> dict[str, tuple[str, bool]]:
         "okta:apiToken": ("test-okta-api-token-SSWS-0001", True),
         "pachyderm-okta:publicUrl": ("https://pachyderm.example.com", False),
         "pachyderm-okta:okta": (json.dumps(okta_app), False),
+        # An https URL with TLS in a load balancer (NodePort would need TLS at the proxy).
+        "pachyderm-okta:pachyderm": (json.dumps({"serviceType": "LoadBalancer"}), False),
     }
 
 

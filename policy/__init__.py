@@ -1,0 +1,1 @@
+"""CrossGuard policy pack for pachyderm-okta (``pulumi preview --policy-pack policy``)."""
