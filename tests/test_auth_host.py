@@ -1,0 +1,607 @@
+"""Every auth provider driven through Pulumi's real dynamic-provider host against a fake pachd.
+
+Regressions guarded: what only shows up across the wire. The pickled provider must load in a
+separate ``python -m pulumi.dynamic`` process (classes pickled by reference from an importable
+module, pulumi-notes.md D5); ints arrive as floats and ``None`` keys vanish (D2), so parsing,
+diffing and the connector version must survive that; identical inputs must diff to
+``DIFF_NONE`` without a pachd call (else every ``pulumi up`` shows changes and touches pachd);
+update must return full outputs; read must report "gone"; provider exceptions become gRPC
+errors carrying the traceback text, which must hold no secret, and nothing the host writes to
+stderr may hold one either; and every output that carries a secret must be listed in the
+resource's ``additional_secret_outputs`` - exactly those, no more (D4).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.dynamic import ResourceProvider
+
+from components.pachyderm_auth import resources
+from components.pachyderm_auth.provider import (
+    ActivationProvider,
+    AuthConfigProvider,
+    ConnectorProvider,
+    IdentityConfigProvider,
+    OidcClientProvider,
+    RoleBindingProvider,
+)
+from tests.conftest import MockRun
+from tests.fakes.pachd import FakePachd
+from tests.harness.dynamic_host import (
+    PROVIDER_KEY,
+    DiffKind,
+    DynamicProviderHost,
+    HostError,
+    HostResult,
+    provider_props,
+    unknown,
+    urn,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+ROOT = "test-root-token-host-0001"
+NEW_ROOT = "test-root-token-host-rotated-0002"
+FOREIGN_ROOT = "test-foreign-root-host-0003"
+LICENSE = "test-license-key-host-0004"
+ENTERPRISE_SECRET = "test-enterprise-secret-host-0005"
+PACHD_SECRET = "test-pachd-client-secret-host-0006"
+OKTA_SECRET = "test-okta-client-secret-host-0007"
+OKTA_SECRET_2 = "test-okta-client-secret-host-rotated-0008"
+SECRETS = (
+    ROOT,
+    NEW_ROOT,
+    FOREIGN_ROOT,
+    LICENSE,
+    ENTERPRISE_SECRET,
+    PACHD_SECRET,
+    OKTA_SECRET,
+    OKTA_SECRET_2,
+)
+ISSUER = "http://192.168.49.2:30080/dex"
+OKTA_ISSUER = "https://dev-123456.okta.com"
+REDIRECT = "http://192.168.49.2:30080/authorization-code/callback"
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[DynamicProviderHost]:
+    with DynamicProviderHost(cwd=PROJECT_ROOT, timeout=20.0) as running:
+        running.configure({})
+        yield running
+        _assert_no_secret(running.stderr_text())
+
+
+@pytest.fixture
+def fake() -> Iterator[FakePachd]:
+    with FakePachd(version=(2, 12, 2)) as server:
+        yield server
+
+
+def _assert_no_secret(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text, f"secret leaked: {text[-2000:]}"
+
+
+# --- props per provider ---------------------------------------------------------------------------
+
+
+def _conn(fake: FakePachd, token: str = ROOT) -> dict[str, Any]:
+    # ints on purpose: the host turns them into floats.
+    return {
+        "pachd_address": fake.address,
+        "root_token": token,
+        "call_timeout_seconds": 5,
+        "ready_timeout_seconds": 5,
+    }
+
+
+def _activation(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return {
+        **_conn(fake),
+        "license_key": LICENSE,
+        "enterprise_secret": ENTERPRISE_SECRET,
+        "deactivate_on_delete": False,
+        **extra,
+    }
+
+
+def _identity(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return {
+        **_conn(fake),
+        "issuer": ISSUER,
+        "id_token_expiry": "24h",
+        "rotation_token_expiry": "48h",
+        **extra,
+    }
+
+
+def _okta(secret: str = OKTA_SECRET) -> dict[str, Any]:
+    return {
+        "issuer": OKTA_ISSUER,
+        "clientID": "0oa1client",
+        "clientSecret": secret,
+        "redirectURI": f"{ISSUER}/callback",
+        "scopes": ["openid", "profile", "email", "groups", "offline_access"],
+        "insecureEnableGroups": True,
+        "insecureSkipEmailVerified": True,
+        "insecureSkipIssuerCallbackDomainCheck": False,
+    }
+
+
+def _connector(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return {
+        **_conn(fake),
+        "connector_id": "okta",
+        "name": "Okta",
+        "type": "oidc",
+        "config": _okta(),
+        **extra,
+    }
+
+
+def _client(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return {
+        **_conn(fake),
+        "client_id": "pachd",
+        "name": "pachd",
+        "secret": PACHD_SECRET,
+        "redirect_uris": [REDIRECT],
+        "trusted_peers": ["console"],
+        **extra,
+    }
+
+
+def _auth_config(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return {
+        **_conn(fake),
+        "issuer": ISSUER,
+        "client_id": "pachd",
+        "client_secret": PACHD_SECRET,
+        "redirect_uri": REDIRECT,
+        "scopes": ["email", "profile", "groups", "openid"],
+        "localhost_issuer": True,
+        "user_accessible_issuer_host": "http://192.168.49.2:30080",
+        "require_email_verified": False,
+        **extra,
+    }
+
+
+def _binding(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return {**_conn(fake), "principal": "group:admins", "roles": ["clusterAdmin"], **extra}
+
+
+def _prepare(fake: FakePachd, *, identity: bool = True) -> None:
+    """Auth active with our root token (and Dex's issuer set), calls forgotten."""
+    client = fake.client(ROOT)
+    client.auth.activate(root_token=ROOT)
+    if identity:
+        from pachyderm_sdk.api import identity as identity_api
+
+        client.identity.set_identity_server_config(
+            config=identity_api.IdentityServerConfig(issuer=ISSUER)
+        )
+    client._channel.close()
+    fake.reset_calls()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One provider's lifecycle: props, a change, and the pachd state to expect at each step."""
+
+    provider: type[ResourceProvider]
+    resource: type[Any]
+    props: Callable[[FakePachd], dict[str, Any]]
+    change: dict[str, Any]
+    created: Callable[[FakePachd], None]
+    updated: Callable[[FakePachd], None]
+    deleted: Callable[[FakePachd], None]
+    prepared: bool = True
+    version: tuple[int, int, int] = (2, 12, 2)
+
+    @property
+    def type_token(self) -> str:
+        return f"pulumi-python:dynamic/pachyderm:{self.resource.__name__}"
+
+
+def _auth_on(fake: FakePachd, token: str) -> None:
+    assert fake.state.auth_active
+    assert fake.state.tokens == {token: "pach:root"}
+    assert fake.state.pfs_auth_active
+    assert fake.state.pps_auth_active
+
+
+CASES: dict[str, Case] = {
+    "activation": Case(
+        provider=ActivationProvider,
+        resource=resources.AuthActivation,
+        props=_activation,
+        change={"root_token": NEW_ROOT},
+        created=lambda f: _auth_on(f, ROOT),
+        updated=lambda f: _auth_on(f, NEW_ROOT),
+        deleted=lambda f: _auth_on(f, NEW_ROOT),
+        prepared=False,
+        version=(2, 11, 6),
+    ),
+    "identity": Case(
+        provider=IdentityConfigProvider,
+        resource=resources.IdentityServerConfig,
+        props=_identity,
+        change={"id_token_expiry": "12h"},
+        created=lambda f: _expect(f.state.identity_config["id_token_expiry"], "24h"),
+        updated=lambda f: _expect(f.state.identity_config["id_token_expiry"], "12h"),
+        deleted=lambda f: _expect(f.state.identity_config["issuer"], ISSUER),
+        prepared=True,
+    ),
+    "connector": Case(
+        provider=ConnectorProvider,
+        resource=resources.IdpConnector,
+        props=_connector,
+        change={"config": _okta(OKTA_SECRET_2)},
+        created=lambda f: _expect(
+            (f.state.connectors["okta"]["config_version"], f.state.connectors["okta"]["config"]),
+            (0, _okta()),
+        ),
+        updated=lambda f: _expect(
+            (f.state.connectors["okta"]["config_version"], f.state.connectors["okta"]["config"]),
+            (1, _okta(OKTA_SECRET_2)),
+        ),
+        deleted=lambda f: _expect(f.state.connectors, {}),
+    ),
+    "oidc-client": Case(
+        provider=OidcClientProvider,
+        resource=resources.OidcClient,
+        props=_client,
+        change={"redirect_uris": ["https://new.example/authorization-code/callback"]},
+        created=lambda f: _expect(f.state.oidc_clients["pachd"]["secret"], PACHD_SECRET),
+        updated=lambda f: _expect(
+            f.state.oidc_clients["pachd"]["redirect_uris"],
+            ["https://new.example/authorization-code/callback"],
+        ),
+        deleted=lambda f: _expect(f.state.oidc_clients, {}),
+    ),
+    "auth-config": Case(
+        provider=AuthConfigProvider,
+        resource=resources.AuthConfig,
+        props=_auth_config,
+        change={"scopes": ["openid", "email"]},
+        created=lambda f: _expect((f.state.auth_config or {})["client_secret"], PACHD_SECRET),
+        updated=lambda f: _expect((f.state.auth_config or {})["scopes"], ["openid", "email"]),
+        deleted=lambda f: _expect((f.state.auth_config or {})["scopes"], ["openid", "email"]),
+    ),
+    "role-binding": Case(
+        provider=RoleBindingProvider,
+        resource=resources.ClusterRoleBinding,
+        props=_binding,
+        change={"roles": ["clusterAdmin", "repoReader"]},
+        created=lambda f: _expect(
+            f.state.cluster_role_bindings.get("group:admins"), {"clusterAdmin"}
+        ),
+        updated=lambda f: _expect(
+            f.state.cluster_role_bindings.get("group:admins"), {"clusterAdmin", "repoReader"}
+        ),
+        deleted=lambda f: _expect("group:admins" in f.state.cluster_role_bindings, False),
+    ),
+}
+
+
+def _expect(actual: Any, expected: Any) -> None:
+    assert actual == expected
+
+
+def _plain(outputs: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in outputs.items() if key != PROVIDER_KEY}
+
+
+def _floats(value: Any) -> Any:
+    """What the wire does to a value: every int becomes a float."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _floats(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_floats(item) for item in value]
+    return value
+
+
+def _check(host: DynamicProviderHost, case: Case, name: str, props: dict[str, Any]) -> Any:
+    inputs, failures = host.check(
+        urn(case.type_token, name), {}, provider_props(case.provider(), props)
+    )
+    assert failures == []
+    return inputs
+
+
+# --- the lifecycle of every provider ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_lifecycle_through_the_host(host: DynamicProviderHost, name: str) -> None:
+    case = CASES[name]
+    resource_urn = urn(case.type_token, name)
+    with FakePachd(version=case.version) as fake:
+        if case.prepared:
+            _prepare(fake)
+        props = case.props(fake)
+
+        inputs = _check(host, case, name, props)
+        assert _plain(inputs) == _floats(props)
+        assert fake.calls == []
+
+        created = host.create(resource_urn, inputs)
+        case.created(fake)
+        assert created.outputs[PROVIDER_KEY] == inputs[PROVIDER_KEY]
+        assert set(_plain(created.outputs)) >= set(props)
+
+        # `pulumi up` again with nothing changed: no diff and not a single pachd call.
+        fake.reset_calls()
+        again = _check(host, case, name, props)
+        diff = host.diff(resource_urn, created.id, created.outputs, again)
+        assert diff.kind is DiffKind.NONE
+        assert diff.replaces == []
+        assert fake.calls == []
+
+        news_props = {**props, **case.change}
+        news = _check(host, case, name, news_props)
+        diff = host.diff(resource_urn, created.id, created.outputs, news)
+        assert diff.kind is DiffKind.SOME
+        assert diff.replaces == []
+        updated = host.update(resource_urn, created.id, created.outputs, news)
+        case.updated(fake)
+        # Full outputs, not just `__provider` (the host's default update wipes them).
+        assert set(_plain(updated.outputs)) == set(_plain(created.outputs))
+        for key, value in case.change.items():
+            assert updated.outputs[key] == _floats(value)
+
+        read = host.read(resource_urn, created.id, updated.outputs)
+        assert read is not None
+        assert read.id == created.id
+        for key in props:
+            assert read.outputs[key] == updated.outputs[key], key
+
+        fake.reset_calls()
+        host.delete(resource_urn, created.id, updated.outputs)
+        case.deleted(fake)
+    _assert_no_secret(host.stderr_text())
+
+
+def test_activation_calls_through_the_host(host: DynamicProviderHost, fake: FakePachd) -> None:
+    case = CASES["activation"]
+    inputs = _check(host, case, "a", _activation(fake))
+    created = host.create(urn(case.type_token, "a"), inputs)
+    assert fake.calls == [
+        "version.GetVersion",
+        "auth.Activate",
+        "pfs.ActivateAuth",
+        "pps.ActivateAuth",
+    ]
+    assert created.id == "pachyderm-auth"
+    assert created.outputs["pachd_version"] == "2.12.2"
+    fake.reset_calls()
+    host.delete(urn(case.type_token, "a"), created.id, created.outputs)
+    assert fake.calls == []
+    assert fake.state.auth_active
+
+
+def test_activation_deactivates_on_delete_when_asked(
+    host: DynamicProviderHost, fake: FakePachd
+) -> None:
+    case = CASES["activation"]
+    inputs = _check(host, case, "a", _activation(fake, deactivate_on_delete=True))
+    created = host.create(urn(case.type_token, "a"), inputs)
+    fake.reset_calls()
+    host.delete(urn(case.type_token, "a"), created.id, created.outputs)
+    assert fake.calls == ["identity.DeleteAll", "auth.Deactivate"]
+    assert not fake.state.auth_active
+
+
+@pytest.mark.parametrize("name", ["identity", "connector", "oidc-client", "role-binding"])
+def test_read_of_a_vanished_object_is_gone(
+    host: DynamicProviderHost, fake: FakePachd, name: str
+) -> None:
+    case = CASES[name]
+    _prepare(fake)
+    resource_urn = urn(case.type_token, name)
+    created = host.create(resource_urn, _check(host, case, name, case.props(fake)))
+    fake.state.connectors.clear()
+    fake.state.oidc_clients.clear()
+    fake.state.cluster_role_bindings.pop("group:admins", None)
+    if name == "identity":
+        # Nothing to delete in pachd; a deactivated cluster reads as gone.
+        fake.state.auth_active = False
+    assert host.read(resource_urn, created.id, created.outputs) is None
+
+
+def test_connector_versions_arrive_as_floats_and_still_count(
+    host: DynamicProviderHost, fake: FakePachd
+) -> None:
+    case = CASES["connector"]
+    _prepare(fake)
+    resource_urn = urn(case.type_token, "c")
+    created = host.create(resource_urn, _check(host, case, "c", _connector(fake)))
+    version = created.outputs["config_version"]
+    assert isinstance(version, float)
+    assert version == 0.0
+    assert isinstance(created.outputs["call_timeout_seconds"], float)
+    outputs = created.outputs
+    for expected, connector_name in enumerate(["Okta 1", "Okta 2", "Okta 3"], start=1):
+        news = _check(host, case, "c", _connector(fake, name=connector_name))
+        outputs = host.update(resource_urn, created.id, outputs, news).outputs
+        assert outputs["config_version"] == float(expected)
+        assert fake.state.connectors["okta"]["config_version"] == expected
+    # Someone else bumped it: our float record is stale, pachd's stored version wins.
+    fake.state.connectors["okta"]["config_version"] = 10
+    news = _check(host, case, "c", _connector(fake, name="Okta 4"))
+    outputs = host.update(resource_urn, created.id, outputs, news).outputs
+    assert outputs["config_version"] == 11.0
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_unknowns_in_check_and_diff(host: DynamicProviderHost, fake: FakePachd, name: str) -> None:
+    case = CASES[name]
+    resource_urn = urn(case.type_token, name)
+    props = case.props(fake)
+    previews = {**props, "root_token": unknown(), "pachd_address": unknown()}
+    inputs, failures = host.check(resource_urn, {}, provider_props(case.provider(), previews))
+    assert failures == []
+    olds = {**props, PROVIDER_KEY: inputs[PROVIDER_KEY]}
+    diff = host.diff(resource_urn, "id", olds, inputs)
+    assert diff.kind is DiffKind.SOME
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_check_failures_cross_the_wire(host: DynamicProviderHost, name: str) -> None:
+    case = CASES[name]
+    with FakePachd() as fake:
+        props = {**case.props(fake), "call_timeout_seconds": "soon"}
+    del props["pachd_address"]
+    _, failures = host.check(urn(case.type_token, name), {}, provider_props(case.provider(), props))
+    assert {prop for prop, _ in failures} == {"pachd_address", "call_timeout_seconds"}
+    _assert_no_secret(json.dumps(failures))
+
+
+def test_oidc_secret_change_is_a_delete_before_replace(
+    host: DynamicProviderHost, fake: FakePachd
+) -> None:
+    case = CASES["oidc-client"]
+    olds = {**_client(fake), PROVIDER_KEY: "stored"}
+    news = _check(host, case, "p", _client(fake, secret=OKTA_SECRET_2))
+    diff = host.diff(urn(case.type_token, "p"), "pachd", olds, news)
+    assert diff.kind is DiffKind.SOME
+    assert diff.replaces == ["secret"]
+    assert diff.delete_before_replace
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def _host_error(fn: Callable[[], Any]) -> HostError:
+    with pytest.raises(HostError) as raised:
+        fn()
+    _assert_no_secret(raised.value.details)
+    _assert_no_secret(str(raised.value))
+    return raised.value
+
+
+def test_foreign_root_token_error_through_the_host(
+    host: DynamicProviderHost, fake: FakePachd
+) -> None:
+    client = fake.client(FOREIGN_ROOT)
+    client.auth.activate(root_token=FOREIGN_ROOT)
+    client._channel.close()
+    case = CASES["activation"]
+    inputs = _check(host, case, "a", _activation(fake))
+    error = _host_error(lambda: host.create(urn(case.type_token, "a"), inputs))
+    assert "pachyderm-okta:rootToken" in error.details
+    assert "PachdError" in error.details
+    _assert_no_secret(host.stderr_text())
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("identity", "identity.SetIdentityServerConfig"),
+        ("connector", "identity.CreateIDPConnector"),
+        ("oidc-client", "identity.CreateOIDCClient"),
+        ("auth-config", "auth.SetConfiguration"),
+        ("role-binding", "auth.ModifyRoleBinding"),
+    ],
+)
+def test_pachd_errors_echoing_secrets_are_redacted_through_the_host(
+    host: DynamicProviderHost, fake: FakePachd, name: str, method: str
+) -> None:
+    import grpc
+
+    case = CASES[name]
+    _prepare(fake)
+    fake.inject(method, grpc.StatusCode.UNKNOWN, f"echo {ROOT} {PACHD_SECRET} {OKTA_SECRET}")
+    inputs = _check(host, case, name, case.props(fake))
+    # Only the secrets this provider holds can be redacted; pachd echoes what it was sent.
+    held = {
+        "identity": [ROOT],
+        "connector": [ROOT, OKTA_SECRET],
+        "oidc-client": [ROOT, PACHD_SECRET],
+        "auth-config": [ROOT, PACHD_SECRET],
+        "role-binding": [ROOT],
+    }[name]
+    with pytest.raises(HostError) as raised:
+        host.create(urn(case.type_token, name), inputs)
+    for secret in held:
+        assert secret not in raised.value.details
+    assert "[secret]" in raised.value.details
+
+
+def test_stale_stored_outputs_do_not_leak_through_the_host(
+    host: DynamicProviderHost, fake: FakePachd
+) -> None:
+    # A schema change makes stored outputs unparseable in read/delete: no secret in the error.
+    case = CASES["connector"]
+    stored = {
+        "root_token": ROOT,
+        **provider_props(ConnectorProvider(), _connector(fake)),
+        "config": _okta(),
+    }
+    del stored["pachd_address"]
+    error = _host_error(lambda: host.delete(urn(case.type_token, "c"), "okta", stored))
+    assert "pachd_address" in error.details
+
+
+def _additional_secret_outputs(mock_run: MockRun) -> dict[str, set[str]]:
+    """What each resource class registers as ``additional_secret_outputs`` (from resources.py)."""
+
+    def program() -> None:
+        for case in CASES.values():
+            case.resource(
+                f"aso-{case.resource.__name__}", {"root_token": "x"}, pulumi.ResourceOptions()
+            )
+
+    mock_run.run(program)
+    return {
+        case.type_token: set(mock_run.one(case.type_token).additional_secret_outputs)
+        for case in CASES.values()
+    }
+
+
+def _secret_keys(outputs: dict[str, Any]) -> set[str]:
+    return {
+        key
+        for key, value in _plain(outputs).items()
+        if any(secret in json.dumps(value) for secret in SECRETS)
+    }
+
+
+def test_secret_outputs_are_exactly_the_additional_secret_outputs(
+    host: DynamicProviderHost, mock_run: MockRun
+) -> None:
+    declared = _additional_secret_outputs(mock_run)
+    assert declared == {
+        CASES["activation"].type_token: {"root_token", "license_key", "enterprise_secret"},
+        CASES["identity"].type_token: {"root_token"},
+        CASES["connector"].type_token: {"root_token", "config"},
+        CASES["oidc-client"].type_token: {"root_token", "secret"},
+        CASES["auth-config"].type_token: {"root_token", "client_secret"},
+        CASES["role-binding"].type_token: {"root_token"},
+    }
+    for name, case in CASES.items():
+        with FakePachd(version=case.version) as fake:
+            if case.prepared:
+                _prepare(fake)
+            resource_urn = urn(case.type_token, name)
+            created: HostResult = host.create(
+                resource_urn, _check(host, case, name, case.props(fake))
+            )
+            read = host.read(resource_urn, created.id, created.outputs)
+        assert read is not None
+        for outputs in (created.outputs, read.outputs):
+            assert _secret_keys(outputs) == declared[case.type_token], name
+            _assert_no_secret(str(outputs[PROVIDER_KEY]))
+    _assert_no_secret(host.stderr_text())

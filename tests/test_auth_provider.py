@@ -1,0 +1,1088 @@
+"""The auth dynamic providers, called directly against a fake pachd (no Pulumi host).
+
+Regressions guarded (DESIGN.md "The dynamic provider, rules that are not optional", one test or
+more per rule): activation must be idempotent and resumable after a failure at *any* step of the
+2.12 and the 2.11 sequence (a Python dynamic provider cannot report partial state); 2.12 must
+never touch the removed license/enterprise services; "already activated" with our token is
+success only for ``pach:root``, and a foreign token is an error that says how to recover; the root
+token rotates on update; delete never deactivates auth unless asked; connector updates send the
+*stored* version + 1 and adopt leftovers; a Dex client with another secret is replaced; read
+reports live state so drift shows on refresh and a vanished object reads as gone; check/diff are
+pure (no pachd call) and tolerate unknowns; ints arriving as floats compare equal; and no
+exception message ever carries the root token, a client secret, a connector secret or the
+license key.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+import pytest
+from pachyderm_sdk.api import identity
+from pulumi.dynamic import ResourceProvider
+from pulumi.output import Unknown
+
+from components.pachyderm_auth import provider as prov
+from components.pachyderm_auth.pachd import PachdError
+from components.pachyderm_auth.provider import (
+    ActivationProvider,
+    AuthConfigProvider,
+    ConnectorProvider,
+    IdentityConfigProvider,
+    OidcClientProvider,
+    RoleBindingProvider,
+)
+from tests.fakes.pachd import FakePachd, dict_to_struct
+
+ROOT = "test-root-token-provider-0001"
+NEW_ROOT = "test-root-token-provider-rotated-0002"
+FOREIGN_ROOT = "test-foreign-root-token-0003"
+LICENSE = "test-license-key-provider-0004"
+ENTERPRISE_SECRET = "test-enterprise-secret-0005"
+PACHD_SECRET = "test-pachd-client-secret-0006"
+CONSOLE_SECRET = "test-console-client-secret-0007"
+OKTA_SECRET = "test-okta-client-secret-0008"
+STALE_SECRET = "test-stale-client-secret-0009"
+ALL_SECRETS = (
+    ROOT,
+    NEW_ROOT,
+    FOREIGN_ROOT,
+    LICENSE,
+    ENTERPRISE_SECRET,
+    PACHD_SECRET,
+    CONSOLE_SECRET,
+    OKTA_SECRET,
+    STALE_SECRET,
+)
+ISSUER = "http://192.168.49.2:30080/dex"
+OKTA_ISSUER = "https://dev-123456.okta.com"
+UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+SEQUENCE_2_12 = ["version.GetVersion", "auth.Activate", "pfs.ActivateAuth", "pps.ActivateAuth"]
+SEQUENCE_2_11 = [
+    "version.GetVersion",
+    "enterprise.GetState",
+    "license.Activate",
+    "admin.InspectCluster",
+    "license.AddCluster",
+    "enterprise.Activate",
+    "auth.Activate",
+    "pfs.ActivateAuth",
+    "pps.ActivateAuth",
+]
+
+
+# --- fixtures and helpers -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake() -> Iterator[FakePachd]:
+    with FakePachd(version=(2, 12, 2)) as server:
+        yield server
+
+
+@pytest.fixture
+def legacy() -> Iterator[FakePachd]:
+    with FakePachd(version=(2, 11, 6)) as server:
+        yield server
+
+
+def _conn(fake: FakePachd, token: str = ROOT) -> dict[str, Any]:
+    return {
+        "pachd_address": fake.address,
+        "root_token": token,
+        "call_timeout_seconds": 2,
+        "ready_timeout_seconds": 2,
+    }
+
+
+def _activation(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    props = {
+        **_conn(fake),
+        "license_key": "",
+        "enterprise_secret": "",
+        "deactivate_on_delete": False,
+    }
+    props.update(extra)
+    return props
+
+
+def _legacy_activation(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return _activation(fake, license_key=LICENSE, enterprise_secret=ENTERPRISE_SECRET, **extra)
+
+
+def _activate(fake: FakePachd, token: str = ROOT) -> None:
+    """Auth active with ``token`` as root, then forget the calls it took."""
+    props = _activation(fake) if not fake.legacy else _legacy_activation(fake)
+    ActivationProvider().create({**props, "root_token": token})
+    fake.reset_calls()
+
+
+def _identity(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return {
+        **_conn(fake),
+        "issuer": ISSUER,
+        "id_token_expiry": "24h",
+        "rotation_token_expiry": "48h",
+        **extra,
+    }
+
+
+def _okta_config(**extra: Any) -> dict[str, Any]:
+    return {
+        "issuer": OKTA_ISSUER,
+        "clientID": "0oa1client",
+        "clientSecret": OKTA_SECRET,
+        "redirectURI": f"{ISSUER}/callback",
+        "scopes": ["openid", "profile", "email", "groups", "offline_access"],
+        "insecureEnableGroups": True,
+        "insecureSkipEmailVerified": True,
+        "insecureSkipIssuerCallbackDomainCheck": False,
+        **extra,
+    }
+
+
+def _connector(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return {
+        **_conn(fake),
+        "connector_id": "okta",
+        "name": "Okta",
+        "type": "oidc",
+        "config": _okta_config(),
+        **extra,
+    }
+
+
+def _client(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return {
+        **_conn(fake),
+        "client_id": "pachd",
+        "name": "pachd",
+        "secret": PACHD_SECRET,
+        "redirect_uris": ["http://192.168.49.2:30080/authorization-code/callback"],
+        "trusted_peers": ["console"],
+        **extra,
+    }
+
+
+def _auth_config(fake: FakePachd, **extra: Any) -> dict[str, Any]:
+    return {
+        **_conn(fake),
+        "issuer": ISSUER,
+        "client_id": "pachd",
+        "client_secret": PACHD_SECRET,
+        "redirect_uri": "http://192.168.49.2:30080/authorization-code/callback",
+        "scopes": ["email", "profile", "groups", "openid"],
+        "localhost_issuer": True,
+        "user_accessible_issuer_host": "http://192.168.49.2:30080",
+        "require_email_verified": False,
+        **extra,
+    }
+
+
+def _binding(fake: FakePachd, principal: str = "group:admins", **extra: Any) -> dict[str, Any]:
+    return {**_conn(fake), "principal": principal, "roles": ["clusterAdmin"], **extra}
+
+
+def _no_secret(text: str) -> None:
+    for secret in ALL_SECRETS:
+        assert secret not in text, f"secret leaked: {text}"
+
+
+def _raises(fn: Callable[[], Any]) -> PachdError:
+    with pytest.raises(PachdError) as raised:
+        fn()
+    _no_secret(str(raised.value))
+    _no_secret(repr(raised.value))
+    return raised.value
+
+
+def _assert_auth_active_with(fake: FakePachd, token: str) -> None:
+    state = fake.state
+    assert state.auth_active
+    assert state.root_token == token
+    assert state.tokens == {token: "pach:root"}
+    assert state.pfs_auth_active
+    assert state.pps_auth_active
+
+
+# Every provider with props builders, for the generic rules.
+PROVIDERS: dict[str, tuple[type[ResourceProvider], Callable[[FakePachd], dict[str, Any]]]] = {
+    "activation": (ActivationProvider, _activation),
+    "identity": (IdentityConfigProvider, _identity),
+    "connector": (ConnectorProvider, _connector),
+    "oidc-client": (OidcClientProvider, _client),
+    "auth-config": (AuthConfigProvider, _auth_config),
+    "role-binding": (RoleBindingProvider, _binding),
+}
+
+
+# --- activation: 2.12 ---------------------------------------------------------------------------
+
+
+def test_activation_2_12_calls_and_end_state(fake: FakePachd) -> None:
+    result = ActivationProvider().create(_activation(fake))
+    assert fake.calls == SEQUENCE_2_12
+    assert not any(c.startswith(("license.", "enterprise.")) for c in fake.calls)
+    _assert_auth_active_with(fake, ROOT)
+    assert result.id == "pachyderm-auth"
+    assert result.outs == {**_activation(fake), "pachd_version": "2.12.2"}
+    assert fake.state.license_code is None
+    assert fake.state.enterprise_state == "NONE"
+
+
+def test_activation_2_12_ignores_a_license_key(fake: FakePachd) -> None:
+    ActivationProvider().create(_legacy_activation(fake))
+    assert fake.calls == SEQUENCE_2_12
+    _assert_auth_active_with(fake, ROOT)
+
+
+def test_activation_2_11_licenses_registers_and_activates_enterprise_first(
+    legacy: FakePachd,
+) -> None:
+    result = ActivationProvider().create(_legacy_activation(legacy))
+    assert legacy.calls == SEQUENCE_2_11
+    _assert_auth_active_with(legacy, ROOT)
+    state = legacy.state
+    assert state.license_code == LICENSE
+    assert state.enterprise_state == "ACTIVE"
+    assert state.license_clusters == {
+        "localhost": {
+            "id": "localhost",
+            "address": "grpc://localhost:1653",
+            "user_address": "grpc://localhost:1653",
+            "cluster_deployment_id": "fake-deployment",
+            "secret": ENTERPRISE_SECRET,
+            "enterprise_server": True,
+        }
+    }
+    assert state.enterprise_config == {
+        "license_server": "grpc://localhost:1653",
+        "id": "localhost",
+        "secret": ENTERPRISE_SECRET,
+    }
+    assert result.outs is not None
+    assert result.outs["pachd_version"] == "2.11.6"
+
+
+def test_activation_2_11_skips_enterprise_when_already_active(legacy: FakePachd) -> None:
+    _activate(legacy)
+    ActivationProvider().create(_legacy_activation(legacy))
+    assert legacy.calls == [
+        "version.GetVersion",
+        "enterprise.GetState",
+        "auth.Activate",
+        "auth.WhoAmI",
+        "pfs.ActivateAuth",
+        "pps.ActivateAuth",
+    ]
+
+
+def test_activation_2_11_without_a_license_says_how_to_set_one(legacy: FakePachd) -> None:
+    error = _raises(lambda: ActivationProvider().create(_activation(legacy)))
+    assert "pachyderm-okta:licenseKey" in str(error)
+    assert legacy.writes() == []
+    assert not legacy.state.auth_active
+
+
+def _resume_cases() -> list[Any]:
+    cases = []
+    for version, sequence in (((2, 12, 2), SEQUENCE_2_12), ((2, 11, 6), SEQUENCE_2_11)):
+        for method in sequence:
+            for after in (False, True):
+                label = f"{version[0]}.{version[1]}-{method}-{'after' if after else 'before'}"
+                cases.append(pytest.param(version, method, after, id=label))
+    return cases
+
+
+@pytest.mark.parametrize(("version", "method", "after"), _resume_cases())
+def test_activation_resumes_after_a_failure_at_every_step(
+    version: tuple[int, int, int], method: str, after: bool
+) -> None:
+    with FakePachd(version=version) as server:
+        server.inject(method, grpc.StatusCode.INTERNAL, f"injected {ROOT} {LICENSE}", after=after)
+        props = _legacy_activation(server)
+        provider = ActivationProvider()
+        error = _raises(lambda: provider.create(props))
+        assert server.address in str(error)
+        assert server.pending_faults() == {}
+        result = provider.create(props)
+        assert result.outs is not None
+        assert result.outs["pachd_version"] == ".".join(map(str, version))
+        _assert_auth_active_with(server, ROOT)
+        if server.legacy:
+            assert server.state.enterprise_state == "ACTIVE"
+            assert server.state.license_clusters["localhost"]["secret"] == ENTERPRISE_SECRET
+        else:
+            assert not any(c.startswith(("license.", "enterprise.")) for c in server.calls)
+        # A third run (e.g. `pulumi up` after an import) is a no-op success too.
+        provider.create(props)
+        _assert_auth_active_with(server, ROOT)
+
+
+def test_already_active_with_our_token_is_success_after_whoami(fake: FakePachd) -> None:
+    _activate(fake)
+    result = ActivationProvider().create(_activation(fake))
+    assert fake.calls == [
+        "version.GetVersion",
+        "auth.Activate",
+        "auth.WhoAmI",
+        "pfs.ActivateAuth",
+        "pps.ActivateAuth",
+    ]
+    assert result.outs is not None
+    _assert_auth_active_with(fake, ROOT)
+
+
+@pytest.mark.parametrize("version", [(2, 12, 2), (2, 11, 6)])
+def test_foreign_root_token_is_a_clear_error(version: tuple[int, int, int]) -> None:
+    with FakePachd(version=version) as server:
+        _activate(server, FOREIGN_ROOT)
+        error = _raises(lambda: ActivationProvider().create(_legacy_activation(server)))
+        message = str(error)
+        assert "pachyderm-okta:rootToken" in message
+        assert "already has auth active" in message
+        assert "rotate-root-token" in message
+        assert server.address in message
+        assert server.state.root_token == FOREIGN_ROOT
+        assert "auth.WhoAmI" not in server.calls
+
+
+def test_our_token_as_a_non_root_user_is_refused(fake: FakePachd) -> None:
+    _activate(fake, FOREIGN_ROOT)
+    fake.state.tokens[ROOT] = "user:alice@example.com"
+    error = _raises(lambda: ActivationProvider().create(_activation(fake)))
+    assert "'user:alice@example.com'" in str(error)
+    assert "pachyderm-okta:rootToken" in str(error)
+    assert "pfs.ActivateAuth" not in fake.calls
+
+
+def test_root_token_rotation_on_update(fake: FakePachd) -> None:
+    _activate(fake)
+    olds = {**_activation(fake), "pachd_version": "2.12.2"}
+    news = _activation(fake, root_token=NEW_ROOT)
+    result = ActivationProvider().update("pachyderm-auth", olds, news)
+    assert fake.calls == [
+        "version.GetVersion",
+        "auth.RotateRootToken",
+        "version.GetVersion",
+        "auth.Activate",
+        "auth.WhoAmI",
+        "pfs.ActivateAuth",
+        "pps.ActivateAuth",
+    ]
+    _assert_auth_active_with(fake, NEW_ROOT)
+    assert result.outs == {**news, "pachd_version": "2.12.2"}
+
+
+@pytest.mark.parametrize(
+    ("method", "after"),
+    [
+        ("auth.RotateRootToken", False),
+        ("auth.RotateRootToken", True),
+        ("auth.Activate", False),
+        ("auth.WhoAmI", False),
+        ("pfs.ActivateAuth", False),
+        ("pps.ActivateAuth", True),
+    ],
+)
+def test_root_token_rotation_resumes_after_a_failure(
+    fake: FakePachd, method: str, after: bool
+) -> None:
+    # On failure the engine keeps the old outputs, so the re-run rotates from the old token again.
+    _activate(fake)
+    olds = {**_activation(fake), "pachd_version": "2.12.2"}
+    news = _activation(fake, root_token=NEW_ROOT)
+    # Only RotateRootToken carries both tokens; the later calls are sent with the new one.
+    echo = f"injected {ROOT} {NEW_ROOT}" if method == "auth.RotateRootToken" else NEW_ROOT
+    fake.inject(method, grpc.StatusCode.INTERNAL, echo, after=after)
+    _raises(lambda: ActivationProvider().update("pachyderm-auth", olds, news))
+    assert fake.pending_faults() == {}
+    result = ActivationProvider().update("pachyderm-auth", olds, news)
+    assert result.outs == {**news, "pachd_version": "2.12.2"}
+    _assert_auth_active_with(fake, NEW_ROOT)
+
+
+def test_rotation_with_neither_token_valid_says_how_to_recover(fake: FakePachd) -> None:
+    _activate(fake, FOREIGN_ROOT)
+    olds = _activation(fake)
+    error = _raises(
+        lambda: ActivationProvider().update("x", olds, _activation(fake, root_token=NEW_ROOT))
+    )
+    assert "pachyderm-okta:rootToken" in str(error)
+    assert fake.state.root_token == FOREIGN_ROOT
+
+
+def test_rotation_refused_when_helm_supplies_the_root_token(fake: FakePachd) -> None:
+    _activate(fake)
+    fake.state.root_token_from_env = True
+    olds = _activation(fake)
+    error = _raises(
+        lambda: ActivationProvider().update("x", olds, _activation(fake, root_token=NEW_ROOT))
+    )
+    assert "RotateRootToken() is disabled" in str(error)
+    _assert_auth_active_with(fake, ROOT)
+
+
+def test_activation_read_reports_root_and_gone(fake: FakePachd) -> None:
+    provider = ActivationProvider()
+    props = {**_activation(fake), "pachd_version": "2.12.2"}
+    assert provider.read("pachyderm-auth", props).id is None
+    _activate(fake)
+    read = provider.read("pachyderm-auth", props)
+    assert read.id == "pachyderm-auth"
+    assert read.outs == {**_activation(fake), "root_principal": "pach:root"}
+    assert fake.calls == ["auth.WhoAmI"]
+
+
+def test_activation_read_with_a_foreign_token_says_how_to_recover(fake: FakePachd) -> None:
+    _activate(fake, FOREIGN_ROOT)
+    error = _raises(lambda: ActivationProvider().read("pachyderm-auth", _activation(fake)))
+    assert "pachyderm-okta:rootToken" in str(error)
+
+
+def test_activation_delete_leaves_auth_active_without_a_pachd_call(fake: FakePachd) -> None:
+    _activate(fake)
+    fake.stop()  # not even reachable: delete must not try
+    ActivationProvider().delete("pachyderm-auth", _activation(fake))
+    assert fake.calls == []
+    assert fake.state.auth_active
+
+
+def test_activation_delete_deactivates_when_asked(fake: FakePachd) -> None:
+    _activate(fake)
+    fake.state.connectors["okta"] = {
+        "id": "okta",
+        "name": "Okta",
+        "type": "oidc",
+        "config_version": 0,
+        "config": {},
+    }
+    ActivationProvider().delete("pachyderm-auth", _activation(fake, deactivate_on_delete=True))
+    assert fake.calls == ["identity.DeleteAll", "auth.Deactivate"]
+    assert not fake.state.auth_active
+    assert fake.state.connectors == {}
+    assert fake.state.tokens == {}
+
+
+def test_activation_delete_with_deactivate_tolerates_inactive_auth(fake: FakePachd) -> None:
+    ActivationProvider().delete("pachyderm-auth", _activation(fake, deactivate_on_delete=True))
+    assert fake.calls == ["identity.DeleteAll"]
+
+
+# --- identity server config ---------------------------------------------------------------------
+
+
+def test_identity_config_lifecycle(fake: FakePachd) -> None:
+    _activate(fake)
+    provider = IdentityConfigProvider()
+    created = provider.create(_identity(fake))
+    assert fake.calls == ["identity.SetIdentityServerConfig"]
+    assert created.id == "identity-server-config"
+    assert created.outs == _identity(fake)
+    assert fake.state.identity_config == {
+        "issuer": ISSUER,
+        "id_token_expiry": "24h",
+        "rotation_token_expiry": "48h",
+    }
+
+    fake.reset_calls()
+    news = _identity(fake, id_token_expiry="12h")
+    updated = provider.update(created.id, _identity(fake), news)
+    assert updated.outs == news
+    assert fake.calls == ["identity.SetIdentityServerConfig"]
+    assert fake.state.identity_config["id_token_expiry"] == "12h"
+
+    fake.state.identity_config["issuer"] = "http://drifted/dex"
+    fake.reset_calls()
+    read = provider.read(created.id, news)
+    assert fake.calls == ["identity.GetIdentityServerConfig"]
+    assert read.outs == {**news, "issuer": "http://drifted/dex"}
+
+    fake.reset_calls()
+    provider.delete(created.id, news)
+    assert fake.calls == []
+    assert fake.state.identity_config["issuer"] == "http://drifted/dex"
+
+
+def test_identity_config_read_when_auth_is_off_is_gone(fake: FakePachd) -> None:
+    assert IdentityConfigProvider().read("identity-server-config", _identity(fake)).id is None
+
+
+def test_identity_config_refused_when_env_managed() -> None:
+    with FakePachd(env_managed_identity=True) as server:
+        _activate(server)
+        error = _raises(lambda: IdentityConfigProvider().create(_identity(server)))
+    assert "DESIGN decision 1" in str(error)
+    assert "is disabled when the Identity" in str(error)
+
+
+# --- IDP connector ------------------------------------------------------------------------------
+
+
+def _stored_connector(version: int, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "id": "okta",
+        "name": "Okta",
+        "type": "oidc",
+        "config_version": version,
+        "config": config if config is not None else _okta_config(),
+    }
+
+
+def test_connector_create_sends_json_config(fake: FakePachd) -> None:
+    _activate(fake)
+    created = ConnectorProvider().create(_connector(fake))
+    assert fake.calls == ["identity.CreateIDPConnector"]
+    assert fake.state.connectors == {"okta": _stored_connector(0)}
+    assert created.id == "okta"
+    assert created.outs == {**_connector(fake), "config_version": 0}
+
+
+def test_connector_create_builds_the_message_from_json() -> None:
+    message = ConnectorProvider()._connector(
+        prov.ConnectorProps.model_validate(_connector_props_offline()), 3
+    )
+    assert message.config_version == 3
+    assert json.loads(message.json_config) == _okta_config()
+    assert not message.config.fields
+
+
+def _connector_props_offline() -> dict[str, Any]:
+    return {
+        "pachd_address": "grpc://h:1",
+        "root_token": ROOT,
+        "connector_id": "okta",
+        "name": "Okta",
+        "config": _okta_config(),
+    }
+
+
+def test_connector_update_reads_the_stored_version_and_sends_plus_one(fake: FakePachd) -> None:
+    _activate(fake)
+    provider = ConnectorProvider()
+    created = provider.create(_connector(fake))
+    assert created.outs is not None
+    fake.reset_calls()
+    news = _connector(fake, config=_okta_config(clientID="0oa2client"))
+    updated = provider.update("okta", created.outs, news)
+    assert fake.calls == ["identity.GetIDPConnector", "identity.UpdateIDPConnector"]
+    assert updated.outs == {**news, "config_version": 1}
+    assert fake.state.connectors["okta"] == _stored_connector(
+        1, _okta_config(clientID="0oa2client")
+    )
+
+
+def test_connector_update_respects_a_version_bumped_elsewhere(fake: FakePachd) -> None:
+    _activate(fake)
+    fake.state.connectors["okta"] = _stored_connector(7)
+    olds = {**_connector(fake), "config_version": 0.0}  # our stale record, a float off the wire
+    news = _connector(fake, name="Okta SSO")
+    updated = ConnectorProvider().update("okta", olds, news)
+    assert updated.outs is not None
+    assert updated.outs["config_version"] == 8
+    assert fake.state.connectors["okta"]["config_version"] == 8
+    assert fake.state.connectors["okta"]["name"] == "Okta SSO"
+
+
+def test_connector_create_adopts_an_existing_connector(fake: FakePachd) -> None:
+    _activate(fake)
+    fake.state.connectors["okta"] = _stored_connector(3, {"issuer": OKTA_ISSUER, "old": True})
+    created = ConnectorProvider().create(_connector(fake))
+    assert fake.calls == [
+        "identity.CreateIDPConnector",
+        "identity.GetIDPConnector",
+        "identity.UpdateIDPConnector",
+    ]
+    assert created.outs is not None
+    assert created.outs["config_version"] == 4
+    assert fake.state.connectors["okta"] == _stored_connector(4)
+
+
+def test_connector_create_resumes_after_a_lost_response(fake: FakePachd) -> None:
+    _activate(fake)
+    fake.inject("identity.CreateIDPConnector", grpc.StatusCode.UNAVAILABLE, "reset", after=True)
+    _raises(lambda: ConnectorProvider().create(_connector(fake)))
+    created = ConnectorProvider().create(_connector(fake))
+    assert created.outs is not None
+    assert created.outs["config_version"] == 1
+    assert fake.state.connectors["okta"] == _stored_connector(1)
+
+
+def test_connector_read_reports_drift_and_gone(fake: FakePachd) -> None:
+    _activate(fake)
+    provider = ConnectorProvider()
+    created = provider.create(_connector(fake))
+    assert created.outs is not None
+    outs = created.outs
+
+    read = provider.read("okta", outs)
+    assert read.id == "okta"
+    assert read.outs == outs
+
+    stored = fake.state.connectors["okta"]
+    stored["config"]["insecureEnableGroups"] = False
+    stored["name"] = "Renamed"
+    stored["config_version"] = 5
+    read = provider.read("okta", outs)
+    assert read.outs == {
+        **outs,
+        "name": "Renamed",
+        "config": _okta_config(insecureEnableGroups=False),
+        "config_version": 5,
+    }
+    diff = provider.diff("okta", read.outs, _connector(fake))
+    assert diff.changes
+
+    del fake.state.connectors["okta"]
+    fake.reset_calls()
+    gone = provider.read("okta", outs)
+    assert gone.id is None
+    assert fake.calls == ["identity.GetIDPConnector"]
+
+
+def test_connector_delete_and_delete_when_gone(fake: FakePachd) -> None:
+    _activate(fake)
+    provider = ConnectorProvider()
+    provider.create(_connector(fake))
+    fake.state.connectors["other"] = {**_stored_connector(0), "id": "other"}
+    provider.delete("okta", _connector(fake))
+    assert list(fake.state.connectors) == ["other"]
+    provider.delete("okta", _connector(fake))
+    assert fake.calls.count("identity.DeleteIDPConnector") == 2
+
+
+def test_connector_delete_when_auth_is_off(fake: FakePachd) -> None:
+    ConnectorProvider().delete("okta", _connector(fake))
+
+
+def test_connector_unreachable_issuer_explains_egress(fake: FakePachd) -> None:
+    _activate(fake)
+    fake.state.unreachable_issuers.add(OKTA_ISSUER)
+    error = _raises(lambda: ConnectorProvider().create(_connector(fake)))
+    assert "unable to open connector" in str(error)
+    assert "outbound HTTPS to Okta" in str(error)
+
+
+def test_connector_refused_when_env_managed() -> None:
+    with FakePachd(env_managed_identity=True) as server:
+        _activate(server)
+        error = _raises(lambda: ConnectorProvider().create(_connector(server)))
+    assert "DESIGN decision 1" in str(error)
+
+
+def test_connector_config_as_returned_by_pachd() -> None:
+    connector = identity.IdpConnector(
+        id="okta",
+        config=dict_to_struct({"a": 1, "b": [True, "x"], "c": {"d": None}}),
+    )
+    assert prov.connector_config(connector) == {"a": 1.0, "b": [True, "x"], "c": {"d": None}}
+    assert prov.connector_config(identity.IdpConnector(json_config='{"k": "v"}')) == {"k": "v"}
+
+
+# --- OIDC clients -------------------------------------------------------------------------------
+
+
+def test_oidc_client_create_with_our_secret(fake: FakePachd) -> None:
+    _activate(fake)
+    created = OidcClientProvider().create(_client(fake))
+    assert fake.calls == ["identity.CreateOIDCClient"]
+    assert created.id == "pachd"
+    assert created.outs == _client(fake)
+    assert fake.state.oidc_clients == {
+        "pachd": {
+            "id": "pachd",
+            "name": "pachd",
+            "secret": PACHD_SECRET,
+            "redirect_uris": ["http://192.168.49.2:30080/authorization-code/callback"],
+            "trusted_peers": ["console"],
+        }
+    }
+
+
+def test_oidc_client_secret_change_is_a_delete_before_replace(fake: FakePachd) -> None:
+    provider = OidcClientProvider()
+    diff = provider.diff("pachd", _client(fake), _client(fake, secret=CONSOLE_SECRET))
+    assert diff.changes
+    assert diff.replaces == ["secret"]
+    assert diff.delete_before_replace
+    assert fake.calls == []
+
+
+def test_oidc_client_redirect_change_is_an_in_place_update(fake: FakePachd) -> None:
+    _activate(fake)
+    provider = OidcClientProvider()
+    provider.create(_client(fake))
+    news = _client(fake, redirect_uris=["https://new.example/authorization-code/callback"])
+    diff = provider.diff("pachd", _client(fake), news)
+    assert diff.changes
+    assert diff.replaces == []
+    fake.reset_calls()
+    updated = provider.update("pachd", _client(fake), news)
+    assert fake.calls == ["identity.UpdateOIDCClient"]
+    assert updated.outs == news
+    stored = fake.state.oidc_clients["pachd"]
+    assert stored["redirect_uris"] == ["https://new.example/authorization-code/callback"]
+    assert stored["secret"] == PACHD_SECRET
+
+
+def test_oidc_client_create_replaces_a_client_with_another_secret(fake: FakePachd) -> None:
+    _activate(fake)
+    fake.state.oidc_clients["pachd"] = {
+        "id": "pachd",
+        "name": "pachd",
+        "secret": STALE_SECRET,
+        "redirect_uris": ["http://localhost:30657/authorization-code/callback"],
+        "trusted_peers": [],
+    }
+    OidcClientProvider().create(_client(fake))
+    assert fake.calls == [
+        "identity.CreateOIDCClient",
+        "identity.GetOIDCClient",
+        "identity.DeleteOIDCClient",
+        "identity.CreateOIDCClient",
+    ]
+    assert fake.state.oidc_clients["pachd"]["secret"] == PACHD_SECRET
+    assert fake.state.oidc_clients["pachd"]["trusted_peers"] == ["console"]
+
+
+def test_oidc_client_create_adopts_a_client_with_our_secret(fake: FakePachd) -> None:
+    _activate(fake)
+    fake.state.oidc_clients["pachd"] = {
+        "id": "pachd",
+        "name": "old",
+        "secret": PACHD_SECRET,
+        "redirect_uris": ["http://old/cb"],
+        "trusted_peers": ["console"],
+    }
+    OidcClientProvider().create(_client(fake))
+    assert fake.calls == [
+        "identity.CreateOIDCClient",
+        "identity.GetOIDCClient",
+        "identity.UpdateOIDCClient",
+    ]
+    assert fake.state.oidc_clients["pachd"]["name"] == "pachd"
+    assert fake.state.oidc_clients["pachd"]["redirect_uris"] == [
+        "http://192.168.49.2:30080/authorization-code/callback"
+    ]
+
+
+def test_oidc_client_read_drift_gone_and_recreate(fake: FakePachd) -> None:
+    _activate(fake)
+    provider = OidcClientProvider()
+    created = provider.create(_client(fake))
+    assert created.outs is not None
+    assert provider.read("pachd", created.outs).outs == created.outs
+
+    fake.state.oidc_clients["pachd"]["secret"] = STALE_SECRET
+    fake.state.oidc_clients["pachd"]["trusted_peers"] = []
+    read = provider.read("pachd", created.outs)
+    assert read.outs == {**created.outs, "secret": STALE_SECRET, "trusted_peers": []}
+    diff = provider.diff("pachd", read.outs, _client(fake))
+    assert diff.replaces == ["secret"]
+
+    del fake.state.oidc_clients["pachd"]
+    assert provider.read("pachd", created.outs).id is None
+    provider.create(_client(fake))
+    assert fake.state.oidc_clients["pachd"]["secret"] == PACHD_SECRET
+
+
+def test_oidc_client_delete_and_delete_when_gone(fake: FakePachd) -> None:
+    _activate(fake)
+    provider = OidcClientProvider()
+    provider.create(_client(fake))
+    provider.create(_client(fake, client_id="console", name="console", secret=CONSOLE_SECRET))
+    provider.delete("pachd", _client(fake))
+    assert list(fake.state.oidc_clients) == ["console"]
+    provider.delete("pachd", _client(fake))
+    assert list(fake.state.oidc_clients) == ["console"]
+
+
+# --- auth configuration -------------------------------------------------------------------------
+
+
+def test_auth_config_set_read_update_delete(fake: FakePachd) -> None:
+    _activate(fake)
+    IdentityConfigProvider().create(_identity(fake))
+    fake.reset_calls()
+    provider = AuthConfigProvider()
+    created = provider.create(_auth_config(fake))
+    assert fake.calls == ["auth.SetConfiguration"]
+    assert created.id == "auth-oidc-config"
+    assert created.outs == _auth_config(fake)
+    expected = {key: value for key, value in _auth_config(fake).items() if key not in _conn(fake)}
+    assert fake.state.auth_config == expected
+
+    news = _auth_config(fake, require_email_verified=True, scopes=["openid", "email"])
+    provider.update(created.id, _auth_config(fake), news)
+    assert fake.state.auth_config is not None
+    assert fake.state.auth_config["require_email_verified"] is True
+
+    fake.state.auth_config["client_secret"] = STALE_SECRET
+    read = provider.read(created.id, news)
+    assert read.outs == {**news, "client_secret": STALE_SECRET}
+
+    fake.reset_calls()
+    provider.delete(created.id, news)
+    assert fake.calls == []
+    assert fake.state.auth_config is not None
+
+
+def test_auth_config_issuer_mismatch_names_no_secret(fake: FakePachd) -> None:
+    _activate(fake)
+    error = _raises(lambda: AuthConfigProvider().create(_auth_config(fake)))
+    assert "issuer did not match" in str(error)
+
+
+# --- role bindings ------------------------------------------------------------------------------
+
+
+def test_role_binding_create_read_update_delete(fake: FakePachd) -> None:
+    _activate(fake)
+    provider = RoleBindingProvider()
+    provider.create(_binding(fake, "group:others", roles=["repoReader"]))
+    fake.reset_calls()
+    created = provider.create(_binding(fake))
+    assert fake.calls == ["auth.ModifyRoleBinding"]
+    assert created.id == "cluster/group:admins"
+    assert fake.state.cluster_role_bindings["group:admins"] == {"clusterAdmin"}
+
+    read = provider.read(created.id, _binding(fake))
+    assert read.outs == _binding(fake)
+
+    news = _binding(fake, roles=["repoReader", "clusterAdmin"])
+    updated = provider.update(created.id, _binding(fake), news)
+    assert updated.outs == news
+    assert fake.state.cluster_role_bindings["group:admins"] == {"clusterAdmin", "repoReader"}
+    assert provider.read(created.id, news).outs == {
+        **news,
+        "roles": ["clusterAdmin", "repoReader"],
+    }
+
+    before = copy.deepcopy(fake.state.cluster_role_bindings)
+    provider.delete(created.id, news)
+    del before["group:admins"]
+    assert fake.state.cluster_role_bindings == before
+    assert "group:others" in fake.state.cluster_role_bindings
+    assert provider.read(created.id, news).id is None
+
+
+def test_role_binding_principal_change_replaces(fake: FakePachd) -> None:
+    diff = RoleBindingProvider().diff("x", _binding(fake), _binding(fake, "group:ops"))
+    assert diff.replaces == ["principal"]
+    assert fake.calls == []
+
+
+def test_role_binding_bad_role_fails_without_secrets(fake: FakePachd) -> None:
+    _activate(fake)
+    error = _raises(lambda: RoleBindingProvider().create(_binding(fake, roles=["superuser"])))
+    assert 'unknown role "superuser"' in str(error)
+    assert "cluster/group:admins" in str(error)
+
+
+def test_role_binding_delete_when_auth_is_off(fake: FakePachd) -> None:
+    RoleBindingProvider().delete("cluster/group:admins", _binding(fake))
+
+
+# --- generic rules: diff and check are pure, tolerate unknowns, floats == ints -----------------
+
+
+@pytest.mark.parametrize("name", list(PROVIDERS))
+def test_identical_inputs_diff_to_no_change_without_a_pachd_call(
+    fake: FakePachd, name: str
+) -> None:
+    cls, build = PROVIDERS[name]
+    props = build(fake)
+    olds = {**props, "__provider": "old-pickle", "config_version": 3, "pachd_version": "2.12.2"}
+    news = {**props, "__provider": "new-pickle"}
+    diff = cls().diff("id", olds, news)
+    assert diff.changes is False
+    assert diff.replaces == []
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize("name", list(PROVIDERS))
+def test_floats_from_the_wire_equal_ints(fake: FakePachd, name: str) -> None:
+    cls, build = PROVIDERS[name]
+    props = build(fake)
+    floated = {
+        **props,
+        "call_timeout_seconds": 2.0,
+        "ready_timeout_seconds": 2.0,
+        "config_version": 4.0,
+    }
+    assert cls().diff("id", floated, props).changes is False
+    assert cls().diff("id", props, floated).changes is False
+    assert cls().check({}, floated).failures == []
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize("name", list(PROVIDERS))
+@pytest.mark.parametrize("unknown", [Unknown(), UNKNOWN_SENTINEL], ids=["Unknown", "sentinel"])
+def test_unknowns_in_check_and_diff(fake: FakePachd, name: str, unknown: object) -> None:
+    cls, build = PROVIDERS[name]
+    props = build(fake)
+    news = {**props, "root_token": unknown, "pachd_address": unknown}
+    checked = cls().check({}, news)
+    assert checked.failures == []
+    assert checked.inputs == news
+    diff = cls().diff("id", props, news)
+    assert diff.changes is True
+    assert fake.calls == []
+
+
+def test_unknown_nested_in_connector_config(fake: FakePachd) -> None:
+    news = _connector(fake, config={**_okta_config(), "clientSecret": Unknown()})
+    assert ConnectorProvider().check({}, news).failures == []
+    diff = ConnectorProvider().diff("okta", _connector(fake), news)
+    assert diff.changes is True
+    assert diff.replaces == []
+
+
+def test_unknown_client_secret_replaces(fake: FakePachd) -> None:
+    diff = OidcClientProvider().diff("pachd", _client(fake), _client(fake, secret=Unknown()))
+    assert diff.changes
+    assert diff.replaces == ["secret"]
+    assert diff.delete_before_replace
+
+
+@pytest.mark.parametrize("name", list(PROVIDERS))
+def test_check_reports_failures_for_bad_props(fake: FakePachd, name: str) -> None:
+    cls, build = PROVIDERS[name]
+    props = build(fake)
+    bad = {**props, "call_timeout_seconds": "soon"}
+    del bad["pachd_address"]
+    result = cls().check({}, bad)
+    properties = {failure.property for failure in result.failures}
+    assert properties == {"pachd_address", "call_timeout_seconds"}
+    for failure in result.failures:
+        _no_secret(failure.reason)
+    assert fake.calls == []
+
+
+def test_check_reports_nested_failures(fake: FakePachd) -> None:
+    result = OidcClientProvider().check({}, _client(fake, redirect_uris=["ok", 5]))
+    assert [failure.property for failure in result.failures] == ["redirect_uris.1"]
+
+
+SECRET_FIELD = {
+    "activation": "license_key",
+    "identity": "root_token",
+    "connector": "config",
+    "oidc-client": "secret",
+    "auth-config": "client_secret",
+    "role-binding": "root_token",
+}
+
+
+def _no_secret_fragment(text: str) -> None:
+    """Not even a truncated repr: pydantic shortens ``input_value`` to its head and tail."""
+    for secret in ALL_SECRETS:
+        for fragment in (secret[:10], secret[-10:]):
+            assert fragment not in text, f"secret fragment {fragment!r} leaked: {text}"
+
+
+@pytest.mark.parametrize("name", list(PROVIDERS))
+@pytest.mark.parametrize("method", ["create", "read", "update", "delete"])
+def test_unparseable_props_raise_no_secret(fake: FakePachd, name: str, method: str) -> None:
+    # read/delete get the *stored* outputs: a schema change must not print them with a secret.
+    cls, build = PROVIDERS[name]
+    full = {**build(fake), "license_key": LICENSE, "deactivate_on_delete": True}
+    del full["pachd_address"]
+    tail = SECRET_FIELD[name]
+    # The secrets first and last, where a truncated repr would still show them.
+    props = {"root_token": ROOT, **full, tail: full[tail]}
+    del props[tail]
+    props[tail] = full[tail]
+    provider = cls()
+    calls: dict[str, Callable[[], Any]] = {
+        "create": lambda: provider.create(props),
+        "read": lambda: provider.read("id", props),
+        "update": lambda: provider.update("id", props, props),
+        "delete": lambda: provider.delete("id", props),
+    }
+    with pytest.raises(Exception) as raised:  # any type, but no secret in it
+        calls[method]()
+    _no_secret_fragment(str(raised.value))
+    _no_secret_fragment(repr(raised.value))
+    assert "pachd_address" in str(raised.value)
+    assert raised.value.__cause__ is None
+    assert fake.calls == []
+
+
+# --- generic rule: pachd failures never carry secrets -------------------------------------------
+
+
+WRITE_METHOD = {
+    "identity": "identity.SetIdentityServerConfig",
+    "connector": "identity.CreateIDPConnector",
+    "oidc-client": "identity.CreateOIDCClient",
+    "auth-config": "auth.SetConfiguration",
+    "role-binding": "auth.ModifyRoleBinding",
+}
+
+
+OWN_SECRETS = {
+    "identity": (ROOT,),
+    "connector": (ROOT, OKTA_SECRET),
+    "oidc-client": (ROOT, PACHD_SECRET),
+    "auth-config": (ROOT, PACHD_SECRET),
+    "role-binding": (ROOT,),
+}
+
+
+@pytest.mark.parametrize("name", list(WRITE_METHOD))
+def test_pachd_errors_echoing_secrets_are_redacted(fake: FakePachd, name: str) -> None:
+    # pachd puts wrapped request text in details; each provider redacts what it sent.
+    _activate(fake)
+    IdentityConfigProvider().create(_identity(fake))
+    cls, build = PROVIDERS[name]
+    echo = "pachd echoed " + " ".join(OWN_SECRETS[name])
+    fake.inject(WRITE_METHOD[name], grpc.StatusCode.UNKNOWN, echo)
+    error = _raises(lambda: cls().create(build(fake)))
+    assert "[secret]" in str(error)
+    assert error.__cause__ is None
+
+
+@pytest.mark.parametrize(
+    "method", ["license.Activate", "license.AddCluster", "enterprise.Activate", "auth.Activate"]
+)
+def test_activation_errors_echoing_the_license_are_redacted(legacy: FakePachd, method: str) -> None:
+    echo = f"echo {ROOT} {LICENSE} {ENTERPRISE_SECRET}"
+    legacy.inject(method, grpc.StatusCode.UNKNOWN, echo)
+    error = _raises(lambda: ActivationProvider().create(_legacy_activation(legacy)))
+    assert "[secret]" in str(error)
+
+
+@pytest.mark.parametrize("name", ["identity", "connector", "oidc-client", "auth-config"])
+def test_reads_with_a_bad_token_raise_no_secret(fake: FakePachd, name: str) -> None:
+    _activate(fake, FOREIGN_ROOT)
+    cls, build = PROVIDERS[name]
+    error = _raises(lambda: cls().read("id", build(fake)))
+    assert "UNAUTHENTICATED" in str(error)
+
+
+def test_unreachable_pachd_error_names_the_address_without_secrets() -> None:
+    with FakePachd(ready_after=3600) as server:
+        props = _activation(server, ready_timeout_seconds=0.2)
+        error = _raises(lambda: ActivationProvider().create(props))
+    assert server.address in str(error)
+    assert "did not become ready" in str(error)
+
+
+# --- providers hold no state --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(PROVIDERS))
+def test_providers_are_stateless(fake: FakePachd, name: str) -> None:
+    cls, _ = PROVIDERS[name]
+    provider = cls()
+    assert vars(provider) == {}
+    _activate(fake)
+    IdentityConfigProvider().create(_identity(fake))
+    provider.create(PROVIDERS[name][1](fake))
+    assert vars(provider) == {}

@@ -1,0 +1,374 @@
+"""Bad-input catalog: every malformed stack fails the WHOLE program before any resource exists.
+
+Guards the stack contract of DESIGN.md ("a bad stack fails before any resource is registered, with
+one message that lists every problem by its config key") against regressions anywhere between
+``__main__.py`` and the settings models. Each entry is the dev example stack with overrides
+(wrong types, missing keys, conflicting settings, unknown keys, malformed principals or roles,
+wrong URLs and addresses, Helm values the program owns, plaintext secrets, ...). ``__main__.py``
+runs under recording mocks, exactly as ``pulumi up`` would run it, and must raise exactly one
+``StackConfigError`` (a ``pulumi.RunError``, which the CLI prints without a traceback) whose
+problems name exactly the expected config keys, whose text has no Python traceback, and after
+which no resource at all was registered.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.settings import StackConfigError
+from tests.harness.mocks import MockRun, set_stack_config
+from tests.harness.offline_up import World
+from tests.stacks import ROOT, TEST_SECRETS, stack_config
+
+API_TOKEN = TEST_SECRETS["okta:apiToken"]
+LICENSE_KEY = TEST_SECRETS["pachyderm-okta:licenseKey"]
+ROOT_TOKEN = TEST_SECRETS["pachyderm-okta:rootToken"]
+P = "pachyderm-okta"
+
+# The dev example stack's objects, to change one key at a time.
+DEV_OKTA: dict[str, Any] = {"appLabel": "Pachyderm (dev)", "groups": ["pachyderm-admins"]}
+DEV_PACHYDERM: dict[str, Any] = {
+    "namespace": "pachyderm",
+    "serviceType": "NodePort",
+    "values": {"etcd": {"storageSize": "1Gi"}},
+}
+DEV_AUTH: dict[str, Any] = {
+    "clusterAdmins": ["group:pachyderm-admins"],
+    "roleBindings": {"allClusterUsers": ["projectViewer"]},
+}
+
+
+def okta(**changes: Any) -> str:
+    return json.dumps(DEV_OKTA | changes)
+
+
+def pachyderm(**changes: Any) -> str:
+    return json.dumps(DEV_PACHYDERM | changes)
+
+
+def auth(**changes: Any) -> str:
+    return json.dumps(DEV_AUTH | changes)
+
+
+def values(tree: dict[str, Any]) -> str:
+    return pachyderm(values=tree)
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One malformed stack: overrides of the dev stack and the config keys that must be named."""
+
+    id: str
+    keys: tuple[str, ...]
+    overrides: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] | None = None
+    never_in_message: tuple[str, ...] = ()
+
+
+CATALOG: list[Bad] = [
+    # --- missing keys
+    Bad("missing-org-name", ("okta:orgName",), {"okta__orgName": None}),
+    Bad("missing-base-url", ("okta:baseUrl",), {"okta__baseUrl": None}),
+    Bad("missing-public-url", (f"{P}:publicUrl",), {"pachyderm_okta__publicUrl": None}),
+    Bad("missing-okta-credentials", ("okta:apiToken",), secrets={}),
+    Bad(
+        "missing-license-key-on-2.11",
+        (f"{P}:licenseKey",),
+        {"pachyderm_okta__pachyderm": pachyderm(chartVersion="2.11.6")},
+    ),
+    # --- plaintext secrets
+    Bad(
+        "plaintext-api-token",
+        ("okta:apiToken",),
+        {"okta__apiToken": API_TOKEN},
+        secrets={},
+        never_in_message=(API_TOKEN,),
+    ),
+    Bad(
+        "plaintext-license-key",
+        (f"{P}:licenseKey",),
+        {
+            "pachyderm_okta__licenseKey": LICENSE_KEY,
+            "pachyderm_okta__pachyderm": pachyderm(chartVersion="2.11.6"),
+        },
+        never_in_message=(LICENSE_KEY,),
+    ),
+    Bad(
+        "plaintext-root-token",
+        (f"{P}:rootToken",),
+        {"pachyderm_okta__rootToken": ROOT_TOKEN},
+        never_in_message=(ROOT_TOKEN,),
+    ),
+    Bad(
+        "root-token-in-helm-values",
+        (f"{P}:pachyderm.values",),
+        {"pachyderm_okta__pachyderm": values({"pachd": {"rootToken": ROOT_TOKEN}})},
+        never_in_message=(ROOT_TOKEN,),
+    ),
+    Bad(
+        "postgres-password-in-helm-values",
+        (f"{P}:pachyderm.values",),
+        {
+            "pachyderm_okta__pachyderm": values(
+                {"global": {"postgresql": {"postgresqlPassword": "hunter2-0042"}}}
+            )
+        },
+        never_in_message=("hunter2-0042",),
+    ),
+    # --- conflicting settings
+    Bad(
+        "license-key-on-2.12",
+        (f"{P}:licenseKey",),
+        secrets={"okta:apiToken": API_TOKEN, f"{P}:licenseKey": LICENSE_KEY},
+    ),
+    Bad(
+        "two-okta-auth-methods",
+        ("okta:apiToken",),
+        secrets={"okta:apiToken": API_TOKEN, "okta:accessToken": "test-access-token-0008"},
+    ),
+    Bad(
+        "incomplete-private-key-auth",
+        ("okta:privateKey",),
+        secrets={"okta:privateKey": "test-private-key-0009"},
+    ),
+    Bad(
+        "groups-claim-without-ssws",
+        (f"{P}:okta.groupsClaim",),
+        {"okta__clientId": "0oa-service", "okta__scopes": json.dumps(["okta.apps.manage"])},
+        secrets={"okta:privateKey": "test-private-key-0009"},
+    ),
+    # --- unknown keys
+    Bad("unknown-project-key", (f"{P}:publicURL",), {"pachyderm_okta__publicURL": "http://x"}),
+    Bad("unknown-okta-key", ("okta:orgname",), {"okta__orgname": "dev-123456"}),
+    Bad("unknown-kubernetes-key", ("kubernetes:contxt",), {"kubernetes__contxt": "minikube"}),
+    Bad("unknown-okta-app-key", (f"{P}:okta.lable",), {"pachyderm_okta__okta": okta(lable="x")}),
+    Bad(
+        "unknown-pachyderm-key",
+        (f"{P}:pachyderm.chart",),
+        {"pachyderm_okta__pachyderm": pachyderm(chart="2.12.2")},
+    ),
+    Bad("unknown-auth-key", (f"{P}:auth.admins",), {"pachyderm_okta__auth": auth(admins=[])}),
+    # --- wrong types and malformed documents
+    Bad("okta-object-not-json", (f"{P}:okta",), {"pachyderm_okta__okta": "groups: [a"}),
+    Bad("okta-object-is-a-list", (f"{P}:okta",), {"pachyderm_okta__okta": json.dumps(["a"])}),
+    Bad("auth-object-is-a-string", (f"{P}:auth",), {"pachyderm_okta__auth": json.dumps("x")}),
+    Bad(
+        "groups-not-a-list",
+        (f"{P}:okta.groups",),
+        {"pachyderm_okta__okta": okta(groups="pachyderm-admins")},
+    ),
+    Bad(
+        "groups-blank-entry",
+        (f"{P}:okta.groups[1]",),
+        {"pachyderm_okta__okta": okta(groups=["pachyderm-admins", "  "])},
+    ),
+    Bad(
+        "groups-duplicate",
+        (f"{P}:okta.groups",),
+        {"pachyderm_okta__okta": okta(groups=["a", "a"])},
+    ),
+    Bad(
+        "groups-claim-not-bool",
+        (f"{P}:okta.groupsClaim",),
+        {"pachyderm_okta__okta": okta(groupsClaim="maybe")},
+    ),
+    Bad(
+        "helm-timeout-not-a-number",
+        (f"{P}:pachyderm.helmTimeoutSeconds",),
+        {"pachyderm_okta__pachyderm": pachyderm(helmTimeoutSeconds="soon")},
+    ),
+    Bad(
+        "helm-timeout-too-short",
+        (f"{P}:pachyderm.helmTimeoutSeconds",),
+        {"pachyderm_okta__pachyderm": pachyderm(helmTimeoutSeconds=5)},
+    ),
+    Bad(
+        "values-not-an-object",
+        (f"{P}:pachyderm.values",),
+        {"pachyderm_okta__pachyderm": pachyderm(values=["etcd"])},
+    ),
+    Bad(
+        "ready-timeout-zero",
+        (f"{P}:auth.pachdReadyTimeoutSeconds",),
+        {"pachyderm_okta__auth": auth(pachdReadyTimeoutSeconds=0)},
+    ),
+    Bad(
+        "call-timeout-negative",
+        (f"{P}:auth.callTimeoutSeconds",),
+        {"pachyderm_okta__auth": auth(callTimeoutSeconds=-1)},
+    ),
+    Bad("max-retries-too-many", ("okta:maxRetries",), {"okta__maxRetries": "1000"}),
+    # --- malformed values
+    Bad("org-name-with-dot", ("okta:orgName",), {"okta__orgName": "dev.123456"}),
+    Bad("base-url-with-scheme", ("okta:baseUrl",), {"okta__baseUrl": "https://okta.com"}),
+    Bad(
+        "authorization-server-path",
+        (f"{P}:okta.authorizationServer",),
+        {"pachyderm_okta__okta": okta(authorizationServer="oauth2/default")},
+    ),
+    Bad(
+        "namespace-not-dns-label",
+        (f"{P}:pachyderm.namespace",),
+        {"pachyderm_okta__pachyderm": pachyderm(namespace="Pachyderm_NS")},
+    ),
+    Bad(
+        "chart-version-latest",
+        (f"{P}:pachyderm.chartVersion",),
+        {"pachyderm_okta__pachyderm": pachyderm(chartVersion="latest")},
+    ),
+    Bad(
+        "chart-version-too-old",
+        (f"{P}:pachyderm.chartVersion",),
+        {"pachyderm_okta__pachyderm": pachyderm(chartVersion="2.10.3")},
+    ),
+    Bad(
+        "deploy-target-unknown",
+        (f"{P}:pachyderm.deployTarget",),
+        {"pachyderm_okta__pachyderm": pachyderm(deployTarget="AZURE")},
+    ),
+    Bad(
+        "service-type-unknown",
+        (f"{P}:pachyderm.serviceType",),
+        {"pachyderm_okta__pachyderm": pachyderm(serviceType="Ingress")},
+    ),
+    Bad(
+        "host-path-relative",
+        (f"{P}:pachyderm.localHostPath",),
+        {"pachyderm_okta__pachyderm": pachyderm(localHostPath="var/pachyderm")},
+    ),
+    Bad(
+        "connector-id-uppercase",
+        (f"{P}:auth.connectorId",),
+        {"pachyderm_okta__auth": auth(connectorId="Okta!")},
+    ),
+    Bad(
+        "id-token-expiry-not-go-duration",
+        (f"{P}:auth.idTokenExpiry",),
+        {"pachyderm_okta__auth": auth(idTokenExpiry="1 day")},
+    ),
+    # --- wrong URLs and addresses
+    Bad("public-url-ftp", (f"{P}:publicUrl",), {"pachyderm_okta__publicUrl": "ftp://pachyderm"}),
+    Bad(
+        "public-url-with-path",
+        (f"{P}:publicUrl",),
+        {"pachyderm_okta__publicUrl": "https://pachyderm.example.com/pachyderm"},
+    ),
+    Bad(
+        "public-url-http-non-local",
+        (f"{P}:publicUrl",),
+        {"pachyderm_okta__publicUrl": "http://pachyderm.example.com"},
+    ),
+    Bad(
+        "public-url-user-info",
+        (f"{P}:publicUrl",),
+        {"pachyderm_okta__publicUrl": "https://admin:hunter3-0043@pachyderm.example.com"},
+        never_in_message=("hunter3-0043",),
+    ),
+    Bad(
+        "pachd-address-without-scheme",
+        (f"{P}:pachdAddress",),
+        {"pachyderm_okta__pachdAddress": "localhost:30650"},
+    ),
+    Bad(
+        "pachd-address-port-out-of-range",
+        (f"{P}:pachdAddress",),
+        {"pachyderm_okta__pachdAddress": "grpc://localhost:70000"},
+    ),
+    # --- Helm values the program owns
+    Bad(
+        "values-activate-auth",
+        (f"{P}:pachyderm.values",),
+        {"pachyderm_okta__pachyderm": values({"pachd": {"activateAuth": True}})},
+    ),
+    Bad(
+        "values-upstream-idps",
+        (f"{P}:pachyderm.values",),
+        {"pachyderm_okta__pachyderm": values({"oidc": {"upstreamIDPs": [{"id": "okta"}]}})},
+    ),
+    Bad(
+        "values-proxy-host",
+        (f"{P}:pachyderm.values",),
+        {"pachyderm_okta__pachyderm": values({"proxy": {"host": "elsewhere:80"}})},
+    ),
+    # --- malformed principals and roles
+    Bad(
+        "admin-without-prefix",
+        (f"{P}:auth.clusterAdmins[0]",),
+        {"pachyderm_okta__auth": auth(clusterAdmins=["pachyderm-admins"])},
+    ),
+    Bad(
+        "admin-pach-root",
+        (f"{P}:auth.clusterAdmins[0]",),
+        {"pachyderm_okta__auth": auth(clusterAdmins=["pach:root"])},
+    ),
+    Bad(
+        "admins-duplicate",
+        (f"{P}:auth.clusterAdmins",),
+        {"pachyderm_okta__auth": auth(clusterAdmins=["group:a", "group:a"])},
+    ),
+    Bad(
+        "role-unknown",
+        (f"{P}:auth.roleBindings.allClusterUsers[0]",),
+        {"pachyderm_okta__auth": auth(roleBindings={"allClusterUsers": ["projectReader"]})},
+    ),
+    Bad(
+        "role-binding-principal-without-prefix",
+        (f'{P}:auth.roleBindings["data-engineers"]',),
+        {"pachyderm_okta__auth": auth(roleBindings={"data-engineers": ["projectWriter"]})},
+    ),
+    Bad(
+        "role-binding-without-roles",
+        (f"{P}:auth.roleBindings",),
+        {"pachyderm_okta__auth": auth(roleBindings={"group:x": []})},
+    ),
+    # --- several problems at once: every one is listed
+    Bad(
+        "three-problems",
+        (f"{P}:auth.clusterAdmins[0]", f"{P}:pachyderm.namespace", f"{P}:publicUrl"),
+        {
+            "pachyderm_okta__publicUrl": "ftp://x",
+            "pachyderm_okta__pachyderm": pachyderm(namespace="NS"),
+            "pachyderm_okta__auth": auth(clusterAdmins=["admins"]),
+        },
+    ),
+]
+
+
+def test_catalog_is_large_and_distinct() -> None:
+    assert len(CATALOG) >= 30
+    assert len({bad.id for bad in CATALOG}) == len(CATALOG)
+
+
+@pytest.mark.parametrize("bad", CATALOG, ids=[bad.id for bad in CATALOG])
+def test_malformed_stack_fails_whole_program_before_any_resource(
+    mock_run: MockRun, bad: Bad
+) -> None:
+    config, secret_keys = stack_config("dev", secrets=bad.secrets, **bad.overrides)
+    World().install(mock_run)
+    set_stack_config(config, secret_keys)
+    main = str(ROOT / "__main__.py")
+
+    with pytest.raises(pulumi.RunError) as raised:
+        mock_run.run(lambda: runpy.run_path(main, run_name="__main__"))
+
+    error = raised.value
+    assert type(error) is StackConfigError
+    assert error.__cause__ is None
+    problems = error.problems
+    assert sorted(problem.key for problem in problems) == sorted(bad.keys), str(error)
+    message = str(error)
+    assert message.startswith(f"The stack configuration has {len(problems)} problem")
+    assert "(nothing was created)" in message
+    for problem in problems:
+        assert f"  {problem.key}: " in message
+    assert "Traceback" not in message
+    assert 'File "' not in message
+    for secret in (API_TOKEN, LICENSE_KEY, ROOT_TOKEN, *bad.never_in_message):
+        assert secret not in message
+    assert mock_run.registrations == []

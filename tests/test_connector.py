@@ -1,0 +1,73 @@
+"""The pure Dex connector builder (``components.connector``): exact document, issuer rule.
+
+Regressions guarded: a changed key or value in the Okta ``oidc`` connector document silently
+breaks logins only at runtime (Dex reads ``insecureEnableGroups``/``insecureSkipEmailVerified``,
+and the callback-domain check must stay on because ``redirectURI`` is Dex's own callback); and an
+Okta org issuer with a trailing slash makes pachd crash-loop ("issuer did not match the issuer
+returned by provider", pachyderm-auth.md 8.1), so the builder must refuse it up front.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from components import connector
+
+ISSUER = "https://dev-123456.okta.com"
+REDIRECT = "http://192.168.49.2:30080/dex/callback"
+
+
+def _build(issuer: str = ISSUER, *, skip: bool = True) -> dict[str, object]:
+    return connector.okta_connector_config(
+        issuer=issuer,
+        client_id="0oa1client",
+        client_secret="test-okta-client-secret-0001",
+        redirect_uri=REDIRECT,
+        skip_email_verified=skip,
+    )
+
+
+def test_exact_document() -> None:
+    assert _build() == {
+        "issuer": ISSUER,
+        "clientID": "0oa1client",
+        "clientSecret": "test-okta-client-secret-0001",
+        "redirectURI": REDIRECT,
+        "scopes": ["openid", "profile", "email", "groups", "offline_access"],
+        "insecureEnableGroups": True,
+        "insecureSkipEmailVerified": True,
+        "insecureSkipIssuerCallbackDomainCheck": False,
+    }
+
+
+def test_skip_email_verified_is_passed_through() -> None:
+    assert _build(skip=False)["insecureSkipEmailVerified"] is False
+
+
+def test_custom_authorization_server_issuer_is_kept_byte_for_byte() -> None:
+    issuer = "https://dev-123456.okta.com/oauth2/default"
+    assert _build(issuer)["issuer"] == issuer
+
+
+def test_scopes_include_groups_and_are_a_fresh_list() -> None:
+    first = _build()
+    scopes = first["scopes"]
+    assert isinstance(scopes, list)
+    assert "groups" in scopes
+    scopes.append("mutated")
+    assert "mutated" not in connector.OKTA_CONNECTOR_SCOPES
+    assert "mutated" not in _build()["scopes"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "issuer", ["https://dev-123456.okta.com/", "https://dev-123456.okta.com/oauth2/default/"]
+)
+def test_trailing_slash_issuer_is_refused(issuer: str) -> None:
+    with pytest.raises(ValueError, match="must not end in '/'") as raised:
+        _build(issuer)
+    assert "test-okta-client-secret-0001" not in str(raised.value)
+
+
+def test_pachd_constants() -> None:
+    assert connector.PACHD_OIDC_SCOPES == ("email", "profile", "groups", "openid")
+    assert (connector.PACHD_CLIENT_ID, connector.CONSOLE_CLIENT_ID) == ("pachd", "console")
