@@ -8,8 +8,6 @@ drained and closed, so pending Pulumi outputs neither leak between tests nor go 
 from __future__ import annotations
 
 import asyncio
-import gc
-import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -26,6 +24,7 @@ from tests.harness.mocks import (
     start_mock_run,
     unwrap,
 )
+from tests.harness.runtime import drained_event_loop, pickler_restored
 
 __all__ = [
     "PROJECT",
@@ -42,25 +41,16 @@ __all__ = [
 
 @pytest.fixture(autouse=True)
 def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """A fresh event loop per test, drained and closed at the end.
+    """A fresh event loop per test, drained and closed at the end (tests/harness/runtime.py)."""
+    with drained_event_loop() as loop:
+        yield loop
 
-    ``pulumi.Output`` schedules tasks on the current loop as soon as it is created (settings hold
-    secret Outputs): a test that never runs the Pulumi runtime would leave them pending, so they
-    are run to completion here. Pulumi's MockMonitor also opens a loop in each executor thread
-    (``_ensure_event_loop``) and never closes it; joining the executor and collecting here keeps
-    those from surfacing as ResourceWarnings (errors under ``filterwarnings``) in a later test.
-    """
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    yield loop
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        loop.run_until_complete(loop.shutdown_default_executor())
-        loop.close()
-        gc.collect()
+
+@pytest.fixture(autouse=True)
+def _restore_pickler() -> Iterator[None]:
+    """Undo what ``serialize_provider`` does to ``pickle._Pickler`` (tests/harness/runtime.py)."""
+    with pickler_restored():
+        yield
 
 
 @pytest.fixture

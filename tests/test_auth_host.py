@@ -32,6 +32,7 @@ from components.pachyderm_auth.provider import (
     OidcClientProvider,
     RoleBindingProvider,
 )
+from tests.auth_props import ISSUER, AuthProps
 from tests.conftest import MockRun
 from tests.fakes.pachd import FakePachd
 from tests.harness.dynamic_host import (
@@ -65,9 +66,6 @@ SECRETS = (
     OKTA_SECRET,
     OKTA_SECRET_2,
 )
-ISSUER = "http://192.168.49.2:30080/dex"
-OKTA_ISSUER = "https://dev-123456.okta.com"
-REDIRECT = "http://192.168.49.2:30080/authorization-code/callback"
 
 
 @pytest.fixture(scope="module")
@@ -92,89 +90,46 @@ def _assert_no_secret(text: str) -> None:
 # --- props per provider ---------------------------------------------------------------------------
 
 
+PROPS = AuthProps(
+    root_token=ROOT,
+    license_key=LICENSE,
+    enterprise_secret=ENTERPRISE_SECRET,
+    pachd_secret=PACHD_SECRET,
+    okta_secret=OKTA_SECRET,
+    timeout_seconds=5,
+)
+
+
 def _conn(fake: FakePachd, token: str = ROOT) -> dict[str, Any]:
-    # ints on purpose: the host turns them into floats.
-    return {
-        "pachd_address": fake.address,
-        "root_token": token,
-        "call_timeout_seconds": 5,
-        "ready_timeout_seconds": 5,
-    }
+    return PROPS.connection(fake.address, token)
 
 
 def _activation(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return {
-        **_conn(fake),
-        "license_key": LICENSE,
-        "enterprise_secret": ENTERPRISE_SECRET,
-        "deactivate_on_delete": False,
-        **extra,
-    }
+    return PROPS.activation(fake.address, legacy=True, **extra)
 
 
 def _identity(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return {
-        **_conn(fake),
-        "issuer": ISSUER,
-        "id_token_expiry": "24h",
-        "rotation_token_expiry": "48h",
-        **extra,
-    }
+    return PROPS.identity(fake.address, **extra)
 
 
 def _okta(secret: str = OKTA_SECRET) -> dict[str, Any]:
-    return {
-        "issuer": OKTA_ISSUER,
-        "clientID": "0oa1client",
-        "clientSecret": secret,
-        "redirectURI": f"{ISSUER}/callback",
-        "scopes": ["openid", "profile", "email", "groups", "offline_access"],
-        "insecureEnableGroups": True,
-        "insecureSkipEmailVerified": True,
-        "insecureSkipIssuerCallbackDomainCheck": False,
-    }
+    return PROPS.okta_config(secret)
 
 
 def _connector(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return {
-        **_conn(fake),
-        "connector_id": "okta",
-        "name": "Okta",
-        "type": "oidc",
-        "config": _okta(),
-        **extra,
-    }
+    return PROPS.connector(fake.address, **extra)
 
 
 def _client(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return {
-        **_conn(fake),
-        "client_id": "pachd",
-        "name": "pachd",
-        "secret": PACHD_SECRET,
-        "redirect_uris": [REDIRECT],
-        "trusted_peers": ["console"],
-        **extra,
-    }
+    return PROPS.client(fake.address, **extra)
 
 
 def _auth_config(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return {
-        **_conn(fake),
-        "issuer": ISSUER,
-        "client_id": "pachd",
-        "client_secret": PACHD_SECRET,
-        "redirect_uri": REDIRECT,
-        "scopes": ["email", "profile", "groups", "openid"],
-        "localhost_issuer": True,
-        "user_accessible_issuer_host": "http://192.168.49.2:30080",
-        "require_email_verified": False,
-        **extra,
-    }
+    return PROPS.auth_config(fake.address, **extra)
 
 
 def _binding(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return {**_conn(fake), "principal": "group:admins", "roles": ["clusterAdmin"], **extra}
+    return PROPS.binding(fake.address, **extra)
 
 
 def _prepare(fake: FakePachd, *, identity: bool = True) -> None:

@@ -36,6 +36,7 @@ from components.pachyderm_auth.provider import (
     OidcClientProvider,
     RoleBindingProvider,
 )
+from tests.auth_props import ISSUER, OKTA_ISSUER, AuthProps
 from tests.fakes.pachd import FakePachd, dict_to_struct
 
 ROOT = "test-root-token-provider-0001"
@@ -58,8 +59,6 @@ ALL_SECRETS = (
     OKTA_SECRET,
     STALE_SECRET,
 )
-ISSUER = "http://192.168.49.2:30080/dex"
-OKTA_ISSUER = "https://dev-123456.okta.com"
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 SEQUENCE_2_12 = ["version.GetVersion", "auth.Activate", "pfs.ActivateAuth", "pps.ActivateAuth"]
@@ -91,101 +90,58 @@ def legacy() -> Iterator[FakePachd]:
         yield server
 
 
+PROPS = AuthProps(
+    root_token=ROOT,
+    license_key=LICENSE,
+    enterprise_secret=ENTERPRISE_SECRET,
+    pachd_secret=PACHD_SECRET,
+    okta_secret=OKTA_SECRET,
+    timeout_seconds=2,
+)
+
+
 def _conn(fake: FakePachd, token: str = ROOT) -> dict[str, Any]:
-    return {
-        "pachd_address": fake.address,
-        "root_token": token,
-        "call_timeout_seconds": 2,
-        "ready_timeout_seconds": 2,
-    }
+    return PROPS.connection(fake.address, token)
 
 
 def _activation(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    props = {
-        **_conn(fake),
-        "license_key": "",
-        "enterprise_secret": "",
-        "deactivate_on_delete": False,
-    }
-    props.update(extra)
-    return props
+    return PROPS.activation(fake.address, **extra)
 
 
 def _legacy_activation(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return _activation(fake, license_key=LICENSE, enterprise_secret=ENTERPRISE_SECRET, **extra)
+    return PROPS.activation(fake.address, legacy=True, **extra)
 
 
 def _activate(fake: FakePachd, token: str = ROOT) -> None:
     """Auth active with ``token`` as root, then forget the calls it took."""
-    props = _activation(fake) if not fake.legacy else _legacy_activation(fake)
-    ActivationProvider().create({**props, "root_token": token})
+    ActivationProvider().create(
+        {**PROPS.activation(fake.address, legacy=fake.legacy), "root_token": token}
+    )
     fake.reset_calls()
 
 
 def _identity(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return {
-        **_conn(fake),
-        "issuer": ISSUER,
-        "id_token_expiry": "24h",
-        "rotation_token_expiry": "48h",
-        **extra,
-    }
+    return PROPS.identity(fake.address, **extra)
 
 
 def _okta_config(**extra: Any) -> dict[str, Any]:
-    return {
-        "issuer": OKTA_ISSUER,
-        "clientID": "0oa1client",
-        "clientSecret": OKTA_SECRET,
-        "redirectURI": f"{ISSUER}/callback",
-        "scopes": ["openid", "profile", "email", "groups", "offline_access"],
-        "insecureEnableGroups": True,
-        "insecureSkipEmailVerified": True,
-        "insecureSkipIssuerCallbackDomainCheck": False,
-        **extra,
-    }
+    return PROPS.okta_config(**extra)
 
 
 def _connector(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return {
-        **_conn(fake),
-        "connector_id": "okta",
-        "name": "Okta",
-        "type": "oidc",
-        "config": _okta_config(),
-        **extra,
-    }
+    return PROPS.connector(fake.address, **extra)
 
 
 def _client(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return {
-        **_conn(fake),
-        "client_id": "pachd",
-        "name": "pachd",
-        "secret": PACHD_SECRET,
-        "redirect_uris": ["http://192.168.49.2:30080/authorization-code/callback"],
-        "trusted_peers": ["console"],
-        **extra,
-    }
+    return PROPS.client(fake.address, **extra)
 
 
 def _auth_config(fake: FakePachd, **extra: Any) -> dict[str, Any]:
-    return {
-        **_conn(fake),
-        "issuer": ISSUER,
-        "client_id": "pachd",
-        "client_secret": PACHD_SECRET,
-        "redirect_uri": "http://192.168.49.2:30080/authorization-code/callback",
-        "scopes": ["email", "profile", "groups", "openid"],
-        "localhost_issuer": True,
-        "user_accessible_issuer_host": "http://192.168.49.2:30080",
-        "require_email_verified": False,
-        **extra,
-    }
+    return PROPS.auth_config(fake.address, **extra)
 
 
 def _binding(fake: FakePachd, principal: str = "group:admins", **extra: Any) -> dict[str, Any]:
-    return {**_conn(fake), "principal": principal, "roles": ["clusterAdmin"], **extra}
+    return PROPS.binding(fake.address, principal, **extra)
 
 
 def _no_secret(text: str) -> None:

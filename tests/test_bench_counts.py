@@ -7,10 +7,6 @@ updates it, and the first ``up`` stays within 1.25x the manual procedure's RPCs.
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import warnings
-
 import pytest
 
 from bench.counts import (
@@ -22,6 +18,7 @@ from bench.counts import (
     measure_manual,
     provider_host,
 )
+from tests.harness.runtime import drained_event_loop
 
 
 @pytest.fixture(scope="module")
@@ -31,21 +28,9 @@ def measured() -> tuple[Lifecycle, Calls]:
     Module-scoped fixtures are set up before the per-test loop of conftest's ``event_loop``, when
     the current loop may be a previous test's, already closed; the mocks runs need a live one.
     """
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        with provider_host() as host:
-            lifecycle = measure_lifecycle(host)
+    with drained_event_loop(), provider_host() as host:
+        lifecycle = measure_lifecycle(host)
         manual = measure_manual(lifecycle)
-    finally:
-        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-            gc.collect()
     return lifecycle, manual
 
 

@@ -21,14 +21,10 @@ address it tried.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import pickle
 import threading
 import time
-import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +35,7 @@ from components import program
 from tests.fakes.pachd import FakePachd, short_name
 from tests.harness.dynamic_host import DynamicProviderHost, HostError
 from tests.harness.offline_up import OfflineEngine, dev_stack, plan_program
+from tests.harness.runtime import drained_event_loop, pickler_restored
 from tests.stacks import ROOT
 
 CODES = (
@@ -58,45 +55,6 @@ FAST_AUTH = json.dumps(
         "callTimeoutSeconds": 5,
     }
 )
-
-
-@contextmanager
-def own_event_loop() -> Iterator[None]:
-    """A fresh event loop for a module-scoped fixture (conftest's loop is per test)."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        yield
-    finally:
-        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-
-
-@contextmanager
-def pickler_restored() -> Iterator[None]:
-    """Undo the patch ``pulumi.dynamic.serialize_provider`` leaves on ``pickle._Pickler``.
-
-    Every call wraps ``pickle._Pickler._batch_setitems`` once more and never restores it (only
-    the ``pickle.Pickler`` name is restored), so the hundreds of dynamic resources these tests
-    register would nest it past the recursion limit for any later pickle of a non-empty dict.
-    """
-    saved = {name: pickle._Pickler.__dict__[name] for name in ("_batch_setitems", "save_dict")}
-    try:
-        yield
-    finally:
-        for name, original in saved.items():
-            setattr(pickle._Pickler, name, original)
-
-
-@pytest.fixture(autouse=True)
-def _restore_pickler() -> Iterator[None]:
-    with pickler_restored():
-        yield
 
 
 class TargetedFakePachd(FakePachd):
@@ -195,7 +153,7 @@ def host() -> Iterator[DynamicProviderHost]:
 @pytest.fixture(scope="module")
 def baseline(host: DynamicProviderHost) -> tuple[list[str], dict[str, Any], set[str]]:
     """The unfaulted first ``up``: pachd's call sequence, its end state, the engine's URNs."""
-    with own_event_loop(), pickler_restored(), FakePachd() as fake:
+    with drained_event_loop(), pickler_restored(), FakePachd() as fake:
         engine = OfflineEngine(host)
         engine.up(plan_program(dev_stack(fake.address, pachyderm_okta__auth=FAST_AUTH)))
         return list(fake.calls), snapshot(fake), set(engine.state)

@@ -25,15 +25,11 @@ test that plants a secret in each kind of place, so the audit cannot pass vacuou
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
-import pickle
 import re
-import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -61,6 +57,7 @@ from tests.harness.offline_up import (
     password_value,
     plan_program,
 )
+from tests.harness.runtime import drained_event_loop, pickler_restored
 from tests.stacks import ROOT
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -75,45 +72,6 @@ Exposure = tuple[str, Any]
 """``(where, value)``: a value that leaves the program in a place that is not secret."""
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]{16,}={0,2}$")
-
-
-@contextmanager
-def own_event_loop() -> Iterator[None]:
-    """A fresh event loop for a module-scoped fixture (conftest's loop is per test)."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        yield
-    finally:
-        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-
-
-@contextmanager
-def pickler_restored() -> Iterator[None]:
-    """Undo the patch ``pulumi.dynamic.serialize_provider`` leaves on ``pickle._Pickler``.
-
-    Every call wraps ``pickle._Pickler._batch_setitems`` once more and never restores it (only
-    the ``pickle.Pickler`` name is restored), so the hundreds of dynamic resources these tests
-    register would nest it past the recursion limit for any later pickle of a non-empty dict.
-    """
-    saved = {name: pickle._Pickler.__dict__[name] for name in ("_batch_setitems", "save_dict")}
-    try:
-        yield
-    finally:
-        for name, original in saved.items():
-            setattr(pickle._Pickler, name, original)
-
-
-@pytest.fixture(autouse=True)
-def _restore_pickler() -> Iterator[None]:
-    with pickler_restored():
-        yield
 
 
 # --- the scanner ----------------------------------------------------------------------------------
@@ -306,7 +264,7 @@ class Audit:
 def audit() -> Audit:
     collected = Audit()
     host = RecordingHost()
-    with own_event_loop(), pickler_restored(), host:
+    with drained_event_loop(), pickler_restored(), host:
         host.configure()
         run_life_cycle(collected, host)
         run_license_variant(collected, host)

@@ -68,6 +68,7 @@ _UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 _CLUSTER = auth.Resource(type=auth.ResourceType.CLUSTER)
 
 P = TypeVar("P", bound=Connection)
+T = TypeVar("T")
 
 
 def _is_unknown(value: Any) -> bool:
@@ -91,6 +92,27 @@ def _normalised(value: Any) -> Any:
     return value
 
 
+def _field_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """``(field path, message)`` per problem; never the input, which holds the root token."""
+    return [
+        (".".join(str(part) for part in detail["loc"]), detail["msg"])
+        for detail in error.errors(include_url=False, include_input=False)
+    ]
+
+
+def _unless_gone(action: Callable[[], T], gone_when: str | None = None) -> T | None:
+    """``action()``, or ``None`` when pachd answers that auth, or the object, no longer exists.
+
+    ``gone_when`` is the fragment of pachd's "not found" details for this kind of object.
+    """
+    try:
+        return action()
+    except (grpc.RpcError, ConnectionError) as error:
+        if not_activated(error) or (gone_when is not None and gone_when in grpc_status(error)[1]):
+            return None
+        raise
+
+
 class _PachdProvider(ResourceProvider, Generic[P]):
     """Shared shape of every provider: parse, compare, and wrap pachd failures.
 
@@ -112,10 +134,7 @@ class _PachdProvider(ResourceProvider, Generic[P]):
             props: P = self.props_model.model_validate(dict(raw))  # type: ignore[assignment]
         except ValidationError as error:
             # pydantic's message quotes the input dict, root token and all: list fields only.
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
-                for detail in error.errors(include_url=False, include_input=False)
-            )
+            problems = "; ".join(f"{field}: {message}" for field, message in _field_errors(error))
             raise ValueError(f"invalid {self.resource_kind} properties: {problems}") from None
         return props
 
@@ -137,10 +156,7 @@ class _PachdProvider(ResourceProvider, Generic[P]):
         try:
             self.props_model.model_validate(dict(news))
         except ValidationError as error:
-            failures = [
-                CheckFailure(".".join(str(part) for part in detail["loc"]), detail["msg"])
-                for detail in error.errors(include_url=False, include_input=False)
-            ]
+            failures = [CheckFailure(field, message) for field, message in _field_errors(error)]
             return CheckResult(news, failures)
         return CheckResult(news, [])
 
@@ -370,13 +386,8 @@ class ActivationProvider(_PachdProvider[ActivationProps]):
             # (pachyderm-auth.md 8.10): only when the stack asks for it explicitly.
             return
         with pachd_client(props) as client:
-            try:
-                # What `pachctl auth deactivate` does: identity.DeleteAll, then auth.Deactivate.
-                client.identity.delete_all()
-                client.auth.deactivate()
-            except (grpc.RpcError, ConnectionError) as error:
-                if not not_activated(error):
-                    raise
+            # What `pachctl auth deactivate` does: identity.DeleteAll, then auth.Deactivate.
+            _unless_gone(lambda: (client.identity.delete_all(), client.auth.deactivate()))
 
 
 # --- identity server config --------------------------------------------------------------------
@@ -426,12 +437,9 @@ class IdentityConfigProvider(_PachdProvider[IdentityConfigProps]):
 
     def _read(self, props: IdentityConfigProps) -> dict[str, Any] | None:
         with pachd_client(props) as client:
-            try:
-                config = client.identity.get_identity_server_config().config
-            except (grpc.RpcError, ConnectionError) as error:
-                if not_activated(error):
-                    return None
-                raise
+            config = _unless_gone(lambda: client.identity.get_identity_server_config().config)
+        if config is None:
+            return None
         return {
             "issuer": config.issuer,
             "id_token_expiry": config.id_token_expiry,
@@ -545,14 +553,12 @@ class ConnectorProvider(_PachdProvider[ConnectorProps]):
 
     def _read(self, props: ConnectorProps) -> dict[str, Any] | None:
         with pachd_client(props) as client:
-            try:
-                connector = client.identity.get_idp_connector(id=props.connector_id).connector
-            except (grpc.RpcError, ConnectionError) as error:
-                if not_activated(error) or is_status(
-                    error, grpc.StatusCode.INTERNAL, "ID does not exist"
-                ):
-                    return None
-                raise
+            connector = _unless_gone(
+                lambda: client.identity.get_idp_connector(id=props.connector_id).connector,
+                gone_when="ID does not exist",
+            )
+        if connector is None:
+            return None
         return {
             "name": connector.name,
             "type": connector.type,
@@ -562,11 +568,10 @@ class ConnectorProvider(_PachdProvider[ConnectorProps]):
 
     def _remove(self, props: ConnectorProps) -> None:
         with pachd_client(props) as client:
-            try:
-                client.identity.delete_idp_connector(id=props.connector_id)
-            except (grpc.RpcError, ConnectionError) as error:
-                if not (not_activated(error) or "not found" in grpc_status(error)[1]):
-                    raise
+            _unless_gone(
+                lambda: client.identity.delete_idp_connector(id=props.connector_id),
+                gone_when="not found",
+            )
 
 
 # --- OIDC clients ------------------------------------------------------------------------------
@@ -649,14 +654,12 @@ class OidcClientProvider(_PachdProvider[OidcClientProps]):
 
     def _read(self, props: OidcClientProps) -> dict[str, Any] | None:
         with pachd_client(props) as client:
-            try:
-                live = client.identity.get_oidc_client(id=props.client_id).client
-            except (grpc.RpcError, ConnectionError) as error:
-                if not_activated(error) or is_status(
-                    error, grpc.StatusCode.INTERNAL, "ID does not exist"
-                ):
-                    return None
-                raise
+            live = _unless_gone(
+                lambda: client.identity.get_oidc_client(id=props.client_id).client,
+                gone_when="ID does not exist",
+            )
+        if live is None:
+            return None
         return {
             "name": live.name,
             "secret": live.secret,
@@ -666,13 +669,10 @@ class OidcClientProvider(_PachdProvider[OidcClientProps]):
 
     def _remove(self, props: OidcClientProps) -> None:
         with pachd_client(props) as client:
-            try:
-                client.identity.delete_oidc_client(id=props.client_id)
-            except (grpc.RpcError, ConnectionError) as error:
-                if not (
-                    not_activated(error) or "unable to find OIDC client" in grpc_status(error)[1]
-                ):
-                    raise
+            _unless_gone(
+                lambda: client.identity.delete_oidc_client(id=props.client_id),
+                gone_when="unable to find OIDC client",
+            )
 
 
 # --- auth OIDC configuration -------------------------------------------------------------------
@@ -723,12 +723,9 @@ class AuthConfigProvider(_PachdProvider[AuthConfigProps]):
 
     def _read(self, props: AuthConfigProps) -> dict[str, Any] | None:
         with pachd_client(props) as client:
-            try:
-                live = client.auth.get_configuration().configuration
-            except (grpc.RpcError, ConnectionError) as error:
-                if not_activated(error):
-                    return None
-                raise
+            live = _unless_gone(lambda: client.auth.get_configuration().configuration)
+        if live is None:
+            return None
         return {
             "issuer": live.issuer,
             "client_id": live.client_id,
@@ -777,20 +774,13 @@ class RoleBindingProvider(_PachdProvider[RoleBindingProps]):
 
     def _read(self, props: RoleBindingProps) -> dict[str, Any] | None:
         with pachd_client(props) as client:
-            try:
-                binding = client.auth.get_role_binding(resource=_CLUSTER).binding
-            except (grpc.RpcError, ConnectionError) as error:
-                if not_activated(error):
-                    return None
-                raise
+            binding = _unless_gone(lambda: client.auth.get_role_binding(resource=_CLUSTER).binding)
+        if binding is None:
+            return None
         entry = binding.entries.get(props.principal)
         roles = sorted(role for role, granted in (entry.roles if entry else {}).items() if granted)
         return {"roles": roles} if roles else None
 
     def _remove(self, props: RoleBindingProps) -> None:
-        try:
-            # An empty role list deletes the principal's binding (pachyderm-auth.md 1).
-            self._modify(props, [])
-        except (grpc.RpcError, ConnectionError) as error:
-            if not not_activated(error):
-                raise
+        # An empty role list deletes the principal's binding (pachyderm-auth.md 1).
+        _unless_gone(lambda: self._modify(props, []))
