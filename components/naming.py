@@ -1,7 +1,7 @@
 """Stable child-resource names derived from free-form values (group names, logins, principals).
 
 A child's name is part of its URN: it must not change when unrelated settings change, and two
-values must never map to the same name. So: a readable slug plus a short hash of the exact value.
+values must never map to the same name. Changing this function renames (replaces) children.
 """
 
 from __future__ import annotations
@@ -11,7 +11,12 @@ import re
 
 
 def name_suffix(value: str) -> str:
-    """``"group:Data Engineers"`` -> ``"group-data-engineers-1a2b3c"``: readable, unique, stable."""
-    slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:40] or "x"
-    digest = hashlib.sha256(value.encode()).hexdigest()[:6]
-    return f"{slug}-{digest}"
+    """A stable, name-safe suffix for one group name, login or principal.
+
+    Lower-case, every run of other characters folded to ``-``, plus 8 hex digits of the SHA-256 of
+    the exact string: ``Data Eng`` and ``data-eng`` fold to the same text but are different Okta
+    groups, and their resources must not collide.
+    """
+    readable = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+    digest = hashlib.sha256(value.encode()).hexdigest()[:8]
+    return f"{readable}-{digest}" if readable else digest

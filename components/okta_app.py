@@ -7,14 +7,13 @@ assign the groups and users that may log in to Pachyderm.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_okta as okta
 
 from components import urls
+from components.naming import name_suffix
 from components.settings import OktaAppSettings, OktaOrgConfig
 
 # The claim Dex reads when the connector sets `insecureEnableGroups` (pachyderm-auth.md 8.3), and
@@ -42,25 +41,13 @@ class OktaOidcAppArgs:
     """``pachyderm-okta:publicUrl``: the origin Dex is served under."""
 
 
-def child_slug(value: str) -> str:
-    """A stable, name-safe suffix for one group name or user login.
-
-    Lower-case, every run of other characters folded to ``-``, plus 8 hex digits of the SHA-256 of
-    the exact string: ``Data Eng`` and ``data-eng`` fold to the same text but are different Okta
-    groups, and their resources must not collide. Changing this renames (replaces) children.
-    """
-    readable = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
-    digest = hashlib.sha256(value.encode()).hexdigest()[:8]
-    return f"{readable}-{digest}" if readable else digest
-
-
 class OktaOidcApp(pulumi.ComponentResource):
     """An Okta OIDC web app for Pachyderm's Dex, with its groups claim and assignments.
 
     Pass the explicit ``okta.Provider`` in ``opts`` (``providers=[...]`` or ``provider=``); every
     child and every lookup reaches Okta through it by parentage.
 
-    Children (``name`` is the component's name, ``<slug>`` is :func:`child_slug`):
+    Children (``name`` is the component's name, ``<slug>`` is ``naming.name_suffix``):
 
     - ``okta:app/oAuth:OAuth`` ``<name>-app``: the web app; authorization code + refresh token,
       redirect ``<publicUrl>/dex/callback``.
@@ -198,7 +185,7 @@ class OktaOidcApp(pulumi.ComponentResource):
         )
 
     def _assign_group(self, name: str, app: okta.app.OAuth, group: str, *, create: bool) -> None:
-        child = f"{name}-group-{child_slug(group)}"
+        child = f"{name}-group-{name_suffix(group)}"
         group_id: pulumi.Output[str]
         if create:
             group_id = okta.group.Group(
@@ -232,7 +219,7 @@ class OktaOidcApp(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         okta.app.User(
-            f"{name}-user-{child_slug(login)}",
+            f"{name}-user-{name_suffix(login)}",
             app_id=app.id,
             user_id=user.id,
             # The app's default username template is ${source.login}; setting the same value

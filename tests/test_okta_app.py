@@ -16,7 +16,8 @@ import pulumi
 import pytest
 
 from components import providers
-from components.okta_app import OktaOidcApp, OktaOidcAppArgs, child_slug
+from components.naming import name_suffix
+from components.okta_app import OktaOidcApp, OktaOidcAppArgs
 from components.settings import load_settings
 from tests.conftest import MockRun
 
@@ -172,12 +173,12 @@ def test_existing_groups_and_users_are_looked_up_and_assigned_once(okta_mocks: M
     assert okta_mocks.of_type(APP_GROUP_ASSIGNMENTS) == []
     assignments = {r.name: r.plain_inputs for r in okta_mocks.of_type(GROUP_ASSIGNMENT)}
     assert assignments == {
-        f"sso-group-{child_slug(g)}": {"appId": "sso-app-id", "groupId": _group_id(g)}
+        f"sso-group-{name_suffix(g)}": {"appId": "sso-app-id", "groupId": _group_id(g)}
         for g in groups
     }
     app_users = {r.name: r.plain_inputs for r in okta_mocks.of_type(APP_USER)}
     assert app_users == {
-        f"sso-user-{child_slug(u)}": {"appId": "sso-app-id", "userId": _user_id(u), "username": u}
+        f"sso-user-{name_suffix(u)}": {"appId": "sso-app-id", "userId": _user_id(u), "username": u}
         for u in users
     }
     # Lookups resolve concurrently, so compare them as a multiset.
@@ -211,7 +212,7 @@ def test_created_groups_are_assigned_without_lookups(okta_mocks: MockRun) -> Non
     _deploy(okta_mocks, {"groups": groups, "createGroups": True})
 
     created = {r.name: r.plain_inputs for r in okta_mocks.of_type(GROUP)}
-    assert created == {f"sso-group-{child_slug(g)}": {"name": g} for g in groups}
+    assert created == {f"sso-group-{name_suffix(g)}": {"name": g} for g in groups}
     assignments = {r.name: r.plain_inputs["groupId"] for r in okta_mocks.of_type(GROUP_ASSIGNMENT)}
     assert assignments == {name: f"{name}-id" for name in created}
     assert okta_mocks.mocks.calls == []
@@ -273,8 +274,8 @@ def test_children_are_named_from_the_component_and_parented_to_it(okta_mocks: Mo
             (OAUTH, "pachyderm-sso-app"),
             (SERVER_SCOPE, "pachyderm-sso-groups-scope"),
             (SERVER_CLAIM, "pachyderm-sso-groups-claim"),
-            (GROUP_ASSIGNMENT, f"pachyderm-sso-group-{child_slug('admins')}"),
-            (APP_USER, f"pachyderm-sso-user-{child_slug('a@example.com')}"),
+            (GROUP_ASSIGNMENT, f"pachyderm-sso-group-{name_suffix('admins')}"),
+            (APP_USER, f"pachyderm-sso-user-{name_suffix('a@example.com')}"),
         ]
     )
     assert all(r.parent == component.urn for r in children)
@@ -299,13 +300,13 @@ def test_registered_outputs(okta_mocks: MockRun) -> None:
         ("__", ""),
     ],
 )
-def test_child_slug_is_readable_and_stable(value: str, prefix: str) -> None:
-    slug = child_slug(value)
+def test_name_suffix_is_readable_and_stable(value: str, prefix: str) -> None:
+    slug = name_suffix(value)
 
     assert slug.startswith(prefix)
     assert len(slug) == len(prefix) + 8
-    assert slug == child_slug(value)
+    assert slug == name_suffix(value)
 
 
-def test_child_slug_keeps_names_that_fold_together_apart() -> None:
-    assert child_slug("Data Eng") != child_slug("data-eng")
+def test_name_suffix_keeps_names_that_fold_together_apart() -> None:
+    assert name_suffix("Data Eng") != name_suffix("data-eng")
