@@ -1042,3 +1042,16 @@ def test_providers_are_stateless(fake: FakePachd, name: str) -> None:
     IdentityConfigProvider().create(_identity(fake))
     provider.create(PROVIDERS[name][1](fake))
     assert vars(provider) == {}
+
+
+def test_emptying_trusted_peers_replaces_the_client_because_dex_keeps_old_lists() -> None:
+    provider = OidcClientProvider()
+    olds = PROPS.client("grpc://127.0.0.1:1")
+    news = {**olds, "trusted_peers": []}
+
+    diff = provider.diff("pachd", olds, news)
+
+    assert diff.changes is True
+    assert diff.replaces == ["trusted_peers"]
+    assert diff.delete_before_replace is True
+    assert provider.diff("pachd", olds, {**olds, "trusted_peers": ["other"]}).replaces == []

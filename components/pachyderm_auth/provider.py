@@ -600,6 +600,26 @@ class OidcClientProvider(_PachdProvider[OidcClientProps]):
     def _id(self, props: OidcClientProps) -> str:
         return props.client_id
 
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """As for every provider, plus: emptying a list replaces the client.
+
+        Dex's UpdateClient keeps the old redirect URIs or trusted peers when the new list is
+        empty, so an update could never clear them; only a new client can.
+        """
+        result = super().diff(_id, olds, news)
+        emptied = [
+            name
+            for name in ("redirect_uris", "trusted_peers")
+            if olds.get(name) and isinstance(news.get(name), list) and not news[name]
+        ]
+        if not emptied:
+            return result
+        return DiffResult(
+            changes=True,
+            replaces=sorted({*(result.replaces or []), *emptied}),
+            delete_before_replace=True,
+        )
+
     def _client(self, props: OidcClientProps, *, with_secret: bool) -> Any:
         return identity.OidcClient(
             id=props.client_id,
