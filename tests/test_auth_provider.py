@@ -1055,3 +1055,23 @@ def test_emptying_trusted_peers_replaces_the_client_because_dex_keeps_old_lists(
     assert diff.replaces == ["trusted_peers"]
     assert diff.delete_before_replace is True
     assert provider.diff("pachd", olds, {**olds, "trusted_peers": ["other"]}).replaces == []
+
+
+def test_rotation_after_an_out_of_band_deactivation_activates_with_the_new_token(
+    fake: FakePachd,
+) -> None:
+    provider = ActivationProvider()
+    olds = provider.create(_activation(fake)).outs
+    assert olds is not None
+    client = fake.client(ROOT)
+    client.identity.delete_all()
+    client.auth.deactivate()
+    fake.reset_calls()
+
+    outs = provider.update("pachyderm-auth", olds, {**olds, "root_token": NEW_ROOT}).outs
+
+    assert outs is not None
+    assert outs["root_token"] == NEW_ROOT
+    _assert_auth_active_with(fake, NEW_ROOT)
+    assert fake.calls[:2] == ["version.GetVersion", "auth.RotateRootToken"]
+    assert "auth.Activate" in fake.calls

@@ -278,6 +278,10 @@ class ActivationProvider(_PachdProvider[ActivationProps]):
                 client.auth.rotate_root_token(root_token=props.root_token)
                 return
             except (grpc.RpcError, ConnectionError) as error:
+                if not_activated(error):
+                    # Auth was deactivated behind Pulumi's back: nothing to rotate, and the
+                    # activation that follows uses the new token.
+                    return
                 status = describe(error, [previous.root_token, props.root_token])
                 if not is_status(error, grpc.StatusCode.UNAUTHENTICATED):
                     raise PachdError(
