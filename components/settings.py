@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -152,9 +153,9 @@ class StackConfigError(pulumi.RunError):
         )
 
 
-def _problem(message: str, *, key: str | None = None) -> PydanticCustomError:
-    """A validation error; ``key`` names another config key when the fix belongs there."""
-    return PydanticCustomError("stack_config", message, {"key": key} if key else None)
+def _problem(message: str) -> PydanticCustomError:
+    """A validation error whose message pydantic shows as is (no input is ever echoed)."""
+    return PydanticCustomError("stack_config", message)
 
 
 # --- field types -----------------------------------------------------------------------------
@@ -459,7 +460,6 @@ class ProjectConfig(_Frozen):
     okta: OktaAppSettings = Field(default_factory=OktaAppSettings)
     pachyderm: PachydermSettings = Field(default_factory=PachydermSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
-    # Secrets come after `pachyderm`, so their validators can see the chart version.
     license_key: Secret | None = Field(default=None, description="2.11 enterprise code (secret).")
     root_token: Secret | None = Field(
         default=None, description="An existing root token to adopt (secret)."
@@ -470,41 +470,6 @@ class ProjectConfig(_Frozen):
     def _public_url(cls, value: object) -> object:
         if isinstance(value, str):
             return _check_public_url(value)
-        return value
-
-    @field_validator("pachyderm")
-    @classmethod
-    def _proxy_serves_public_url(
-        cls, value: PachydermSettings, info: ValidationInfo
-    ) -> PachydermSettings:
-        public_url = info.data.get("public_url")
-        if isinstance(public_url, urls.PublicUrl):
-            try:
-                helm_values.proxy_service_values(value, public_url)
-            except ValueError as error:
-                raise _problem(str(error), key=f"{PROJECT}:publicUrl") from None
-        return value
-
-    @field_validator("license_key")
-    @classmethod
-    def _license_for_2_11(cls, value: Secret | None, info: ValidationInfo) -> Secret | None:
-        pachyderm = info.data.get("pachyderm")
-        if not isinstance(pachyderm, PachydermSettings):
-            return value
-        needs_license = pachyderm.chart_minor < FIRST_LICENSE_FREE_VERSION
-        if needs_license and value is None:
-            raise _problem(
-                f"is required for pachyderm.chartVersion {pachyderm.chart_version}: Pachyderm "
-                "before 2.12 refuses to activate auth without an active enterprise license; set "
-                f"it with `pulumi config set --secret {PROJECT}:licenseKey <code>`",
-                # Validating a default reports the Python field name; name the config key.
-                key=f"{PROJECT}:licenseKey",
-            )
-        if not needs_license and value is not None:
-            raise _problem(
-                f"is not used by pachyderm.chartVersion {pachyderm.chart_version}: Pachyderm "
-                "2.12 removed enterprise licensing; remove the key"
-            )
         return value
 
 
@@ -524,39 +489,6 @@ class OktaOrgConfig(_Frozen):
     scopes: tuple[NonBlank, ...] = Field(default=(), description="Service app scopes.")
     max_retries: int | None = Field(default=None, ge=0, le=100, description="Okta API retries.")
 
-    @field_validator("scopes")
-    @classmethod
-    def _private_key_auth_complete(cls, value: tuple[str, ...], info: ValidationInfo) -> Any:
-        methods = [name for name in ("api_token", "access_token") if info.data.get(name)]
-        if info.data.get("private_key") is not None or info.data.get("client_id"):
-            methods.append("private_key")
-            missing = [
-                key
-                for key, present in (
-                    ("okta:clientId", bool(info.data.get("client_id"))),
-                    ("okta:privateKey", info.data.get("private_key") is not None),
-                    ("okta:scopes", bool(value)),
-                )
-                if not present
-            ]
-            if missing:
-                raise _problem(
-                    "private-key (OAuth 2.0 service app) auth also needs " + ", ".join(missing),
-                    key="okta:privateKey",
-                )
-        if not methods:
-            raise _problem(
-                "is required: set an SSWS token with `pulumi config set --secret okta:apiToken "
-                "<token>` (or okta:clientId + okta:privateKey + okta:scopes)",
-                key="okta:apiToken",
-            )
-        if len(methods) > 1:
-            raise _problem(
-                "okta:apiToken, okta:accessToken and okta:privateKey exclude each other; keep one",
-                key="okta:apiToken",
-            )
-        return value
-
 
 class KubernetesConfig(_Frozen):
     """The ``kubernetes:*`` keys: which cluster (default providers are disabled)."""
@@ -572,27 +504,135 @@ class StackSettings(_Frozen):
     okta_org: OktaOrgConfig = Field(alias="okta")
     kubernetes: KubernetesConfig = Field(alias="kubernetes", default_factory=KubernetesConfig)
 
-    @field_validator("okta_org")
-    @classmethod
-    def _groups_claim_needs_ssws(cls, value: OktaOrgConfig, info: ValidationInfo) -> OktaOrgConfig:
-        project = info.data.get("project")
-        if (
-            isinstance(project, ProjectConfig)
-            and project.okta.groups_claim
-            and project.okta.authorization_server == "org"
-            and value.api_token is None
-        ):
-            # pulumi-okta silently skips the app's groups_claim unless it authenticates with an
-            # SSWS token (okta/terraform-provider-okta#2730): logins would carry no groups. A
-            # custom authorization server gets a ServerClaim instead, which has no such limit.
-            raise _problem(
-                "is on, but the Okta provider does not use okta:apiToken: pulumi-okta silently "
-                "skips an app's groups claim under OAuth 2.0 auth, so group role bindings would "
-                "never match; use okta:apiToken, a custom authorizationServer, or set "
-                "groupsClaim: false",
-                key=f"{PROJECT}:okta.groupsClaim",
+
+# --- rules across settings --------------------------------------------------------------------
+#
+# Each rule reads the raw config and validates only the settings it needs, on their own: a rule
+# still runs when an unrelated key is invalid, so one run reports every problem (a setting that is
+# itself invalid is reported by its own validator and skipped here).
+
+ChartVersion = Annotated[str, AfterValidator(_check_chart_version)]
+PublicUrlText = Annotated[str, AfterValidator(_check_public_url)]
+_MISSING = object()
+
+
+def _valid(kind: Any, value: Any) -> Any:
+    """``value`` validated as ``kind`` on its own (a dry run: no Output is created), or _MISSING."""
+    try:
+        return TypeAdapter(kind).validate_python(value, context={"dry_run": True})
+    except (ValidationError, PydanticCustomError):
+        return _MISSING
+
+
+def _subset(raw: Any, *keys: str) -> dict[str, Any]:
+    return {key: raw[key] for key in keys if key in raw} if isinstance(raw, dict) else {}
+
+
+def _license_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    pachyderm = project.get("pachyderm", {})
+    if not isinstance(pachyderm, dict):
+        return []
+    version = _valid(ChartVersion, pachyderm.get("chartVersion", DEFAULT_CHART_VERSION))
+    if version is _MISSING:
+        return []
+    needs_license = chart_version_tuple(version)[:2] < FIRST_LICENSE_FREE_VERSION
+    has_license = "licenseKey" in project
+    if needs_license and not has_license:
+        message = (
+            f"is required for pachyderm.chartVersion {version}: Pachyderm before 2.12 refuses to "
+            "activate auth without an active enterprise license; set it with "
+            f"`pulumi config set --secret {PROJECT}:licenseKey <code>`"
+        )
+    elif has_license and not needs_license:
+        message = (
+            f"is not used by pachyderm.chartVersion {version}: Pachyderm 2.12 removed enterprise "
+            "licensing; remove the key"
+        )
+    else:
+        return []
+    return [ConfigProblem(f"{PROJECT}:licenseKey", message)]
+
+
+def _proxy_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    public_url = _valid(PublicUrlText, project.get("publicUrl"))
+    pachyderm = _valid(
+        PachydermSettings, _subset(project.get("pachyderm"), "serviceType", "values")
+    )
+    if public_url is _MISSING or pachyderm is _MISSING:
+        return []
+    try:
+        helm_values.proxy_service_values(pachyderm, public_url)
+    except ValueError as error:
+        return [ConfigProblem(f"{PROJECT}:publicUrl", str(error))]
+    return []
+
+
+def _okta_auth_problems(okta_org: dict[str, Any]) -> list[ConfigProblem]:
+    methods: list[str] = [key for key in ("apiToken", "accessToken") if key in okta_org]
+    if "privateKey" in okta_org or "clientId" in okta_org:
+        methods.append("privateKey")
+        missing = [
+            f"okta:{key}" for key in ("clientId", "privateKey", "scopes") if not okta_org.get(key)
+        ]
+        if missing:
+            return [
+                ConfigProblem(
+                    "okta:privateKey",
+                    "private-key (OAuth 2.0 service app) auth also needs " + ", ".join(missing),
+                )
+            ]
+    if not methods:
+        return [
+            ConfigProblem(
+                "okta:apiToken",
+                "is required: set an SSWS token with `pulumi config set --secret okta:apiToken "
+                "<token>` (or okta:clientId + okta:privateKey + okta:scopes)",
             )
-        return value
+        ]
+    if len(methods) > 1:
+        return [
+            ConfigProblem(
+                "okta:apiToken",
+                "okta:apiToken, okta:accessToken and okta:privateKey exclude each other; keep one",
+            )
+        ]
+    return []
+
+
+def _groups_claim_problems(
+    project: dict[str, Any], okta_org: dict[str, Any]
+) -> list[ConfigProblem]:
+    app = _valid(
+        OktaAppSettings, _subset(project.get("okta"), "groupsClaim", "authorizationServer")
+    )
+    if app is _MISSING or not app.groups_claim or app.authorization_server != "org":
+        return []
+    other_auth = any(key in okta_org for key in ("accessToken", "privateKey", "clientId"))
+    if "apiToken" in okta_org or not other_auth:
+        # With no credential at all, _okta_auth_problems already says what to set.
+        return []
+    # pulumi-okta silently skips the app's groups_claim unless it authenticates with an SSWS
+    # token (okta/terraform-provider-okta#2730): logins would carry no groups. A custom
+    # authorization server gets a ServerClaim instead, which has no such limit.
+    return [
+        ConfigProblem(
+            f"{PROJECT}:okta.groupsClaim",
+            "is on, but the Okta provider does not use okta:apiToken: pulumi-okta silently skips "
+            "an app's groups claim under OAuth 2.0 auth, so group role bindings would never "
+            "match; use okta:apiToken, a custom authorizationServer, or set groupsClaim: false",
+        )
+    ]
+
+
+def cross_setting_problems(raw: Mapping[str, dict[str, Any]]) -> list[ConfigProblem]:
+    """Problems that involve more than one setting, from the raw (unvalidated) config."""
+    project, okta_org = raw[PROJECT], raw["okta"]
+    return [
+        *_license_problems(project),
+        *_proxy_problems(project),
+        *_okta_auth_problems(okta_org),
+        *_groups_claim_problems(project, okta_org),
+    ]
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -639,9 +679,7 @@ def problems_from(error: ValidationError) -> list[ConfigProblem]:
     """Turn pydantic's errors into config problems named by their full config key."""
     problems = []
     for detail in error.errors(include_url=False, include_input=False):
-        ctx = detail.get("ctx") or {}
-        key = ctx.get("key") or _config_key(detail["loc"])
-        problems.append(ConfigProblem(key=key, message=_message(detail)))
+        problems.append(ConfigProblem(key=_config_key(detail["loc"]), message=_message(detail)))
     return problems
 
 
@@ -702,6 +740,7 @@ def load_settings(source: ConfigSource = runtime_config_source) -> StackSettings
         StackSettings.model_validate(raw, context={"dry_run": True})
     except ValidationError as error:
         problems.extend(problems_from(error))
+    problems.extend(cross_setting_problems(raw))
     if problems:
         raise StackConfigError(sorted(problems, key=lambda problem: problem.key))
     return StackSettings.model_validate(raw)

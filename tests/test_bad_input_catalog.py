@@ -134,7 +134,8 @@ CATALOG: list[Bad] = [
     ),
     Bad(
         "incomplete-private-key-auth",
-        ("okta:privateKey",),
+        # Both at once: the auth is incomplete, and it could never carry the org groups claim.
+        ("okta:privateKey", f"{P}:okta.groupsClaim"),
         secrets={"okta:privateKey": "test-private-key-0009"},
     ),
     Bad(

@@ -422,3 +422,24 @@ def test_proxy_that_cannot_serve_the_public_url_is_refused_up_front(
     ((key, message),) = problems(entries(**{f"{P}:publicUrl": url, f"{P}:pachyderm": pachyderm}))
     assert key == f"{P}:publicUrl"
     assert message.startswith(message_start)
+
+
+def test_rules_across_settings_are_reported_with_every_other_problem() -> None:
+    found = keys(
+        entries(
+            **{
+                f"{P}:publicUrl": "http://192.168.49.2:8080",
+                f"{P}:pachyderm": {"chartVersion": "2.11.6", "namespace": "Bad_Namespace"},
+                "okta:apiToken": None,
+                "okta:accessToken": "at",
+                "okta:orgName": "dev.1",
+            }
+        )
+    )
+    assert found == [
+        "okta:orgName",
+        f"{P}:licenseKey",
+        f"{P}:okta.groupsClaim",
+        f"{P}:pachyderm.namespace",
+        f"{P}:publicUrl",
+    ]
