@@ -84,10 +84,13 @@ class PachydermAuth(pulumi.ComponentResource):
         settings = args.settings
         issuer = urls.dex_issuer(args.public_url)
 
-        root_token = args.adopted_root_token or self._password(f"{name}-root-token")
+        # Secret whichever way it came: adopted from config or minted here.
+        root_token: pulumi.Output[str] = pulumi.Output.secret(
+            args.adopted_root_token or self._password(f"{name}-root-token")
+        )
         connection: dict[str, pulumi.Input[Any]] = {
             "pachd_address": args.pachd_address,
-            "root_token": pulumi.Output.secret(root_token),
+            "root_token": root_token,
             "call_timeout_seconds": settings.call_timeout_seconds,
             "ready_timeout_seconds": settings.pachd_ready_timeout_seconds,
         }
@@ -188,7 +191,7 @@ class PachydermAuth(pulumi.ComponentResource):
                 after_activation,
             )
 
-        self.root_token = pulumi.Output.secret(root_token)
+        self.root_token = root_token
         self.issuer = pulumi.Output.from_input(issuer)
         self.connector_version = okta_connector.config_version
         self.register_outputs(
