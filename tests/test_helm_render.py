@@ -18,9 +18,12 @@ left to the opt-in cluster tier (tests/test_integration.py).
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +113,8 @@ USER_SECRET_VALUES = (("proxy", "tls", "secretName"),)
 
 PROXY_TLS = {"proxy": {"tls": {"enabled": True, "secretName": "pachyderm-tls"}}}
 USER_VALUES = {
-    "pachd": {"lokiDeploy": False, "resources": {"requests": {"cpu": "250m", "memory": "512M"}}},
-    "proxy": {"service": {"annotations": {"example.com/owner": "data-platform"}}},
+    "pachd": {"lokiDeploy": False, "resources": {"requests": {"cpu": "500m", "memory": "1G"}}},
+    "proxy": {"service": {"annotations": {"example.com/team": "ml"}}},
 }
 
 
@@ -139,7 +142,11 @@ STACKS = (
     Stack("user-values", "dev", values=USER_VALUES, secret_keys=(ROOT_TOKEN_KEY,)),
 )
 # The second `up` of the change case: nodeport-http with a new publicUrl and new user values.
-CHANGED = Stack("nodeport-http-changed", "dev", "http://192.168.49.3:31080", USER_VALUES)
+CHANGED_VALUES = {
+    "pachd": {"resources": {"requests": {"cpu": "250m", "memory": "512M"}}},
+    "proxy": {"service": {"annotations": {"example.com/owner": "data-platform"}}},
+}
+CHANGED = Stack("nodeport-http-changed", "dev", "http://192.168.49.3:31080", CHANGED_VALUES)
 LINES = ("2.12", "2.11")
 
 
@@ -219,31 +226,51 @@ def helm() -> Path:
 
 
 @pytest.fixture(scope="module")
-def outcomes(helm: Path) -> dict[str, Outcome]:
-    """Every case run and rendered once for the module (on its own event loop, see runtime.py)."""
+def outcomes(helm: Path) -> Iterator[dict[str, Outcome]]:
+    """Every case run and rendered once for the module (on its own event loop, see runtime.py).
+
+    The program runs one case at a time (Pulumi's runtime is process-global); the Helm renders,
+    separate processes, run side by side.
+    """
+    cases = CASES + CHANGED_CASES
     with drained_event_loop():
-        return {case.id: _outcome(helm, case) for case in CASES + CHANGED_CASES}
+        plans = [plan_program(case.config()) for case in cases]
+    releases = [_release(plan) for plan in plans]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        renders = list(pool.map(lambda job: _render(helm, *job), product(releases, (False, True))))
+    computed = {
+        case.id: Outcome(case, plan, release, *renders[2 * index : 2 * index + 2])
+        for index, (case, plan, release) in enumerate(zip(cases, plans, releases, strict=True))
+    }
+    # Every test's event-loop teardown runs gc.collect() (tests/harness/runtime.py); moving these
+    # long-lived manifests out of the collector's reach keeps that at milliseconds, not ~0.2 s.
+    gc.freeze()
+    yield computed
+    gc.unfreeze()
 
 
-def _outcome(helm: Path, case: Case) -> Outcome:
-    plan = plan_program(case.config())
+def _release(plan: Plan) -> dict[str, Any]:
+    """The inputs of the one ``helm.v3.Release`` the program registered."""
     (release,) = [r.plain_inputs for r in plan.registrations if r.type == RELEASE]
     assert (release["chart"], release["repositoryOpts"]) == (
         "pachyderm",
         {"repo": "https://helm.pachyderm.com"},
     )
-    renders = [
-        render(
-            helm,
-            chart_for(release["version"]),
-            name=release["name"],
-            namespace=release["namespace"],
-            values=release["values"],
-            upgrade=upgrade,
-        )
-        for upgrade in (False, True)
-    ]
-    return Outcome(case, plan, release, *renders)
+    return release
+
+
+def _render(helm: Path, release: Mapping[str, Any], upgrade: bool) -> Rendered:
+    rendered = render(
+        helm,
+        chart_for(release["version"]),
+        name=release["name"],
+        namespace=release["namespace"],
+        values=release["values"],
+        upgrade=upgrade,
+    )
+    if rendered.returncode == 0:
+        assert rendered.documents  # parsed here, once, before the module's gc.freeze()
+    return rendered
 
 
 def _line(case: Case) -> tuple[int, int]:
@@ -370,7 +397,7 @@ def test_user_values_reach_the_manifests(outcomes: dict[str, Outcome], line: str
     rendered = _rendered_ok(outcomes[f"user-values-{line}"], "upgrade")
     assert not [d for d in rendered.documents if "loki" in d["metadata"]["name"]]
     proxy = rendered.one("Service", "pachyderm-proxy")["metadata"]["annotations"]
-    assert proxy["example.com/owner"] == "data-platform"
+    assert proxy == {"example.com/team": "ml"}
     (pachd,) = [
         c
         for w, s in pod_specs(rendered.documents)
@@ -378,7 +405,7 @@ def test_user_values_reach_the_manifests(outcomes: dict[str, Outcome], line: str
         for c in s["containers"]
         if c["name"] == "pachd"
     ]
-    assert pachd["resources"]["requests"] == {"cpu": "250m", "memory": "512M"}
+    assert pachd["resources"]["requests"] == {"cpu": "500m", "memory": "1G"}
 
 
 @pytest.mark.parametrize("line", LINES)
@@ -396,7 +423,9 @@ def test_a_second_up_with_a_new_url_and_new_values_upgrades_the_release(
     }
     # What Kubernetes refuses to change in place must not move (the API server would reject
     # the upgrade), and what pins the cluster's identity and data must stay identical.
-    assert dict(_immutable_fields(second)) == dict(_immutable_fields(first))
+    before, after = dict(_immutable_fields(first)), dict(_immutable_fields(second))
+    assert {"StatefulSet/postgres", "StatefulSet/etcd", "Deployment/pachd"} <= before.keys()
+    assert after == before
     assert _pinned(second) == _pinned(first)
 
 
