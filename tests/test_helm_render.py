@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import gc
 import os
+import re
+import runpy
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,12 +34,15 @@ import yaml
 
 from components.helm_values import deep_merge
 from tests.harness.helm import (
+    HELM,
+    HELM_VERSION,
     SKIP_VARIABLE,
     HelmMissingError,
     Rendered,
     chart_for,
     checked_helm,
     env_names,
+    env_source,
     env_value,
     pod_specs,
     render,
@@ -215,6 +220,14 @@ class Outcome:
         return values
 
 
+def test_make_test_fetches_the_helm_this_tier_runs() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"\nHELM := {HELM.relative_to(ROOT)}\n" in makefile
+    assert re.search(r"^test: .*\$\(HELM\)", makefile, re.MULTILINE)
+    fetch_script = runpy.run_path(str(ROOT / "scripts" / "fetch_helm.py"))
+    assert fetch_script["HELM_VERSION"] == HELM_VERSION
+
+
 @pytest.fixture(scope="module")
 def helm() -> Path:
     if os.environ.get(SKIP_VARIABLE):
@@ -385,11 +398,32 @@ def test_no_secret_value_reaches_a_manifest(
     secrets = _secret_values(outcome)
     assert len(secrets) >= len(outcome.case.config()[1]) + 4  # + Okta's and 3 minted passwords
     assert [value for value in sorted(secrets) if value in text] == []
-    # The Postgres password value (see components/helm_values.py) is only a truthiness check of
-    # the subchart: no Secret, env or ConfigMap may carry it.
-    password_value_in_values = outcome.values["global"]["postgresql"]["postgresqlPassword"]
-    if password_value_in_values:
-        assert password_value_in_values not in text
+
+
+@each_case
+@each_mode
+def test_the_postgres_password_value_is_no_credential(
+    outcomes: dict[str, Outcome], case: Case, mode: str
+) -> None:
+    # The bundled PostgreSQL subchart needs a non-empty value to upgrade, and with an existing
+    # Secret only tests it for truthiness (components/helm_values.py says where). Whatever the
+    # program puts there must not be a credential and must reach no Secret, env or ConfigMap.
+    outcome = outcomes[case.id]
+    rendered = _rendered_ok(outcome, mode)
+    postgresql = outcome.values["global"]["postgresql"]
+    placeholder = postgresql["postgresqlPassword"]
+    assert placeholder
+    assert placeholder not in _secret_values(outcome)
+    assert placeholder not in rendered.text_with_decoded_secrets()
+    # The database and its clients take the password from the program's Secret instead.
+    credentials = postgresql["existingSecret"]
+    assert postgresql["postgresqlExistingSecretName"] == credentials
+    specs = dict(pod_specs(rendered.documents))
+    readers = {"StatefulSet/postgres": "postgres", "Deployment/pachd": "pachd"}
+    for workload, container in readers.items():
+        assert env_source(specs[workload], container, "POSTGRES_PASSWORD") == {
+            "secretKeyRef": {"name": credentials, "key": "postgresql-password"}
+        }
 
 
 @pytest.mark.parametrize("line", LINES)

@@ -180,11 +180,20 @@ def env_names(pod_spec: Mapping[str, Any]) -> set[str]:
     return {var["name"] for c in containers(pod_spec) for var in c.get("env") or []}
 
 
-def env_value(pod_spec: Mapping[str, Any], container: str, variable: str) -> Any:
-    """The literal ``value`` of one env variable of one container."""
+def _env_var(pod_spec: Mapping[str, Any], container: str, variable: str) -> dict[str, Any]:
     (found,) = [c for c in containers(pod_spec) if c["name"] == container]
     (var,) = [v for v in found.get("env") or [] if v["name"] == variable]
-    return var.get("value")
+    return dict(var)
+
+
+def env_value(pod_spec: Mapping[str, Any], container: str, variable: str) -> Any:
+    """The literal ``value`` of one env variable of one container."""
+    return _env_var(pod_spec, container, variable).get("value")
+
+
+def env_source(pod_spec: Mapping[str, Any], container: str, variable: str) -> Any:
+    """The ``valueFrom`` of one env variable of one container."""
+    return _env_var(pod_spec, container, variable).get("valueFrom")
 
 
 def secret_references(documents: list[dict[str, Any]]) -> list[SecretReference]:
