@@ -4,7 +4,7 @@ Line numbers below refer to the 2.12.x ``values.yaml`` in ``tests/data/pachyderm
 SOURCE.txt); the 2.11.6 copy has the same keys for everything set here, so one builder serves both.
 Template behaviour is quoted from ``etc/helm/pachyderm/templates`` of the same branches.
 
-What the chart must never do here (DESIGN decisions 1, 2, 5):
+What the chart must never do here:
 - manage identity or auth: ``pachd.activateAuth: false``, ``oidc.mockIDP: false`` and no
   ``oidc.upstreamIDPs`` - otherwise pachd sets ``IDP_CONNECTORS``/``IDP_CONFIG`` from the
   environment and refuses the connector and identity-config writes of the auth provider;
@@ -39,6 +39,21 @@ CHART_HTTP_NODE_PORT = 30080
 # superuser, because the user is not `postgres`) from `global.postgresql.existingSecret`.
 POSTGRES_PASSWORD_KEY = "postgresql-password"
 POSTGRES_ADMIN_PASSWORD_KEY = "postgresql-postgres-password"
+# Not a password: a value that only has to be non-empty, and says so to anyone reading the release.
+# The bundled Bitnami postgresql 10.8.0 subchart (etc/helm/pachyderm/dependencies/postgresql,
+# packaged as charts/postgresql) renders templates/NOTES.txt on install and upgrade, and lines 45,
+# 53 and 58 there evaluate `include "postgresql.password"`; that helper (templates/_helpers.tpl)
+# `fail`s with "During an upgrade, global.postgresql.postgresqlPassword must be set" when
+# `.Release.IsUpgrade` and neither global.postgresql.postgresqlPassword nor postgresqlPassword is
+# set - whatever existingSecret says. A blank value therefore installs, then breaks every later
+# `pulumi up` (helm.v3.Release runs Helm's upgrade action). With existingSecret set the value is
+# only that truthiness test: templates/secrets.yaml (the one place the helper's result is written)
+# renders only without an existing secret (`postgresql.createSecret`), the statefulset reads the
+# password from existingSecret, and the parent chart reads postgresqlPassword only without
+# postgresqlExistingSecretName (templates/pachd/postgres-secret.yaml). tests/test_helm_render.py
+# renders the chart and asserts this value reaches no manifest. The credentials themselves stay
+# in the Kubernetes Secret this program creates.
+POSTGRES_PASSWORD_PLACEHOLDER = "unused-the-password-is-read-from-global.postgresql.existingSecret"
 # values.yaml 557-558: "The value is pulled from the key, "OAUTH_CLIENT_SECRET"" (console and pachd
 # both mount it: console/deployment.yaml OAUTH_CLIENT_SECRET, pachd/deployment.yaml
 # CONSOLE_OAUTH_SECRET).
@@ -87,9 +102,10 @@ def pachyderm_values(
                 # values.yaml 13-18, 26-28: "leave Password blank and supply the name of the
                 # existing secret ... and the key". pachd and pg-bouncer read
                 # postgresqlExistingSecretName/Key. The well-known defaults
-                # ("insecure-user-password", "insecure-root-password") are blanked so that they
+                # ("insecure-user-password", "insecure-root-password") are replaced so that they
                 # can never be used: with an existing secret nothing renders them.
-                "postgresqlPassword": "",
+                # postgresqlPassword cannot be blank, though; see POSTGRES_PASSWORD_PLACEHOLDER.
+                "postgresqlPassword": POSTGRES_PASSWORD_PLACEHOLDER,
                 "postgresqlPostgresPassword": "",
                 "postgresqlExistingSecretName": secret_names.postgres,
                 "postgresqlExistingSecretKey": POSTGRES_PASSWORD_KEY,
@@ -102,11 +118,11 @@ def pachyderm_values(
             },
         },
         "pachd": {
-            # values.yaml 897-898. DESIGN decision 1: auth is activated through pachd's API by
-            # the auth component. With this false the chart renders no `pachyderm-auth` Secret
-            # (pachd/auth-secret.yaml is wrapped in `if .Values.pachd.activateAuth`), so no root
-            # token or pachd client secret is randomised on render and none needs pinning; the
-            # root token is minted by Pulumi and passed to auth.activate (decision 2). On 2.11
+            # values.yaml 897-898. Auth is activated through pachd's API by the auth component
+            # (components/pachyderm_auth). With this false the chart renders no `pachyderm-auth`
+            # Secret (pachd/auth-secret.yaml is wrapped in `if .Values.pachd.activateAuth`), so no
+            # root token or pachd client secret is randomised on render and none needs pinning;
+            # the root token is minted by Pulumi and passed to auth.activate. On 2.11
             # it also means no ACTIVATE_AUTH/LICENSE_KEY env: the provider activates the
             # license through the API.
             "activateAuth": False,
@@ -118,9 +134,10 @@ def pachyderm_values(
             "oauthRedirectURI": urls.pachd_redirect_uri(public_url),
         },
         "oidc": {
-            # values.yaml 1301, 1308. Either one makes the chart set IDP_CONNECTORS (and
-            # IDP_CONFIG), after which pachd refuses API connector/config writes and deletes
-            # API-made connectors on restart (pachyderm-auth.md 4, 8.6).
+            # values.yaml 1301, 1308. Either one makes pachd/deployment.yaml set IDP_CONNECTORS
+            # and IDP_CONFIG, after which pachd refuses the API writes of connectors and of the
+            # identity config ("identity.CreateIDPConnector() is disabled when the Identity
+            # Connectors are set via environment.") and the connectors come from the env.
             "mockIDP": False,
             "upstreamIDPs": [],
             # values.yaml 1265. Set explicitly rather than derived: the chart derives
@@ -154,7 +171,7 @@ def pachyderm_values(
     }
     if public_url.scheme == "https":
         # values.yaml 625-626: makes every URI the chart still derives itself https, for TLS that
-        # ends in a load balancer or ingress in front of the proxy (DESIGN decision 3).
+        # ends in a load balancer or ingress in front of the proxy.
         owned["ingress"] = {"uriHttpsProtoOverride": True}
     if settings.deploy_target == "LOCAL":
         # values.yaml 1021-1024 + pachd/deployment.yaml `$randHostPath`: a blank hostPath is a

@@ -20,7 +20,12 @@ import pytest
 import yaml
 
 from components import urls
-from components.helm_values import ChartSecretNames, deep_merge, pachyderm_values
+from components.helm_values import (
+    POSTGRES_PASSWORD_PLACEHOLDER,
+    ChartSecretNames,
+    deep_merge,
+    pachyderm_values,
+)
 from components.settings import OWNED_HELM_VALUES, PachydermSettings
 
 CHART_DATA = Path(__file__).resolve().parent / "data" / "pachyderm-chart"
@@ -96,7 +101,7 @@ DEV_VALUES: dict[str, Any] = {
     "deployTarget": "LOCAL",
     "global": {
         "postgresql": {
-            "postgresqlPassword": "",
+            "postgresqlPassword": POSTGRES_PASSWORD_PLACEHOLDER,
             "postgresqlPostgresPassword": "",
             "postgresqlExistingSecretName": "pg-creds",
             "postgresqlExistingSecretKey": "postgresql-password",
