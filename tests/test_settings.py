@@ -365,13 +365,15 @@ def test_example_stacks_validate(stack_name: str) -> None:
         assert settings.project.pachyderm.deploy_target == "AMAZON"
 
 
-def test_runtime_source_reads_config_set_through_pulumi(mock_run: MockRun) -> None:
+def test_runtime_source_reads_every_key_set_through_pulumi(mock_run: MockRun) -> None:
+    # Every namespace, so that a key nothing reads can be reported instead of ignored.
     pulumi.runtime.set_all_config(
         {"okta:orgName": "dev-1", "okta:apiToken": "t", "aws:region": "x"}, ["okta:apiToken"]
     )
     assert stack.runtime_config_source() == {
         "okta:orgName": ("dev-1", False),
         "okta:apiToken": ("t", True),
+        "aws:region": ("x", False),
     }
 
 
