@@ -69,14 +69,18 @@ def _raw_value(full_key: str, text: str) -> Any:
     if full_key in STRUCTURED_KEYS:
         try:
             return json.loads(text)
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON, or an integer beyond Python's 4300-digit limit
             return text
     return text
 
 
-def _raw_settings(
+def raw_settings(
     entries: Mapping[str, tuple[str, bool]],
 ) -> tuple[dict[str, Any], list[ConfigProblem]]:
+    """The entries the models read, by namespace, and the problems found on the way.
+
+    Problems here: a key in a namespace nothing reads, and a secret key stored in plaintext.
+    """
     raw: dict[str, dict[str, Any]] = {namespace: {} for namespace in NAMESPACES}
     problems: list[ConfigProblem] = []
     for full_key, (text, is_secret) in sorted(entries.items()):
@@ -103,7 +107,7 @@ def _raw_settings(
 
 def load_settings(source: ConfigSource = runtime_config_source) -> StackSettings:
     """Read and validate the whole stack configuration, or raise one :class:`StackConfigError`."""
-    raw, problems = _raw_settings(source())
+    raw, problems = raw_settings(source())
     try:
         StackSettings.model_validate(raw, context={"dry_run": True})
     except ValidationError as error:

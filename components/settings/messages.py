@@ -43,7 +43,6 @@ _MESSAGES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "literal_error": lambda ctx: f"must be {ctx['expected']}",
     "greater_than": lambda ctx: f"must be more than {_number(ctx['gt'])}",
     "greater_than_equal": lambda ctx: f"must be at least {_number(ctx['ge'])}",
-    "less_than": lambda ctx: f"must be less than {_number(ctx['lt'])}",
     "less_than_equal": lambda ctx: f"must be at most {_number(ctx['le'])}",
 }
 
@@ -93,6 +92,11 @@ def config_key(loc: tuple[int | str, ...]) -> str:
     return key
 
 
+def _listing(items: list[str]) -> str:
+    """``a, b and c``."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
 def _closest(word: str, candidates: list[str]) -> str | None:
     by_lower = {candidate.lower(): candidate for candidate in candidates}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
@@ -108,11 +112,12 @@ def unknown_key_message(loc: tuple[int | str, ...]) -> str:
         namespace = str(loc[0])
         label, provider_keys = PROVIDER_NAMESPACES[namespace]
         if key in provider_keys:
-            read = ", ".join(f"{namespace}:{name}" for name in keys)
+            read = [f"{namespace}:{name}" for name in keys]
+            article = "an" if label[0] in "AEIOU" else "a"
             return (
-                f"is a {label} provider setting that this program does not pass on: it builds "
-                f"its {label} provider from {read} only, and Pulumi.yaml disables the default "
-                "provider that would read it; remove the key"
+                f"is {article} {label} provider setting that this program does not pass on: it "
+                f"builds its {label} provider from {_listing(read)} only, and Pulumi.yaml "
+                "disables the default provider that would read it; remove the key"
             )
     meant = _closest(key, keys)
     if meant is not None:
