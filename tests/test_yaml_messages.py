@@ -14,9 +14,22 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from components.settings import StackConfigError, StackSettings, load_settings
+from components.settings import (
+    AuthSettings,
+    OktaAppSettings,
+    PachydermSettings,
+    StackConfigError,
+    StackSettings,
+    load_settings,
+)
 from components.settings.loader import SECRET_KEYS, raw_settings
-from components.settings.messages import EXPECTED_BY_ERROR_TYPE, config_key, yaml_kind
+from components.settings.messages import (
+    EXPECTED_BY_ERROR_TYPE,
+    MESSAGES_BY_ERROR_TYPE,
+    config_key,
+    yaml_kind,
+)
+from components.settings.schema import known_keys
 from tests.stacks import PYDANTIC_WORDS, TEST_SECRETS
 
 P = "pachyderm-okta"
@@ -223,8 +236,53 @@ def test_each_pydantic_error_type_reads_as_yaml(
     assert problems(source) == [(key, message)]
 
 
-def test_every_type_error_a_stack_can_trigger_is_covered() -> None:
-    assert set(EXPECTED_BY_ERROR_TYPE) <= {error_type for error_type, *_ in CASES}
+def test_every_error_type_with_a_message_is_covered() -> None:
+    mapped = {*EXPECTED_BY_ERROR_TYPE, *MESSAGES_BY_ERROR_TYPE}
+    assert mapped == {error_type for error_type, *_ in CASES}
+
+
+# Every kind of value a YAML stack file can hold, alone, in a list and in a mapping.
+SCALARS: list[Any] = ["text", 7, 2.5, True, None, BIG_NUMBER]
+SHAPES: list[Any] = [
+    *SCALARS,
+    *([kind] for kind in SCALARS),
+    *({"group:x": kind} for kind in SCALARS),
+    [],
+    {},
+]
+OBJECT_KEYS = [
+    (f"{P}:okta", OktaAppSettings),
+    (f"{P}:pachyderm", PachydermSettings),
+    (f"{P}:auth", AuthSettings),
+]
+SETTINGS = [(key, field) for key, model in OBJECT_KEYS for field in known_keys(model)]
+# Stack keys whose whole value is not a string (the engine passes them as JSON).
+STRUCTURED = [*(key for key, _ in OBJECT_KEYS), "okta:scopes", "okta:maxRetries"]
+
+
+def _assert_only_mapped_error_types(source: dict[str, tuple[str, bool]]) -> None:
+    mapped = {*EXPECTED_BY_ERROR_TYPE, *MESSAGES_BY_ERROR_TYPE, "stack_config", "extra_forbidden"}
+    assert {error_type for _, error_type in pydantic_errors(source)} <= mapped
+    with pytest.raises(StackConfigError) as raised:
+        load_settings(lambda: source)
+    text = str(raised.value).lower()
+    assert [word for word in PYDANTIC_WORDS if word in text] == []
+
+
+@pytest.mark.parametrize(("key", "field"), SETTINGS, ids=[f"{k}.{f}" for k, f in SETTINGS])
+def test_any_shape_in_any_setting_gets_a_mapped_message(key: str, field: str) -> None:
+    for shape in SHAPES:
+        source = stack(**{key: {field: shape}})
+        if pydantic_errors(source):
+            _assert_only_mapped_error_types(source)
+
+
+@pytest.mark.parametrize("key", STRUCTURED)
+def test_any_shape_in_any_structured_key_gets_a_mapped_message(key: str) -> None:
+    for shape in SHAPES:
+        source = stack(**{key: shape if not isinstance(shape, str) else json.dumps(shape)})
+        if pydantic_errors(source):
+            _assert_only_mapped_error_types(source)
 
 
 def test_no_message_names_a_python_type() -> None:

@@ -37,7 +37,7 @@ EXPECTED_BY_ERROR_TYPE: Mapping[str, str] = {
 }
 
 # Messages of the other error types a stack can trigger, from the error's context.
-_MESSAGES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
+MESSAGES_BY_ERROR_TYPE: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "missing": lambda _: "is required",
     "int_from_float": lambda _: "expected a whole number, got a number with a fraction",
     "literal_error": lambda ctx: f"must be {ctx['expected']}",
@@ -135,8 +135,8 @@ def message(error: ErrorDetails) -> str:
     if kind in EXPECTED_BY_ERROR_TYPE:
         given = error.get("input")
         return f"expected {EXPECTED_BY_ERROR_TYPE[kind]}, got {yaml_kind(given)}"
-    if kind in _MESSAGES:
-        return _MESSAGES[kind](error.get("ctx", {}))
+    if kind in MESSAGES_BY_ERROR_TYPE:
+        return MESSAGES_BY_ERROR_TYPE[kind](error.get("ctx", {}))
     # Not reachable from a stack file as far as the tests know; pydantic's text, lower-cased.
     text = error["msg"]
     return text[0].lower() + text[1:] if text else kind
