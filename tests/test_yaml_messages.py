@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from components.settings import (
     AuthSettings,
@@ -250,7 +250,7 @@ SHAPES: list[Any] = [
     [],
     {},
 ]
-OBJECT_KEYS = [
+OBJECT_KEYS: list[tuple[str, type[BaseModel]]] = [
     (f"{P}:okta", OktaAppSettings),
     (f"{P}:pachyderm", PachydermSettings),
     (f"{P}:auth", AuthSettings),
