@@ -16,7 +16,7 @@ import pytest
 
 from components.settings import KubernetesConfig, OktaOrgConfig, StackConfigError, load_settings
 from components.settings.loader import SECRET_KEYS
-from components.settings.namespaces import PROVIDER_NAMESPACES
+from components.settings.namespaces import provider_keys
 from components.settings.schema import known_keys
 from tests.stacks import TEST_SECRETS
 
@@ -196,8 +196,8 @@ def test_misspelled_namespace_is_reported_with_every_other_problem() -> None:
 
 def test_every_provider_key_the_program_reads_is_one_its_provider_accepts() -> None:
     # Otherwise a key the program reads could never reach the explicit provider it builds.
-    assert set(known_keys(OktaOrgConfig)) <= PROVIDER_NAMESPACES["okta"][1]
-    assert set(known_keys(KubernetesConfig)) <= PROVIDER_NAMESPACES["kubernetes"][1]
+    assert set(known_keys(OktaOrgConfig)) <= provider_keys("okta")
+    assert set(known_keys(KubernetesConfig)) <= provider_keys("kubernetes")
     assert ", ".join(f"okta:{key}" for key in known_keys(OktaOrgConfig)) == OKTA_READ.replace(
         " and ", ", "
     )

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from components.settings.namespaces import PROJECT, PROVIDER_NAMESPACES
+from components.settings.namespaces import PROJECT, PROVIDER_NAMESPACES, provider_keys
 from components.settings.problems import PROBLEM_ERROR_TYPE, ConfigProblem
 from components.settings.schema import known_keys, model_at
 
@@ -110,8 +110,8 @@ def unknown_key_message(loc: tuple[int | str, ...]) -> str:
     keys = known_keys(model) if model is not None else []
     if len(loc) == 2 and str(loc[0]) in PROVIDER_NAMESPACES:
         namespace = str(loc[0])
-        label, provider_keys = PROVIDER_NAMESPACES[namespace]
-        if key in provider_keys:
+        label = PROVIDER_NAMESPACES[namespace][0]
+        if key in provider_keys(namespace):
             read = [f"{namespace}:{name}" for name in keys]
             article = "an" if label[0] in "AEIOU" else "a"
             return (

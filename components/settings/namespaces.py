@@ -23,10 +23,10 @@ be ignored, so it is reported as well, with a message that says so.
 from __future__ import annotations
 
 import difflib
+import functools
+import importlib
 import inspect
 
-import pulumi_kubernetes
-import pulumi_okta
 from pydantic.alias_generators import to_camel
 
 from components.settings.problems import ConfigProblem
@@ -38,20 +38,26 @@ KUBERNETES = "kubernetes"
 NAMESPACES = (PROJECT, OKTA, KUBERNETES)
 # The engine's own namespace (see the module docstring).
 PULUMI = "pulumi"
-
-
-def _provider_keys(provider_args: type) -> frozenset[str]:
-    # A provider SDK's ProviderArgs has one keyword per provider config key (snake_case of the
-    # camelCase key): the generated SDKs build both from the provider schema's `config`.
-    parameters = inspect.signature(provider_args).parameters
-    return frozenset(to_camel(name) for name in parameters if not name.startswith("_"))
-
-
-# Each provider namespace: a readable name and every key its provider accepts, from the pinned SDK.
-PROVIDER_NAMESPACES: dict[str, tuple[str, frozenset[str]]] = {
-    OKTA: ("Okta", _provider_keys(pulumi_okta.ProviderArgs)),
-    KUBERNETES: ("Kubernetes", _provider_keys(pulumi_kubernetes.ProviderArgs)),
+# Each provider namespace the settings read: a readable name, and the provider's SDK package.
+PROVIDER_NAMESPACES: dict[str, tuple[str, str]] = {
+    OKTA: ("Okta", "pulumi_okta"),
+    KUBERNETES: ("Kubernetes", "pulumi_kubernetes"),
 }
+
+
+@functools.cache
+def provider_keys(namespace: str) -> frozenset[str]:
+    """Every config key the provider of ``namespace`` accepts, from its pinned SDK.
+
+    A provider SDK's ``ProviderArgs`` has one keyword per provider config key (the snake_case of
+    the camelCase key): the generated SDKs build both from the provider schema's ``config``. The
+    SDK is imported here, on first use, because importing pulumi_okta takes about two seconds and
+    only a stack with an unknown okta/kubernetes key needs it (the dynamic provider host, which
+    imports the settings too, does not).
+    """
+    sdk = importlib.import_module(PROVIDER_NAMESPACES[namespace][1])
+    parameters = inspect.signature(sdk.ProviderArgs).parameters
+    return frozenset(to_camel(name) for name in parameters if not name.startswith("_"))
 
 
 def reads_namespace(namespace: str) -> bool:
