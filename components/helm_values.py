@@ -7,10 +7,15 @@ Template behaviour is quoted from ``etc/helm/pachyderm/templates`` of the same b
 What the chart must never do here:
 - manage identity or auth: ``pachd.activateAuth: false``, ``oidc.mockIDP: false`` and no
   ``oidc.upstreamIDPs`` - otherwise pachd sets ``IDP_CONNECTORS``/``IDP_CONFIG`` from the
-  environment and refuses the connector and identity-config writes of the auth provider;
+  environment (templates/pachd/deployment.yaml) and refuses the connector and identity-config
+  writes of the auth component, which owns them;
 - generate a credential: every value the templates would ``randAlphaNum`` on each render is
   pinned (deployment id, LOCAL hostPath) or read from a Secret Pulumi creates;
-- see a secret value: only Secret *names* appear in the values.
+- see a secret value: only Secret *names* appear in the values (Helm values are stored in the
+  release's Secret and in Pulumi state as plain inputs).
+
+The keys set here are listed, with their owners, in :mod:`components.helm_owned_values`, which
+stack validation uses to refuse user overrides of them.
 """
 
 from __future__ import annotations
@@ -18,14 +23,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pulumi
 
 from components import urls
-
-if TYPE_CHECKING:  # settings validation imports this module
-    from components.settings import PachydermSettings
 
 # The default Kubernetes NodePort range (kube-apiserver --service-node-port-range).
 NODE_PORT_RANGE = range(30000, 32768)
@@ -62,6 +64,30 @@ CONSOLE_CLIENT_SECRET_KEY = "OAUTH_CLIENT_SECRET"
 CONSOLE_CLIENT_ID = "console"
 
 
+class ChartSettings(Protocol):
+    """What the builder reads of the ``pachyderm-okta:pachyderm`` settings.
+
+    A protocol rather than the settings model itself: the settings validate Helm values with
+    this module, so this module must not import them back.
+    """
+
+    @property
+    def deploy_target(self) -> str:
+        """The chart's ``deployTarget``."""
+
+    @property
+    def service_type(self) -> str:
+        """The proxy Service's type."""
+
+    @property
+    def local_host_path(self) -> str:
+        """The LOCAL storage hostPath."""
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        """The user's extra Helm values, merged last."""
+
+
 @dataclass(frozen=True)
 class ChartSecretNames:
     """Names of the Kubernetes Secrets (in the release namespace) that the chart reads."""
@@ -81,7 +107,7 @@ class ChartSecretNames:
 
 
 def pachyderm_values(
-    settings: PachydermSettings,
+    settings: ChartSettings,
     *,
     public_url: urls.PublicUrl,
     secret_names: ChartSecretNames,
@@ -118,13 +144,13 @@ def pachyderm_values(
             },
         },
         "pachd": {
-            # values.yaml 897-898. Auth is activated through pachd's API by the auth component
-            # (components/pachyderm_auth). With this false the chart renders no `pachyderm-auth`
-            # Secret (pachd/auth-secret.yaml is wrapped in `if .Values.pachd.activateAuth`), so no
-            # root token or pachd client secret is randomised on render and none needs pinning;
-            # the root token is minted by Pulumi and passed to auth.activate. On 2.11
-            # it also means no ACTIVATE_AUTH/LICENSE_KEY env: the provider activates the
-            # license through the API.
+            # values.yaml 897-898: auth is activated through pachd's API by the auth component.
+            # With this false the chart renders no `pachyderm-auth` Secret
+            # (pachd/auth-secret.yaml is wrapped in `if .Values.pachd.activateAuth`), so no root
+            # token or pachd client secret is randomised on render and none needs pinning; the
+            # root token is minted by Pulumi, kept in encrypted state, and passed to
+            # auth.activate. On 2.11 it also means no ACTIVATE_AUTH/LICENSE_KEY env: the
+            # provider activates the license through the API.
             "activateAuth": False,
             # values.yaml 815-816 + _helpers.tpl `pachyderm.clusterDeploymentId`:
             # `default (randAlphaNum 32)` on every render; pinned to a Pulumi RandomId.
@@ -134,10 +160,10 @@ def pachyderm_values(
             "oauthRedirectURI": urls.pachd_redirect_uri(public_url),
         },
         "oidc": {
-            # values.yaml 1301, 1308. Either one makes pachd/deployment.yaml set IDP_CONNECTORS
-            # and IDP_CONFIG, after which pachd refuses the API writes of connectors and of the
-            # identity config ("identity.CreateIDPConnector() is disabled when the Identity
-            # Connectors are set via environment.") and the connectors come from the env.
+            # values.yaml 1301, 1308. Either one makes the chart set IDP_CONNECTORS (and
+            # IDP_CONFIG) in templates/pachd/deployment.yaml, after which pachd treats identity
+            # as environment-managed: it refuses API connector/config writes and deletes
+            # API-made connectors on restart.
             "mockIDP": False,
             "upstreamIDPs": [],
             # values.yaml 1265. Set explicitly rather than derived: the chart derives
@@ -171,7 +197,8 @@ def pachyderm_values(
     }
     if public_url.scheme == "https":
         # values.yaml 625-626: makes every URI the chart still derives itself https, for TLS that
-        # ends in a load balancer or ingress in front of the proxy.
+        # ends in a load balancer or ingress in front of the proxy (_helpers.tpl derives <proto>
+        # from proxy.tls, ingress.tls or this flag).
         owned["ingress"] = {"uriHttpsProtoOverride": True}
     if settings.deploy_target == "LOCAL":
         # values.yaml 1021-1024 + pachd/deployment.yaml `$randHostPath`: a blank hostPath is a
@@ -186,7 +213,7 @@ def _proxy_tls_enabled(values: Mapping[str, Any]) -> bool:
     return bool(tls.get("enabled")) if isinstance(tls, Mapping) else False
 
 
-def proxy_service_values(settings: PachydermSettings, public_url: urls.PublicUrl) -> dict[str, Any]:
+def proxy_service_values(settings: ChartSettings, public_url: urls.PublicUrl) -> dict[str, Any]:
     """``proxy.service``: its type, and the port browsers use when the Service itself is reached.
 
     Raises ``ValueError`` when the proxy cannot serve ``public_url``; stack validation calls this

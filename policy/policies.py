@@ -48,7 +48,7 @@ ALLOWED_GRANT_TYPES: Final = frozenset({"authorization_code", "refresh_token"})
 ALLOWED_RESPONSE_TYPES: Final = ("code",)
 ROOT_TOKEN: Final = "root_token"
 
-# Same shape as components.settings._SEMVER (which pulls in pydantic, absent from a pack-only
+# Same shape as components.settings.fields._SEMVER (which pulls in pydantic, absent from a pack-only
 # venv): MAJOR.MINOR.PATCH, optional leading v, optional pre-release and build. Anything else
 # (^2.12, ~2.12.0, 2.12.x, *, >=2.11, 2.12) is a range Helm resolves anew on every run.
 _EXACT_VERSION = re.compile(r"v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
@@ -173,10 +173,11 @@ def validate_redirect_uris_https(args: ResourceValidationArgs, report: ReportVio
 def _names_a_secret(key: str, siblings: Mapping[str, Any]) -> bool:
     """True for keys that *name* a Kubernetes Secret (or a key in one) rather than hold a value.
 
-    The chart pairs every credential with a reference: ``*SecretName`` /
-    ``secretName`` and Bitnami's ``existingSecret`` name a Secret; ``<x>SecretKey`` names the key
-    inside the Secret that its sibling ``<x>SecretName`` names. A bare ``secretKey`` (the chart's
-    S3 secret access key) has no such sibling and stays a credential.
+    The chart pairs every credential with a reference (etc/helm/pachyderm/values.yaml):
+    ``*SecretName`` / ``secretName`` and Bitnami's ``existingSecret`` name a Secret;
+    ``<x>SecretKey`` names the key inside the Secret that its sibling ``<x>SecretName`` names.
+    A bare ``secretKey`` (the chart's S3 secret access key) has no such sibling and stays a
+    credential.
     """
     if key.endswith("SecretName") or key == "secretName":
         return True
