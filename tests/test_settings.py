@@ -459,3 +459,38 @@ def test_rules_across_settings_are_reported_with_every_other_problem() -> None:
         f"{P}:pachyderm.namespace",
         f"{P}:publicUrl",
     ]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"pachd": {"storage": {"storageURL": ""}}},
+        {"pachd": {"storage": {"storageURL": "   "}}},
+        {"pachd": {"storage": {"amazon": {"bucket": "data"}}}},
+    ],
+)
+def test_cloud_deploy_target_without_storage_url_is_refused_up_front(
+    values: dict[str, Any],
+) -> None:
+    stack = entries(**{f"{P}:pachyderm": {"deployTarget": "AMAZON", "values": values}})
+    assert problems(stack) == [
+        (
+            f"{P}:pachyderm.values.pachd.storage.storageURL",
+            "is required for pachyderm.deployTarget AMAZON: the chart refuses to render without "
+            "the object-storage URL (e.g. s3://<bucket>, gs://<bucket>, wasb://<container>@"
+            "<account>); only LOCAL stores data on the node",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "pachyderm",
+    [
+        {"deployTarget": "LOCAL"},
+        {"deployTarget": "GOOGLE", "values": {"pachd": {"storage": {"storageURL": "gs://b"}}}},
+    ],
+)
+def test_storage_url_is_only_required_off_local(pachyderm: dict[str, Any]) -> None:
+    settings = load_settings(lambda: entries(**{f"{P}:pachyderm": pachyderm}))
+    assert settings.project.pachyderm.deploy_target == pachyderm["deployTarget"]

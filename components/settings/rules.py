@@ -79,6 +79,31 @@ def _proxy_problems(project: dict[str, Any]) -> list[ConfigProblem]:
     return []
 
 
+def _storage_url_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    pachyderm = _valid(
+        PachydermSettings, _subset(project.get("pachyderm"), "deployTarget", "values")
+    )
+    if pachyderm is _MISSING or pachyderm.deploy_target == "LOCAL":
+        return []
+    storage = pachyderm.values.get("pachd", {})
+    storage = storage.get("storage", {}) if isinstance(storage, dict) else {}
+    url = storage.get("storageURL") if isinstance(storage, dict) else None
+    if isinstance(url, str) and url.strip():
+        return []
+    # Every deployTarget but LOCAL makes the chart require it in pachd's and pachw's env
+    # (etc/helm/pachyderm/templates/pachd/deployment.yaml, pachw/deployment.yaml:
+    # `required "storage URL required" .Values.pachd.storage.storageURL`), so the release would
+    # fail to render after the Okta app was already created.
+    return [
+        ConfigProblem(
+            f"{PROJECT}:pachyderm.values.pachd.storage.storageURL",
+            f"is required for pachyderm.deployTarget {pachyderm.deploy_target}: the chart "
+            "refuses to render without the object-storage URL (e.g. s3://<bucket>, "
+            "gs://<bucket>, wasb://<container>@<account>); only LOCAL stores data on the node",
+        )
+    ]
+
+
 def _okta_auth_problems(okta_org: dict[str, Any]) -> list[ConfigProblem]:
     methods: list[str] = [key for key in ("apiToken", "accessToken") if key in okta_org]
     if "privateKey" in okta_org or "clientId" in okta_org:
@@ -142,6 +167,7 @@ def cross_setting_problems(raw: Mapping[str, dict[str, Any]]) -> list[ConfigProb
     return [
         *_license_problems(project),
         *_proxy_problems(project),
+        *_storage_url_problems(project),
         *_okta_auth_problems(okta_org),
         *_groups_claim_problems(project, okta_org),
     ]
