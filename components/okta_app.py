@@ -13,18 +13,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_okta as okta
 
-from components import connector, okta_server, urls
+from components import okta_custom_server, okta_server, urls
 from components.naming import name_suffix
 from components.settings import OktaAppSettings
 
-# The claim Dex reads when the connector sets `insecureEnableGroups` (pachyderm/dex
-# connector/oidc/oidc.go, `createIdentity`), and the scope Dex requests for it.
-GROUPS_CLAIM = "groups"
-GROUPS_SCOPE = "groups"
-# Every Okta group the user is in (Okta guide "Add a groups claim for the org authorization
-# server": Filter, "Matches regex", `.*`). Which groups matter is decided by Pachyderm's role
-# bindings, not by the token.
-GROUPS_FILTER_REGEX = ".*"
 # Okta's admin console offers 30 s as the rotation grace period; with 0 s, one retried refresh
 # (Dex refreshes upstream tokens on every `pachctl` token refresh) would invalidate the session.
 ROTATION_LEEWAY_SECONDS = 30
@@ -100,7 +92,7 @@ class OktaOidcApp(pulumi.ComponentResource):
 
         app = self._create_app(name, settings, args.public_url, org_groups_claim=not custom_server)
         if custom_server:
-            self.issuer = self._use_custom_server(name, settings, app)
+            self.issuer = okta_custom_server.admit_app(name, settings, app, parent=self)
         else:
             self.issuer = self._org_issuer()
         for group in settings.groups:
@@ -139,10 +131,10 @@ class OktaOidcApp(pulumi.ComponentResource):
             # deprecated and silently skipped unless the provider uses an SSWS token
             # (okta/terraform-provider-okta#2730), which settings enforce.
             groups_claim = okta.app.OAuthGroupsClaimArgs(
-                name=GROUPS_CLAIM,
+                name=okta_server.GROUPS_CLAIM,
                 type="FILTER",
                 filter_type="REGEX",
-                value=GROUPS_FILTER_REGEX,
+                value=okta_server.GROUPS_FILTER_REGEX,
             )
         rotate = settings.refresh_token_rotation == "ROTATE"
         return okta.app.OAuth(
@@ -186,101 +178,6 @@ class OktaOidcApp(pulumi.ComponentResource):
             lambda found: okta_server.org_issuer(
                 found.domains.organization if found.domains else None
             )
-        )
-
-    def _use_custom_server(
-        self, name: str, settings: OktaAppSettings, app: okta.app.OAuth
-    ) -> pulumi.Output[str]:
-        server_id = settings.authorization_server
-        # A read, not a resource this stack owns: destroy leaves the server alone. Okta reports
-        # the issuer for the server's issuer mode (ORG_URL or a CUSTOM_URL domain); the lookup
-        # by id is the resource read (okta/terraform-provider-okta resource_okta_auth_server.go),
-        # because the getServer data source finds servers by name only.
-        server = okta.auth.Server.get(
-            f"{name}-authorization-server", server_id, opts=pulumi.ResourceOptions(parent=self)
-        )
-        scope = None
-        if settings.groups_claim:
-            scope = self._create_server_groups_claim(name, server_id)
-        self._allow_app(name, server_id, settings.app_label, app, scope)
-        return server.issuer.apply(
-            lambda issuer: okta_server.custom_server_issuer(issuer, server_id)
-        )
-
-    def _create_server_groups_claim(
-        self, name: str, server_id: str
-    ) -> okta.auth.ServerScope | None:
-        # The app's groups claim only shapes org-server tokens; a custom server mints its own
-        # claims (Okta "add a groups claim for a custom authorization server"). Dex requests the
-        # `groups` scope, which a custom server rejects with invalid_scope unless it defines it:
-        # the scope is created here unless the server already has one of its own.
-        existing = okta.auth.get_server_scopes(
-            auth_server_id=server_id, opts=pulumi.InvokeOptions(parent=self)
-        ).scopes
-        marker = okta_server.groups_scope_description(pulumi.get_project(), pulumi.get_stack())
-        scope = None
-        scope_name: pulumi.Input[str] = GROUPS_SCOPE
-        if okta_server.create_groups_scope(
-            [(found.name, found.description) for found in existing or []], GROUPS_SCOPE, marker
-        ):
-            scope = okta.auth.ServerScope(
-                f"{name}-groups-scope",
-                auth_server_id=server_id,
-                name=GROUPS_SCOPE,
-                description=marker,
-                consent="IMPLICIT",
-                metadata_publish="ALL_CLIENTS",
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            scope_name = scope.name
-        okta.auth.ServerClaim(
-            f"{name}-groups-claim",
-            auth_server_id=server_id,
-            name=GROUPS_CLAIM,
-            # IDENTITY: the ID token, which is what Dex reads groups from.
-            claim_type="IDENTITY",
-            value_type="GROUPS",
-            group_filter_type="REGEX",
-            value=GROUPS_FILTER_REGEX,
-            scopes=[scope_name],
-            always_include_in_token=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return scope
-
-    def _allow_app(
-        self,
-        name: str,
-        server_id: str,
-        label: str,
-        app: okta.app.OAuth,
-        scope: okta.auth.ServerScope | None,
-    ) -> None:
-        # A custom server evaluates an access policy for every token request; a client no rule
-        # covers gets "Policy evaluation failed for this request" (Okta "Create access
-        # policies"). This policy covers this app's client only, first in order, so no broader
-        # policy decides for it; its rule allows what Dex does and nothing more.
-        policy = okta.auth.ServerPolicy(
-            f"{name}-access-policy",
-            auth_server_id=server_id,
-            name=label,
-            description=f"Sign-in to Pachyderm through Dex ({label})",
-            priority=1,
-            client_whitelists=[app.client_id],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        okta.auth.ServerPolicyRule(
-            f"{name}-access-rule",
-            auth_server_id=server_id,
-            policy_id=policy.id,
-            name="Dex sign-in",
-            priority=1,
-            # The code flow at sign-in, then refreshes of the session's upstream token.
-            grant_type_whitelists=["authorization_code", "refresh_token"],
-            # Anyone the app is assigned to: assignments decide who may sign in.
-            group_whitelists=["EVERYONE"],
-            scope_whitelists=list(connector.OKTA_REQUESTED_SCOPES),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[scope] if scope else None),
         )
 
     def _assign_group(self, name: str, app: okta.app.OAuth, group: str, *, create: bool) -> None:

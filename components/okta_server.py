@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+# The claim Dex reads when the connector sets `insecureEnableGroups` (pachyderm/dex
+# connector/oidc/oidc.go, `createIdentity`), and the scope Dex requests for it.
+GROUPS_CLAIM = "groups"
+GROUPS_SCOPE = "groups"
+# Every Okta group the user is in (Okta guide "Add a groups claim for the org authorization
+# server": Filter, "Matches regex", `.*`). Which groups matter is decided by Pachyderm's role
+# bindings, not by the token.
+GROUPS_FILTER_REGEX = ".*"
+
 
 class OktaIssuerError(ValueError):
     """Okta's answer carries no usable issuer."""
