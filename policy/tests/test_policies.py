@@ -332,7 +332,7 @@ def test_root_token_missing_from_secret_outputs_is_refused() -> None:
     assert violations(policies.validate_root_token_is_secret, args) == [
         "additional_secret_outputs must include 'root_token' (got [\"config\"]): a dynamic "
         "provider's outputs are stored in plaintext unless a same-named input was secret or "
-        "they are listed there (pulumi-notes.md D4)"
+        "they are listed there (docs/decisions.md, decision 8)"
     ]
 
 
@@ -345,7 +345,7 @@ def test_plaintext_root_token_input_is_refused_when_visible() -> None:
     assert violations(policies.validate_root_token_is_secret, args) == [
         "additional_secret_outputs must include 'root_token' (got []): a dynamic provider's "
         "outputs are stored in plaintext unless a same-named input was secret or they are "
-        "listed there (pulumi-notes.md D4)",
+        "listed there (docs/decisions.md, decision 8)",
         "root_token is not a Pulumi secret: pass pulumi.Output.secret(...) so it is encrypted "
         "in the state and masked in logs",
     ]
@@ -393,7 +393,7 @@ def test_the_engine_sees_a_mandatory_violation() -> None:
             policies.root_token_is_secret.description
             + "\nadditional_secret_outputs must include 'root_token' (got [\"license_key\"]): "
             "a dynamic provider's outputs are stored in plaintext unless a same-named input was "
-            "secret or they are listed there (pulumi-notes.md D4)",
+            "secret or they are listed there (docs/decisions.md, decision 8)",
         )
     ]
 

@@ -57,7 +57,7 @@ OKTA_APP_TYPE = "okta:app/oAuth:OAuth"
 ROOT_TOKEN_TYPE = "random:index/randomPassword:RandomPassword"
 
 
-class Failure(Exception):
+class CliError(Exception):
     """A CLI error: printed as ``error: ...``, exit code 255 as the real CLI uses."""
 
 
@@ -89,13 +89,13 @@ class Call:
                     if not inline:
                         index += 1
                         if index >= len(argv):
-                            raise Failure(f"flag needs an argument: {name}")
+                            raise CliError(f"flag needs an argument: {name}")
                         inline = argv[index]
                     self.flags[name] = inline
                 elif name in BOOL_FLAGS and not inline:
                     self.flags[name] = True
                 else:
-                    raise Failure(f"unknown flag: {arg} (the stand-in CLI does not model it)")
+                    raise CliError(f"unknown flag: {arg} (the stand-in CLI does not model it)")
             else:
                 self.positional.append(arg)
             index += 1
@@ -120,7 +120,7 @@ class Call:
         for directory in (self.cwd, *self.cwd.parents):
             if (directory / "Pulumi.yaml").is_file():
                 return directory / "Pulumi.yaml"
-        raise Failure(
+        raise CliError(
             "no Pulumi.yaml project file found (searching upwards from "
             f"{self.cwd}). If you have not created a project yet, use `pulumi new` to do so"
         )
@@ -139,7 +139,7 @@ class Call:
         if not url and os.environ.get("PULUMI_ACCESS_TOKEN"):
             url = "https://api.pulumi.com"
         if not url:
-            raise Failure(
+            raise CliError(
                 "PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions"
             )
         self.record["backend"] = url
@@ -152,7 +152,7 @@ class Call:
             path = url[len("file://") :]
             root = Path(os.path.expanduser(path)).resolve()
             if not root.is_dir():
-                raise Failure(f"unable to open bucket {url}: no such directory {root}")
+                raise CliError(f"unable to open bucket {url}: no such directory {root}")
             return root / ".pulumi" / "stacks" / name
         universe = Path(self.config["universe"]) / urllib.parse.quote(url, safe="")
         return universe / "stacks" / name
@@ -170,7 +170,7 @@ class Call:
         elif self.workspace_file().is_file():
             name = json.loads(self.workspace_file().read_text())["stack"]
         else:
-            raise Failure("no stack selected; please use `pulumi stack select` to choose one")
+            raise CliError("no stack selected; please use `pulumi stack select` to choose one")
         self.record["stack"] = name
         return str(name)
 
@@ -180,7 +180,7 @@ class Call:
     def load_stack(self, name: str) -> dict[str, Any]:
         state_file = self.stack_state_file(name)
         if not state_file.is_file():
-            raise Failure(f"no stack named '{name}' found")
+            raise CliError(f"no stack named '{name}' found")
         return dict(json.loads(state_file.read_text()))
 
     def save_stack(self, name: str, state: dict[str, Any]) -> None:
@@ -219,9 +219,9 @@ class Call:
             try:
                 return Path(phrase_file).read_text().strip()
             except OSError as error:
-                raise Failure(f"unable to read PULUMI_CONFIG_PASSPHRASE_FILE: {error}") from error
+                raise CliError(f"unable to read PULUMI_CONFIG_PASSPHRASE_FILE: {error}") from error
         if not sys.stdin.isatty():
-            raise Failure(
+            raise CliError(
                 "passphrase must be set with PULUMI_CONFIG_PASSPHRASE or "
                 "PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
             )
@@ -239,7 +239,7 @@ class Call:
             content["encryptionsalt"] = digest
             self.save_stack_file(name, content)
         elif salt != digest:
-            raise Failure("incorrect passphrase")
+            raise CliError("incorrect passphrase")
         self.record["unlocked"] = True
 
 
@@ -249,7 +249,7 @@ def _read_value() -> str:
     return sys.stdin.read().rstrip("\n")
 
 
-def run(call: Call) -> int:  # noqa: C901, PLR0911, PLR0912 - one dispatcher, like the CLI's tree
+def run(call: Call) -> int:
     """Execute the call; return the exit code."""
     words = call.positional
     command = words[0] if words else ""
@@ -259,11 +259,11 @@ def run(call: Call) -> int:  # noqa: C901, PLR0911, PLR0912 - one dispatcher, li
     if command == "login":
         url = "file://~" if call.flag("--local") else (words[1] if len(words) > 1 else None)
         if url is None:
-            raise Failure("the stand-in only models `pulumi login <url>` and `--local`")
+            raise CliError("the stand-in only models `pulumi login <url>` and `--local`")
         if url.startswith("file://"):
             root = Path(os.path.expanduser(url[len("file://") :]))
             if not root.is_dir():
-                raise Failure(f"problem logging in: unable to open bucket {url}")
+                raise CliError(f"problem logging in: unable to open bucket {url}")
         credentials = call.credentials_file()
         credentials.parent.mkdir(parents=True, exist_ok=True)
         stored = json.loads(credentials.read_text()) if credentials.is_file() else {}
@@ -282,7 +282,7 @@ def run(call: Call) -> int:  # noqa: C901, PLR0911, PLR0912 - one dispatcher, li
         return _config(call, words[1:])
     if command in ("up", "preview", "refresh", "destroy"):
         return _operation(call, command)
-    raise Failure(f"unknown command {' '.join(words)!r} (the stand-in CLI does not model it)")
+    raise CliError(f"unknown command {' '.join(words)!r} (the stand-in CLI does not model it)")
 
 
 def _stack(call: Call, words: list[str]) -> int:  # noqa: C901 - one branch per subcommand
@@ -290,14 +290,14 @@ def _stack(call: Call, words: list[str]) -> int:  # noqa: C901 - one branch per 
     if sub in ("select", "init"):
         name = words[1] if len(words) > 1 else call.flag("--stack", "-s")
         if not isinstance(name, str):
-            raise Failure(f"`pulumi stack {sub}` needs a stack name")
+            raise CliError(f"`pulumi stack {sub}` needs a stack name")
         call.record["stack"] = name
         exists = call.stack_state_file(name).is_file()
         if sub == "init" and exists:
-            raise Failure(f"stack '{name}' already exists")
+            raise CliError(f"stack '{name}' already exists")
         if not exists:
             if sub == "select" and not call.flag("--create", "-c"):
-                raise Failure(f"no stack named '{name}' found")
+                raise CliError(f"no stack named '{name}' found")
             call.unlock(name)
             call.save_stack(name, {"outputs": {}, "secret_outputs": [], "resources": []})
             print(f"Created stack '{name}'")
@@ -315,7 +315,7 @@ def _stack(call: Call, words: list[str]) -> int:  # noqa: C901 - one branch per 
         }
         if len(words) > 1:
             if words[1] not in outputs:
-                raise Failure(f"current stack does not have output property '{words[1]}'")
+                raise CliError(f"current stack does not have output property '{words[1]}'")
             print(outputs[words[1]])
         elif call.flag("--json"):
             print(json.dumps(outputs, indent=2))
@@ -341,7 +341,7 @@ def _stack(call: Call, words: list[str]) -> int:  # noqa: C901 - one branch per 
         else:
             call.save_stack_file(name, content)
         return 0
-    raise Failure(f"unknown command 'stack {sub}' (the stand-in CLI does not model it)")
+    raise CliError(f"unknown command 'stack {sub}' (the stand-in CLI does not model it)")
 
 
 def _config(call: Call, words: list[str]) -> int:
@@ -352,7 +352,7 @@ def _config(call: Call, words: list[str]) -> int:
     values = content.setdefault("config", {}) or {}
     if sub == "get" and len(words) == 2:
         if words[1] not in values:
-            raise Failure(f"configuration key '{words[1]}' not found for stack '{name}'")
+            raise CliError(f"configuration key '{words[1]}' not found for stack '{name}'")
         value = values[words[1]]
         if isinstance(value, dict) and "secure" in value:
             call.unlock(name)
@@ -369,7 +369,7 @@ def _config(call: Call, words: list[str]) -> int:
         content["config"] = values
         call.save_stack_file(name, content)
         return 0
-    raise Failure(f"unknown command 'config {' '.join(words)}' (the stand-in does not model it)")
+    raise CliError(f"unknown command 'config {' '.join(words)}' (the stand-in does not model it)")
 
 
 def _operation(call: Call, command: str) -> int:
@@ -379,15 +379,18 @@ def _operation(call: Call, command: str) -> int:
     call.unlock(name)
     pack = call.flag("--policy-pack")
     if isinstance(pack, str) and not (call.cwd / pack / "PulumiPolicy.yaml").is_file():
-        raise Failure(f"no PulumiPolicy.yaml in policy pack {pack}")
+        raise CliError(f"no PulumiPolicy.yaml in policy pack {pack}")
     replace = call.flag("--replace")
     known = {resource["urn"] for resource in state["resources"]}
     if isinstance(replace, str) and replace not in known:
-        raise Failure(f"'{replace}' is not a resource of stack {name}")
+        raise CliError(f"'{replace}' is not a resource of stack {name}")
     if command == "up":
         prefix = f"urn:pulumi:{name}::{project}::"
         state["resources"] = [
-            {"urn": f"{prefix}pulumi:pulumi:Stack::{project}-{name}", "type": "pulumi:pulumi:Stack"},
+            {
+                "urn": f"{prefix}pulumi:pulumi:Stack::{project}-{name}",
+                "type": "pulumi:pulumi:Stack",
+            },
             {
                 "urn": f"{prefix}pachyderm-okta:okta:OidcApp${OKTA_APP_TYPE}::okta-app",
                 "type": OKTA_APP_TYPE,
@@ -417,7 +420,7 @@ def main() -> NoReturn:
     try:
         call = Call(config, sys.argv[2:])
         code = run(call)
-    except Failure as failure:
+    except CliError as failure:
         print(f"error: {failure}", file=sys.stderr)
         if call is not None:
             call.record["error"] = str(failure)
