@@ -172,7 +172,7 @@ def validate_redirect_uris_https(args: ResourceValidationArgs, report: ReportVio
 def _names_a_secret(key: str, siblings: Mapping[str, Any]) -> bool:
     """True for keys that *name* a Kubernetes Secret (or a key in one) rather than hold a value.
 
-    The chart pairs every credential with a reference (docs/decisions.md, decision 5): ``*SecretName`` /
+    The chart pairs every credential with a reference (see docs/decisions.md): ``*SecretName`` /
     ``secretName`` and Bitnami's ``existingSecret`` name a Secret; ``<x>SecretKey`` names the key
     inside the Secret that its sibling ``<x>SecretName`` names. A bare ``secretKey`` (the chart's
     S3 secret access key) has no such sibling and stays a credential.

@@ -9,12 +9,32 @@ Nothing reaches the network.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.standins.tools import HERE, wrapper, write_executable, write_pulumi
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+# What `make up` and the README's commands read or run: a clone needs nothing else of the repo.
+CLONE_FILES = (
+    "Makefile",
+    "Pulumi.yaml",
+    "Pulumi.dev.yaml",
+    "Pulumi.prod.yaml",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "policy/PulumiPolicy.yaml",
+    "policy/requirements.txt",
+    ".ci/run",
+)
+# The system directories a user's PATH has; the stand-ins come first.
+SYSTEM_PATH = "/usr/bin:/bin"
+BASH = shutil.which("bash", path=SYSTEM_PATH) or "/bin/bash"
 
 
 @dataclass(frozen=True)
@@ -69,3 +89,43 @@ def toolbox(
             tools.bin / tool, wrapper(sys.executable, HERE / "tools.py", config_path, tool)
         )
     return tools
+
+
+def clone(destination: Path) -> Path:
+    """A copy of the files ``make up`` needs (and ``scripts/``), as a fresh clone has them."""
+    for name in CLONE_FILES:
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, destination / name)
+    shutil.copytree(ROOT / "scripts", destination / "scripts")
+    return destination
+
+
+def shell(
+    tools: Toolbox,
+    cwd: Path,
+    command: str,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    path: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in a fresh shell: a new ``bash`` with only a user's environment.
+
+    That is ``PATH`` (the stand-ins first, or ``path``), ``HOME``, a locale, and ``env`` - what
+    the README tells the user to export, plus what the command line itself sets.
+    """
+    environment = {
+        "PATH": path or f"{tools.bin}:{SYSTEM_PATH}",
+        "HOME": str(tools.home),
+        "LANG": "C.UTF-8",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [BASH, "-c", command],
+        cwd=cwd,
+        env=environment,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -19,9 +19,10 @@ Pulumi sources:
   live in the backend (``<dir>/.pulumi/stacks/<project>/`` for ``file://``, a directory of the
   stand-in for every other URL).
 
-Every call appends one JSON line (argv, cwd, environment, and the backend, stack and project it
-reached) to the log named in the config. Unknown commands or flags fail loudly, so a README
-command the stand-in does not know cannot pass unnoticed.
+Every call appends one JSON line (which CLI, argv, cwd, environment, and the backend, stack and
+project it reached) to the log named in the config. Unknown commands or flags fail loudly, so a
+README command the stand-in does not know cannot pass unnoticed. Not modelled: confirmation
+prompts (a user answers them at the terminal), plugins, and running the program.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Call:
         self.cwd = Path(str(self.flags.get("--cwd") or self.flags.get("-C") or os.getcwd()))
         self.record: dict[str, Any] = {
             "tool": "pulumi",
+            "cli": config["cli"],
             "argv": argv,
             "cwd": os.getcwd(),
             "env": dict(os.environ),
@@ -259,7 +261,12 @@ def run(call: Call) -> int:
     if command == "login":
         url = "file://~" if call.flag("--local") else (words[1] if len(words) > 1 else None)
         if url is None:
-            raise CliError("the stand-in only models `pulumi login <url>` and `--local`")
+            # No URL: Pulumi Cloud, with the token from the environment or typed at the terminal.
+            if not (os.environ.get("PULUMI_ACCESS_TOKEN") or sys.stdin.isatty()):
+                raise CliError(
+                    "PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions"
+                )
+            url = "https://api.pulumi.com"
         if url.startswith("file://"):
             root = Path(os.path.expanduser(url[len("file://") :]))
             if not root.is_dir():
@@ -426,6 +433,7 @@ def main() -> NoReturn:
             call.record["error"] = str(failure)
     finally:
         record = call.record if call is not None else {"tool": "pulumi", "argv": sys.argv[2:]}
+        record.setdefault("cli", config["cli"])
         record["exit"] = code
         with open(config["log"], "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")

@@ -42,7 +42,7 @@ def write_pulumi(path: Path, config: dict[str, Any], version: str) -> None:
     """Install the stand-in Pulumi CLI of ``version`` at ``path``."""
     cli_config = path.parent / f".{path.name}.standin.json"
     cli_config.parent.mkdir(parents=True, exist_ok=True)
-    cli_config.write_text(json.dumps({**config, "version": version}))
+    cli_config.write_text(json.dumps({**config, "version": version, "cli": str(path)}))
     write_executable(path, wrapper(sys.executable, HERE / "pulumi_cli.py", cli_config))
 
 
