@@ -45,7 +45,7 @@ ARGS ?=
 # program and the dynamic provider host with. The dev toolchain installs on top of it.
 $(VENV)/.runtime-installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
-	  { echo "error: $(PYTHON) is Python $$($(PYTHON) -V 2>&1); this project needs 3.11 or newer (make up PYTHON=python3.11)" >&2; exit 1; }
+	  { echo "error: $(PYTHON) is $$($(PYTHON) -V 2>&1); this project needs Python 3.11 or newer (make up PYTHON=python3.11)" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@

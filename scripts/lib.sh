@@ -44,11 +44,12 @@ version_at_least() {
 
 # Sets PULUMI_BIN to a Pulumi CLI of at least the pinned version, installing it if need be.
 resolve_pulumi() {
-  local pinned on_path local_cli
+  local pinned on_path on_path_version="" local_cli
   pinned="$(pinned_pulumi_version)"
   [ -n "$pinned" ] || die "requirements.txt pins no pulumi== version"
   on_path="$(command -v pulumi || true)"
-  if [ -n "$on_path" ] && version_at_least "$(cli_version "$on_path")" "$pinned"; then
+  [ -z "$on_path" ] || on_path_version="$(cli_version "$on_path")"
+  if [ -n "$on_path" ] && version_at_least "$on_path_version" "$pinned"; then
     PULUMI_BIN="$on_path"
     return
   fi
@@ -58,7 +59,7 @@ resolve_pulumi() {
     return
   fi
   if [ -n "$on_path" ]; then
-    note "The Pulumi CLI on PATH ($on_path, $(cli_version "$on_path")) is older than $pinned."
+    note "The Pulumi CLI on PATH ($on_path, ${on_path_version:-version unknown}) is older than $pinned."
   fi
   install_pulumi "$pinned"
   PULUMI_BIN="$local_cli"

@@ -432,7 +432,9 @@ def main() -> NoReturn:
         if call is not None:
             call.record["error"] = str(failure)
     finally:
-        record = call.record if call is not None else {"tool": "pulumi", "argv": sys.argv[2:]}
+        record: dict[str, Any] = (
+            call.record if call is not None else {"tool": "pulumi", "argv": sys.argv[2:]}
+        )
         record.setdefault("cli", config["cli"])
         record["exit"] = code
         with open(config["log"], "a", encoding="utf-8") as log:
