@@ -25,7 +25,7 @@ format: $(VENV)/.installed
 ## up: `pulumi up` on STACK (default dev): installs the runtime (requirements.txt only) and, if no
 ## Pulumi CLI of the pinned version or newer is on PATH, that version into .pulumi-cli; README Quickstart
 up: $(VENV)/.runtime-installed
-	STACK=$(STACK) ./scripts/up
+	STACK=$(STACK) ARGS="$(ARGS)" ./scripts/up
 
 ## bench: print the benchmark table (README "Performance")
 bench: $(VENV)/.installed

@@ -37,9 +37,18 @@ cli_version() {
   "$1" version 2>/dev/null | head -n 1 | sed -e 's/^v//' -e 's/[-+].*//'
 }
 
-# True when version $1 >= version $2.
+# True when version $1 >= version $2 (both N.N.N; anything else is not new enough).
 version_at_least() {
-  [ -n "$1" ] && [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]
+  [[ "$1" =~ ^[0-9]+(\.[0-9]+)*$ && "$2" =~ ^[0-9]+(\.[0-9]+)*$ ]] || return 1
+  local IFS=. index
+  local -a have want
+  read -r -a have <<<"$1"
+  read -r -a want <<<"$2"
+  for index in 0 1 2; do
+    ((10#${have[index]:-0} > 10#${want[index]:-0})) && return 0
+    ((10#${have[index]:-0} < 10#${want[index]:-0})) && return 1
+  done
+  return 0
 }
 
 # Sets PULUMI_BIN to a Pulumi CLI of at least the pinned version, installing it if need be.

@@ -43,6 +43,8 @@ class Step:
     command: str
     stack: str = "dev"
     stdin: str | None = None
+    passes: tuple[str, ...] = ()
+    """Flags the command line hands on to its last Pulumi call (``ARGS=...``)."""
 
 
 # Every pulumi/make command the README shows, in an order a user could run them. A command that
@@ -51,7 +53,7 @@ FIRST_UP = Step("OKTA_API_TOKEN=<SSWS token> make up")
 STEPS = (
     FIRST_UP,
     Step("make up"),
-    Step("make up ARGS=--yes"),
+    Step("make up ARGS=--yes", passes=("--yes",)),
     Step("make up PYTHON=python3.11"),
     Step("make up PYTHON=python3.12"),
     Step("make outputs"),
@@ -79,7 +81,7 @@ STEPS = (
     Step("pulumi config set --secret rootToken", stdin=SECRET_VALUE),
     Step("pulumi config set --secret <key>", stdin=SECRET_VALUE),
     Step("make destroy"),
-    Step("make destroy ARGS=--yes"),
+    Step("make destroy ARGS=--yes", passes=("--yes",)),
     Step("pulumi destroy"),
     Step("OKTA_API_TOKEN=<SSWS token> make up STACK=prod", stack="prod"),
     Step("make outputs STACK=prod", stack="prod"),
@@ -210,6 +212,9 @@ def test_every_readme_command_reaches_the_users_backend_and_stack(
         backends, stacks = reached(tools)
         assert backends == {backend}, step.command
         assert stacks == (set() if "whoami" in step.command else {step.stack}), step.command
+        if step.passes:
+            last_call = tools.calls("pulumi")[-1]["argv"]
+            assert last_call[-len(step.passes) :] == list(step.passes), step.command
         logins = [call["argv"] for call in tools.calls("pulumi") if call["argv"][0] == "login"]
         # Only a user who chose no backend is logged in, once, to the project's own.
         first_login = step is FIRST_UP and scenario.login is None

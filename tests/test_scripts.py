@@ -172,6 +172,25 @@ def test_a_failed_download_fails_make_up_before_anything_else(
     assert tools.calls("install.sh") == []
 
 
+def test_a_backend_set_in_pulumi_yaml_is_used_as_the_cli_would(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    """A fork that pins its backend in Pulumi.yaml: that backend, and no login on top."""
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    state = tmp_path / "team-state"
+    state.mkdir()
+    with (project / "Pulumi.yaml").open("a") as project_file:
+        project_file.write(f"backend:\n  url: file://{state}\n")
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode == 0, result.stderr
+    calls = [call for call in tools.calls("pulumi") if call["argv"] != ["version"]]
+    assert {call["backend"] for call in calls} == {f"file://{state}"}
+    assert [call["argv"][0] for call in calls if call["argv"][0] == "login"] == []
+    assert not (tools.home / ".pulumi" / "credentials.json").exists()
+
+
 # --- the runtime, the passphrase, Python ---------------------------------------------------------
 
 
