@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/up and scripts/pulumi (sourced, not run): which Pulumi CLI, which backend.
 #
 # The Pulumi CLI: the one on PATH when it is at least the version the program's SDK is pinned to
