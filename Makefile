@@ -2,6 +2,7 @@
 VENV ?= venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+HELM := .cache/helm-v3.17.3/helm
 
 .PHONY: test check format lint typecheck unit up bench clean
 
@@ -12,11 +13,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 ## test: create the venv if needed, then format check, lint, type check and the test suite
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(HELM)
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m mypy .
 	$(PY) -m pytest -q
+
+# The real-Helm test tier's binary (tests/test_helm_render.py): fetched once, pinned by version and
+# sha256, verified with `helm version` (scripts/fetch_helm.py); the tests never download anything.
+$(HELM): scripts/fetch_helm.py | $(VENV)/.installed
+	$(PY) scripts/fetch_helm.py $@
 
 format: $(VENV)/.installed
 	$(PY) -m ruff format .
@@ -27,7 +33,7 @@ format: $(VENV)/.installed
 up: $(VENV)/.runtime-installed
 	STACK=$(STACK) ARGS="$(ARGS)" ./scripts/up
 
-## bench: print the benchmark table (README "Performance")
+## bench: print the benchmark table (docs/benchmarks.md)
 bench: $(VENV)/.installed
 	$(PY) -m bench
 

@@ -1,7 +1,7 @@
 """The auth dynamic providers, called directly against a fake pachd (no Pulumi host).
 
-Regressions guarded (DESIGN.md "The dynamic provider, rules that are not optional", one test or
-more per rule): activation must be idempotent and resumable after a failure at *any* step of the
+Regressions guarded (the rules a Python dynamic provider must follow, one test or more per
+rule): activation must be idempotent and resumable after a failure at *any* step of the
 2.12 and the 2.11 sequence (a Python dynamic provider cannot report partial state); 2.12 must
 never touch the removed license/enterprise services; "already activated" with our token is
 success only for ``pach:root``, and a foreign token is an error that says how to recover; the root
@@ -621,7 +621,7 @@ def test_connector_unreachable_issuer_explains_egress(fake: FakePachd) -> None:
     fake.state.unreachable_issuers.add(OKTA_ISSUER)
     error = _raises(lambda: ConnectorProvider().create(_connector(fake)))
     assert "unable to open connector" in str(error)
-    assert "outbound HTTPS to Okta" in str(error)
+    assert "the pachd pods have no route to Okta" in str(error)
 
 
 def test_connector_refused_when_env_managed() -> None:

@@ -46,6 +46,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pydantic import ValidationError
 
+from components.connector_errors import connector_refusal_message
 from components.pachyderm_auth.pachd import (
     Connection,
     PachdError,
@@ -543,13 +544,10 @@ class ConnectorProvider(_PachdProvider[ConnectorProps]):
 
     def _failure(self, props: ConnectorProps, verb: str, error: BaseException) -> PachdError:
         status = describe(error, self._secrets(props)) + _env_managed_hint(error)
-        hint = ""
-        if "unable to open connector" in status:
-            hint = (
-                " - pachd validates the connector by OIDC discovery against the Okta issuer, so "
-                "pachd needs outbound HTTPS to Okta and the issuer must match Okta's discovery "
-                "document exactly"
-            )
+        refusal = connector_refusal_message(
+            props.connector_id, str(props.config.get("issuer", "")), status
+        )
+        hint = f" - {refusal}" if refusal else ""
         return PachdError(
             f"{verb} IDP connector {props.connector_id!r} at {props.pachd_address} failed: "
             f"{status}{hint}"
