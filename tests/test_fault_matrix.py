@@ -1,6 +1,6 @@
 """Fault matrix: a pachd failure at ANY call of the first ``up`` never locks the stack out.
 
-Guards DESIGN decision 2 and the provider rule "``create`` is idempotent and resumable" against
+Guards the minted root token and the provider rule "``create`` is idempotent and resumable" against
 regressions in any single step. The unfaulted first ``up`` of the dev stack is recorded (its
 pachd RPC sequence, e.g. ``version.GetVersion, auth.Activate, ...``); then, for every position
 in that sequence (the k-th call of method m), for each of UNAVAILABLE, DEADLINE_EXCEEDED and
