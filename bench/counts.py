@@ -19,10 +19,10 @@ from typing import Any
 from pachyderm_sdk.api import auth, identity
 
 from components.settings import StackSettings, load_settings
-from tests.fakes.pachd import FakePachd, is_read
-from tests.harness.dynamic_host import DynamicProviderHost
-from tests.harness.offline_up import OfflineEngine, Plan, World, dev_stack, plan_program
-from tests.stacks import ROOT
+from testkit.dynamic_host import DynamicProviderHost
+from testkit.fake_pachd import FakePachd, is_read
+from testkit.offline_up import OfflineEngine, Plan, World, dev_stack, plan_program
+from testkit.stacks import ROOT
 
 ROTATED_OKTA_SECRET = "bench-rotated-okta-client-secret-0007"
 ROTATION_CALLS = ("identity.GetIDPConnector", "identity.UpdateIDPConnector")

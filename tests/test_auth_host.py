@@ -32,10 +32,7 @@ from components.pachyderm_auth.provider import (
     OidcClientProvider,
     RoleBindingProvider,
 )
-from tests.auth_props import ISSUER, AuthProps
-from tests.conftest import MockRun
-from tests.fakes.pachd import FakePachd
-from tests.harness.dynamic_host import (
+from testkit.dynamic_host import (
     PROVIDER_KEY,
     DiffKind,
     DynamicProviderHost,
@@ -45,6 +42,9 @@ from tests.harness.dynamic_host import (
     unknown,
     urn,
 )
+from testkit.fake_pachd import FakePachd
+from tests.auth_props import ISSUER, AuthProps
+from tests.conftest import MockRun
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

@@ -36,8 +36,8 @@ from components.pachyderm_auth.provider import (
     OidcClientProvider,
     RoleBindingProvider,
 )
+from testkit.fake_pachd import FakePachd, dict_to_struct
 from tests.auth_props import ISSUER, OKTA_ISSUER, AuthProps
-from tests.fakes.pachd import FakePachd, dict_to_struct
 
 ROOT = "test-root-token-provider-0001"
 NEW_ROOT = "test-root-token-provider-rotated-0002"

@@ -35,7 +35,7 @@ from components.pachyderm_auth.pachd import (
     redact,
     wait_until_ready,
 )
-from tests.fakes.pachd import NOT_READY, FakePachd, _token_from
+from testkit.fake_pachd import NOT_READY, FakePachd, _token_from
 
 ROOT = "test-root-token-connection-0001"
 OTHER_SECRET = "test-other-secret-connection-0002"

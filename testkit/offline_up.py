@@ -7,7 +7,7 @@ There is no Pulumi CLI, cluster or Okta org here, so the engine's part is played
    and every registration is kept, with the exact inputs the engine would receive.
 2. :class:`OfflineEngine` drives every ``pulumi-python:dynamic/pachyderm:*`` registration through
    Pulumi's real dynamic provider host (``python -m pulumi.dynamic``) against pachd - the fake in
-   ``tests/fakes/pachd.py`` - in dependency order, as ``pulumi up`` does: Check and Create for
+   ``testkit/fake_pachd.py`` - in dependency order, as ``pulumi up`` does: Check and Create for
    new resources, Diff then Update (or Delete and Create for a replacement) for existing ones,
    and Delete in reverse order for ``destroy``. Its state maps URN to the outputs the host
    returned, as the state file would.
@@ -31,9 +31,9 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 
-from tests.harness.dynamic_host import DiffKind, DynamicProviderHost, strip_secrets
-from tests.harness.mocks import MockRun, Registration, set_stack_config, start_mock_run
-from tests.stacks import ROOT, TEST_SECRETS, stack_config
+from testkit.dynamic_host import DiffKind, DynamicProviderHost, strip_secrets
+from testkit.mocks import MockRun, Registration, set_stack_config, start_mock_run
+from testkit.stacks import ROOT, TEST_SECRETS, stack_config
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/pachyderm:"
 OKTA_APP = "okta:app/oAuth:OAuth"
