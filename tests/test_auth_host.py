@@ -1,14 +1,17 @@
 """Every auth provider driven through Pulumi's real dynamic-provider host against a fake pachd.
 
 Regressions guarded: what only shows up across the wire. The pickled provider must load in a
-separate ``python -m pulumi.dynamic`` process (classes pickled by reference from an importable
-module, pulumi-notes.md D5); ints arrive as floats and ``None`` keys vanish (D2), so parsing,
+separate ``python -m pulumi.dynamic`` process (dill pickles classes of importable modules by
+reference, so the host imports them from its cwd); ints arrive as floats and ``None`` keys vanish
+(``rpc.serialize_properties``/``deserialize_properties`` in the ``pulumi`` SDK), so parsing,
 diffing and the connector version must survive that; identical inputs must diff to
 ``DIFF_NONE`` without a pachd call (else every ``pulumi up`` shows changes and touches pachd);
 update must return full outputs; read must report "gone"; provider exceptions become gRPC
 errors carrying the traceback text, which must hold no secret, and nothing the host writes to
 stderr may hold one either; and every output that carries a secret must be listed in the
-resource's ``additional_secret_outputs`` - exactly those, no more (D4).
+resource's ``additional_secret_outputs`` - exactly those, no more (the engine re-marks an output
+secret only when a same-named input was secret: ``annotateSecrets``, pulumi/pulumi
+sdk/go/common/resource/plugin/provider_plugin.go).
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.dynamic import ResourceProvider
 
 from components.pachyderm_auth import resources
+from components.pachyderm_auth.base import PachdProvider
 from components.pachyderm_auth.provider import (
     ActivationProvider,
     AuthConfigProvider,
@@ -150,7 +153,7 @@ def _prepare(fake: FakePachd, *, identity: bool = True) -> None:
 class Case:
     """One provider's lifecycle: props, a change, and the pachd state to expect at each step."""
 
-    provider: type[ResourceProvider]
+    provider: type[PachdProvider[Any]]
     resource: type[Any]
     props: Callable[[FakePachd], dict[str, Any]]
     change: dict[str, Any]
@@ -538,13 +541,9 @@ def test_secret_outputs_are_exactly_the_additional_secret_outputs(
     host: DynamicProviderHost, mock_run: MockRun
 ) -> None:
     declared = _additional_secret_outputs(mock_run)
+    # What each resource registers is what its provider declares as credentials...
     assert declared == {
-        CASES["activation"].type_token: {"root_token", "license_key", "enterprise_secret"},
-        CASES["identity"].type_token: {"root_token"},
-        CASES["connector"].type_token: {"root_token", "config"},
-        CASES["oidc-client"].type_token: {"root_token", "secret"},
-        CASES["auth-config"].type_token: {"root_token", "client_secret"},
-        CASES["role-binding"].type_token: {"root_token"},
+        case.type_token: set(case.provider.secret_outputs()) for case in CASES.values()
     }
     for name, case in CASES.items():
         with FakePachd(version=case.version) as fake:
@@ -556,6 +555,7 @@ def test_secret_outputs_are_exactly_the_additional_secret_outputs(
             )
             read = host.read(resource_urn, created.id, created.outputs)
         assert read is not None
+        # ...and exactly the outputs that carry a secret, after create and after refresh.
         for outputs in (created.outputs, read.outputs):
             assert _secret_keys(outputs) == declared[case.type_token], name
             _assert_no_secret(str(outputs[PROVIDER_KEY]))
