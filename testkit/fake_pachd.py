@@ -449,6 +449,7 @@ class FakePachd:
         """
         self.version = version
         self.ready_after = ready_after
+        self.env_managed_identity = env_managed_identity
         self.unready_details = NOT_READY
         """Details of the UNAVAILABLE answer while not ready. Set it to contain "failed to
         connect to all addresses" to have the SDK raise ``ConnectionError`` instead."""
@@ -570,6 +571,16 @@ class FakePachd:
         """Forget the call log (faults stay armed)."""
         with self._meta_lock:
             self.calls.clear()
+
+    def wipe(self) -> None:
+        """Back to a freshly installed pachd at the same address: new state, no calls or faults."""
+        with self._meta_lock:
+            self.state = PachdState(
+                env_managed_identity_config=self.env_managed_identity,
+                env_managed_connectors=self.env_managed_identity,
+            )
+            self.calls.clear()
+            self._faults.clear()
 
     def _take_fault(self, short: str, *, after: bool) -> PachdError | None:
         with self._meta_lock:
