@@ -4,8 +4,9 @@ Each change starts from a freshly installed fake pachd (one server, wiped betwee
 its address - part of the stack config - stays the same): a first ``up`` of the dev stack (the
 "before" side), then ``preview`` and ``up`` with the "after" side, through
 :class:`OfflineEngine` and Pulumi's real dynamic-provider host configured with each side's stack
-config (as the engine configures it). The calls the second ``up`` sends pachd are counted and checked against the
-budget; the preview records which resources it would show as changing (and makes no call).
+config (as the engine configures it). The calls the second ``up`` sends pachd are counted and
+checked against the budget; the preview records which resources it would show as changing (and
+makes no call).
 
 ``tests/test_pachd_call_budget.py`` asserts the same measurements call for call, so the bench
 table and the tests cannot drift apart.
