@@ -70,4 +70,3 @@ def test_pachd_calls_and_preview_of_each_change(
     assert list(result.calls.calls) == calls
     assert list(result.previewed) == previewed
     assert result.within_budget
-
