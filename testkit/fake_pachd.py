@@ -2,10 +2,14 @@
 
 The server speaks pachd's wire protocol (the full gRPC method names and the protobuf messages of
 ``pachyderm_sdk`` 2.12.2, (de)serialised with betterproto), so the real ``pachyderm_sdk.Client``
-and everything built on it can be pointed at it. It models the behaviour recorded in
-``/work/shared/reference/pachyderm-auth.md`` (sections 0-3, 5, 7, 8 and the Addenda): the gRPC
-codes and detail strings, the order of the checks, the connector version rule, the <= 2.11
-enterprise gate, the env-managed refusals, a readiness delay and injectable faults.
+and everything built on it can be pointed at it. It models pachd 2.11.x/2.12.x as the
+pachyderm/pachyderm sources implement it - src/server/auth/server/api_server.go (Activate,
+RotateRootToken, ModifyRoleBinding, SetConfiguration), src/server/identity/server/api_server.go
+and dex_api.go (identity config, connectors, clients, the env-managed refusals), the 2.11.x
+src/server/license and src/server/enterprise services, src/internal/middleware/errors (codes and
+wrapped details) - plus the Dex fork's client rules: the gRPC codes and detail strings, the order
+of the checks, the connector version rule, the <= 2.11 enterprise gate, the env-managed refusals,
+a readiness delay and injectable faults.
 
 Only unary RPCs are modelled. Anything else answers UNIMPLEMENTED ("unknown method ..." or
 "unknown service ...", like grpc-go).
@@ -65,7 +69,7 @@ __all__ = [
     "value_to_py",
 ]
 
-# --- detail strings (pachyderm-auth.md; matched as substrings by callers) -------------------------
+# --- detail strings (pachd's error texts; callers match them as substrings) ----------------------
 
 NOT_ACTIVATED = "the auth service is not activated"
 ALREADY_ACTIVATED = "the auth service is already activated"

@@ -1,7 +1,7 @@
 """Bad-input catalog: every malformed stack fails the WHOLE program before any resource exists.
 
-Guards the stack contract of DESIGN.md ("a bad stack fails before any resource is registered, with
-one message that lists every problem by its config key") against regressions anywhere between
+Guards the stack contract (a bad stack fails before any resource is registered, with one message
+that lists every problem by its config key) against regressions anywhere between
 ``__main__.py`` and the settings models. Each entry is the dev example stack with overrides
 (wrong types, missing keys, conflicting settings, unknown keys, malformed principals or roles,
 wrong URLs and addresses, Helm values the program owns, plaintext secrets, ...). ``__main__.py``

@@ -2,7 +2,8 @@
 
 Regressions guarded: the harness must keep speaking the engine's wire protocol to
 ``python -m pulumi.dynamic`` (port on stdout, Configure before CRUD, Struct marshalling), and
-the host behaviours our providers are designed around must stay as pulumi-notes.md D/E say:
+the host behaviours our providers are designed around must stay as ``pulumi/dynamic/__main__.py``
+(pulumi 3.272) implements them:
 ints arrive as floats, ``None`` keys vanish, secrets arrive unwrapped, unknowns reach
 check/diff as ``pulumi.output.Unknown`` but are *dropped* from create, ``stables`` are never
 forwarded, the host ignores ``preview`` on Create, provider exceptions become
