@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import grpc
 import pulumi
@@ -115,7 +115,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
             listed = "; ".join(f"{field}: {message}" for field, message in dict.fromkeys(problems))
             raise ValueError(f"invalid {self.resource_kind} properties: {listed}")
         connection, state = parsed
-        return Props(connection, state, tuple(self.stack.secrets))  # type: ignore[arg-type]
+        return Props(cast(Connection, connection), cast(S, state), tuple(self.stack.secrets))
 
     def _id(self, props: Props[S]) -> str:
         raise NotImplementedError
