@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-# Dex requests `openid` plus exactly these when `scopes` is set (pachyderm-auth.md 3): `groups` for
-# group role bindings, `offline_access` for Okta refresh tokens (pulumi-notes.md B4).
-OKTA_CONNECTOR_SCOPES = ("openid", "profile", "email", "groups", "offline_access")
-# What pachd asks Dex for when a user logs in (auth.DefaultOIDCScopes, pachyderm-auth.md 1).
+# The scopes the connector lists. Dex's oidc connector always requests `openid` first and then
+# these (pachyderm/dex connector/oidc/oidc.go, `Config.Open`: `scopes := []string{oidc.ScopeOpenID}`
+# followed by `append(scopes, c.Scopes...)`), so listing `openid` here would send it twice.
+# `profile` and `email` carry the name and email Dex requires, `groups` the claim behind
+# `group:<name>` role bindings, and `offline_access` is what makes Okta issue the refresh token
+# Dex stores for the session (Okta issues refresh tokens only when it is requested).
+OKTA_CONNECTOR_SCOPES = ("profile", "email", "groups", "offline_access")
+# Everything Dex asks Okta for at sign-in: what a custom authorization server's access rule must
+# allow, and nothing more.
+OKTA_REQUESTED_SCOPES = ("openid", *OKTA_CONNECTOR_SCOPES)
+# What pachd asks Dex for when a user logs in (pachyderm src/auth/auth.go, `DefaultOIDCScopes`).
 PACHD_OIDC_SCOPES = ("email", "profile", "groups", "openid")
 # Dex client ids the chart and console expect (pachd.oauthClientID, console.config.oauthClientID).
 PACHD_CLIENT_ID = "pachd"
@@ -26,7 +33,7 @@ def okta_connector_config(
     redirect_uri: str,
     skip_email_verified: bool,
 ) -> dict[str, Any]:
-    """The Dex ``oidc`` connector config for the Okta app (pachyderm-auth.md 3 and 8).
+    """The Dex ``oidc`` connector config for the Okta app.
 
     ``issuer`` must be Okta's discovery issuer byte for byte (no trailing slash on the org
     server); ``redirect_uri`` is ``<publicUrl>/dex/callback``, which equals Dex's own
@@ -43,6 +50,13 @@ def okta_connector_config(
         "clientSecret": client_secret,
         "redirectURI": redirect_uri,
         "scopes": list(OKTA_CONNECTOR_SCOPES),
+        # The secret goes in the token request's body (client_secret_post) on every Okta host,
+        # matching the app's token_endpoint_auth_method (components/okta_app.py). Without this
+        # key Dex picks the style from the issuer's host (pachyderm/dex connector/oidc/oidc.go,
+        # `knownBrokenAuthHeaderProvider`): the body for *.okta.com and *.oktapreview.com, but
+        # auto-detection (HTTP basic first) on an Okta custom URL domain.
+        "basicAuthUnsupported": True,
+        # Dex reads the `groups` claim only with this flag (oidc.go `createIdentity`).
         "insecureEnableGroups": True,
         "insecureSkipEmailVerified": skip_email_verified,
         "insecureSkipIssuerCallbackDomainCheck": False,

@@ -4,13 +4,18 @@ Line numbers below refer to the 2.12.x ``values.yaml`` in ``tests/data/pachyderm
 SOURCE.txt); the 2.11.6 copy has the same keys for everything set here, so one builder serves both.
 Template behaviour is quoted from ``etc/helm/pachyderm/templates`` of the same branches.
 
-What the chart must never do here (DESIGN decisions 1, 2, 5):
+What the chart must never do here:
 - manage identity or auth: ``pachd.activateAuth: false``, ``oidc.mockIDP: false`` and no
   ``oidc.upstreamIDPs`` - otherwise pachd sets ``IDP_CONNECTORS``/``IDP_CONFIG`` from the
-  environment and refuses the connector and identity-config writes of the auth provider;
+  environment (templates/pachd/deployment.yaml) and refuses the connector and identity-config
+  writes of the auth component, which owns them;
 - generate a credential: every value the templates would ``randAlphaNum`` on each render is
   pinned (deployment id, LOCAL hostPath) or read from a Secret Pulumi creates;
-- see a secret value: only Secret *names* appear in the values.
+- see a secret value: only Secret *names* appear in the values (Helm values are stored in the
+  release's Secret and in Pulumi state as plain inputs).
+
+The keys set here are listed, with their owners, in :mod:`components.helm_owned_values`, which
+stack validation uses to refuse user overrides of them.
 """
 
 from __future__ import annotations
@@ -18,14 +23,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pulumi
 
 from components import urls
-
-if TYPE_CHECKING:  # settings validation imports this module
-    from components.settings import PachydermSettings
 
 # The default Kubernetes NodePort range (kube-apiserver --service-node-port-range).
 NODE_PORT_RANGE = range(30000, 32768)
@@ -39,12 +41,51 @@ CHART_HTTP_NODE_PORT = 30080
 # superuser, because the user is not `postgres`) from `global.postgresql.existingSecret`.
 POSTGRES_PASSWORD_KEY = "postgresql-password"
 POSTGRES_ADMIN_PASSWORD_KEY = "postgresql-postgres-password"
+# Not a password: a value that only has to be non-empty, and says so to anyone reading the release.
+# The bundled Bitnami postgresql 10.8.0 subchart (etc/helm/pachyderm/dependencies/postgresql,
+# packaged as charts/postgresql) renders templates/NOTES.txt on install and upgrade, and lines 45,
+# 53 and 58 there evaluate `include "postgresql.password"`; that helper (templates/_helpers.tpl)
+# `fail`s with "During an upgrade, global.postgresql.postgresqlPassword must be set" when
+# `.Release.IsUpgrade` and neither global.postgresql.postgresqlPassword nor postgresqlPassword is
+# set - whatever existingSecret says. A blank value therefore installs, then breaks every later
+# `pulumi up` (helm.v3.Release runs Helm's upgrade action). With existingSecret set the value is
+# only that truthiness test: templates/secrets.yaml (the one place the helper's result is written)
+# renders only without an existing secret (`postgresql.createSecret`), the statefulset reads the
+# password from existingSecret, and the parent chart reads postgresqlPassword only without
+# postgresqlExistingSecretName (templates/pachd/postgres-secret.yaml). tests/test_helm_render.py
+# renders the chart and asserts this value reaches no manifest. The credentials themselves stay
+# in the Kubernetes Secret this program creates.
+POSTGRES_PASSWORD_PLACEHOLDER = "unused-the-password-is-read-from-global.postgresql.existingSecret"
 # values.yaml 557-558: "The value is pulled from the key, "OAUTH_CLIENT_SECRET"" (console and pachd
 # both mount it: console/deployment.yaml OAUTH_CLIENT_SECRET, pachd/deployment.yaml
 # CONSOLE_OAUTH_SECRET).
 CONSOLE_CLIENT_SECRET_KEY = "OAUTH_CLIENT_SECRET"
 # values.yaml 555: the console's OIDC client id; the auth component registers the same id in Dex.
 CONSOLE_CLIENT_ID = "console"
+
+
+class ChartSettings(Protocol):
+    """What the builder reads of the ``pachyderm-okta:pachyderm`` settings.
+
+    A protocol rather than the settings model itself: the settings validate Helm values with
+    this module, so this module must not import them back.
+    """
+
+    @property
+    def deploy_target(self) -> str:
+        """The chart's ``deployTarget``."""
+
+    @property
+    def service_type(self) -> str:
+        """The proxy Service's type."""
+
+    @property
+    def local_host_path(self) -> str:
+        """The LOCAL storage hostPath."""
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        """The user's extra Helm values, merged last."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +107,7 @@ class ChartSecretNames:
 
 
 def pachyderm_values(
-    settings: PachydermSettings,
+    settings: ChartSettings,
     *,
     public_url: urls.PublicUrl,
     secret_names: ChartSecretNames,
@@ -87,9 +128,10 @@ def pachyderm_values(
                 # values.yaml 13-18, 26-28: "leave Password blank and supply the name of the
                 # existing secret ... and the key". pachd and pg-bouncer read
                 # postgresqlExistingSecretName/Key. The well-known defaults
-                # ("insecure-user-password", "insecure-root-password") are blanked so that they
+                # ("insecure-user-password", "insecure-root-password") are replaced so that they
                 # can never be used: with an existing secret nothing renders them.
-                "postgresqlPassword": "",
+                # postgresqlPassword cannot be blank, though; see POSTGRES_PASSWORD_PLACEHOLDER.
+                "postgresqlPassword": POSTGRES_PASSWORD_PLACEHOLDER,
                 "postgresqlPostgresPassword": "",
                 "postgresqlExistingSecretName": secret_names.postgres,
                 "postgresqlExistingSecretKey": POSTGRES_PASSWORD_KEY,
@@ -102,13 +144,13 @@ def pachyderm_values(
             },
         },
         "pachd": {
-            # values.yaml 897-898. DESIGN decision 1: auth is activated through pachd's API by
-            # the auth component. With this false the chart renders no `pachyderm-auth` Secret
+            # values.yaml 897-898: auth is activated through pachd's API by the auth component.
+            # With this false the chart renders no `pachyderm-auth` Secret
             # (pachd/auth-secret.yaml is wrapped in `if .Values.pachd.activateAuth`), so no root
             # token or pachd client secret is randomised on render and none needs pinning; the
-            # root token is minted by Pulumi and passed to auth.activate (decision 2). On 2.11
-            # it also means no ACTIVATE_AUTH/LICENSE_KEY env: the provider activates the
-            # license through the API.
+            # root token is minted by Pulumi, kept in encrypted state, and passed to
+            # auth.activate. On 2.11 it also means no ACTIVATE_AUTH/LICENSE_KEY env: the
+            # provider activates the license through the API.
             "activateAuth": False,
             # values.yaml 815-816 + _helpers.tpl `pachyderm.clusterDeploymentId`:
             # `default (randAlphaNum 32)` on every render; pinned to a Pulumi RandomId.
@@ -119,8 +161,9 @@ def pachyderm_values(
         },
         "oidc": {
             # values.yaml 1301, 1308. Either one makes the chart set IDP_CONNECTORS (and
-            # IDP_CONFIG), after which pachd refuses API connector/config writes and deletes
-            # API-made connectors on restart (pachyderm-auth.md 4, 8.6).
+            # IDP_CONFIG) in templates/pachd/deployment.yaml, after which pachd treats identity
+            # as environment-managed: it refuses API connector/config writes and deletes
+            # API-made connectors on restart.
             "mockIDP": False,
             "upstreamIDPs": [],
             # values.yaml 1265. Set explicitly rather than derived: the chart derives
@@ -154,7 +197,8 @@ def pachyderm_values(
     }
     if public_url.scheme == "https":
         # values.yaml 625-626: makes every URI the chart still derives itself https, for TLS that
-        # ends in a load balancer or ingress in front of the proxy (DESIGN decision 3).
+        # ends in a load balancer or ingress in front of the proxy (_helpers.tpl derives <proto>
+        # from proxy.tls, ingress.tls or this flag).
         owned["ingress"] = {"uriHttpsProtoOverride": True}
     if settings.deploy_target == "LOCAL":
         # values.yaml 1021-1024 + pachd/deployment.yaml `$randHostPath`: a blank hostPath is a
@@ -169,7 +213,7 @@ def _proxy_tls_enabled(values: Mapping[str, Any]) -> bool:
     return bool(tls.get("enabled")) if isinstance(tls, Mapping) else False
 
 
-def proxy_service_values(settings: PachydermSettings, public_url: urls.PublicUrl) -> dict[str, Any]:
+def proxy_service_values(settings: ChartSettings, public_url: urls.PublicUrl) -> dict[str, Any]:
     """``proxy.service``: its type, and the port browsers use when the Service itself is reached.
 
     Raises ``ValueError`` when the proxy cannot serve ``public_url``; stack validation calls this

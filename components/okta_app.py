@@ -1,8 +1,9 @@
 """The Okta side of single sign-on: the OIDC web app Dex signs in through, and who may use it.
 
 One :class:`OktaOidcApp` replaces the Okta admin-console steps of the manual procedure: create an
-OIDC web app whose sign-in redirect is Dex's callback, put a ``groups`` claim in its ID tokens, and
-assign the groups and users that may log in to Pachyderm.
+OIDC web app whose sign-in redirect is Dex's callback, put a ``groups`` claim in its ID tokens, let
+the app through a custom authorization server's access policy, and assign the groups and users
+that may log in to Pachyderm. The issuer it hands to Dex is the one Okta reports.
 """
 
 from __future__ import annotations
@@ -12,21 +13,27 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_okta as okta
 
-from components import urls
+from components import okta_custom_server, okta_server, urls
 from components.naming import name_suffix
-from components.settings import OktaAppSettings, OktaOrgConfig
+from components.settings import OktaAppSettings
 
-# The claim Dex reads when the connector sets `insecureEnableGroups` (pachyderm-auth.md 8.3), and
-# the scope pachd and Dex request for it (`auth.DefaultOIDCScopes`).
-GROUPS_CLAIM = "groups"
-GROUPS_SCOPE = "groups"
-# Every Okta group the user is in (Okta guide "Add a groups claim for the org authorization
-# server": Filter, "Matches regex", `.*`). Which groups matter is decided by Pachyderm's role
-# bindings, not by the token.
-GROUPS_FILTER_REGEX = ".*"
 # Okta's admin console offers 30 s as the rotation grace period; with 0 s, one retried refresh
 # (Dex refreshes upstream tokens on every `pachctl` token refresh) would invalidate the session.
 ROTATION_LEEWAY_SECONDS = 30
+# How the app proves itself at Okta's token endpoint: the secret in the POST body. Dex sends it
+# there on every Okta host because the connector sets `basicAuthUnsupported: true`
+# (components/connector.py); left to itself, Dex uses the body only for issuers on okta.com and
+# oktapreview.com and auto-detects (HTTP basic first) on a custom URL domain (pachyderm/dex
+# connector/oidc/oidc.go, `brokenAuthHeaderDomains`, dexidp/dex#859). One method on both sides,
+# whatever the host.
+TOKEN_ENDPOINT_AUTH_METHOD = "client_secret_post"
+# Okta's dashboard tile "redirects to app to initiate login" (OIDC third-party initiated login):
+# the browser lands on the console, which signs in through Dex and finds the Okta session. The
+# provider sends the mode only together with scopes (terraform-provider-okta
+# resource_okta_app_oauth.go, `buildAppOAuth`: `if loginScopes != nil`); SPEC mode does not use
+# them, so they are the OIDC identity scopes.
+LOGIN_MODE = "SPEC"
+LOGIN_SCOPES = ("openid", "profile", "email")
 
 
 @dataclass(frozen=True)
@@ -35,14 +42,12 @@ class OktaOidcAppArgs:
 
     app: OktaAppSettings
     """``pachyderm-okta:okta``: label, authorization server, groups, users, claim options."""
-    org: OktaOrgConfig
-    """``okta:*``: the org whose issuer the app's tokens carry."""
     public_url: urls.PublicUrl
-    """``pachyderm-okta:publicUrl``: the origin Dex is served under."""
+    """``pachyderm-okta:publicUrl``: the origin Dex and the console are served under."""
 
 
 class OktaOidcApp(pulumi.ComponentResource):
-    """An Okta OIDC web app for Pachyderm's Dex, with its groups claim and assignments.
+    """An Okta OIDC web app for Pachyderm's Dex, with its groups claim, access and assignments.
 
     Pass the explicit ``okta.Provider`` in ``opts`` (``providers=[...]`` or ``provider=``); every
     child and every lookup reaches Okta through it by parentage.
@@ -50,10 +55,16 @@ class OktaOidcApp(pulumi.ComponentResource):
     Children (``name`` is the component's name, ``<slug>`` is ``naming.name_suffix``):
 
     - ``okta:app/oAuth:OAuth`` ``<name>-app``: the web app; authorization code + refresh token,
-      redirect ``<publicUrl>/dex/callback``.
-    - ``okta:auth/serverScope:ServerScope`` ``<name>-groups-scope`` and
-      ``okta:auth/serverClaim:ServerClaim`` ``<name>-groups-claim``: only for a custom
-      authorization server with ``groupsClaim`` on (the org server uses the app's groups claim).
+      redirect ``<publicUrl>/dex/callback``, dashboard tile opening ``<publicUrl>``.
+    - On a custom authorization server only:
+      ``okta:auth/server:Server`` ``<name>-authorization-server``, read (never created or deleted)
+      for the issuer Okta reports; ``okta:auth/serverPolicy:ServerPolicy`` ``<name>-access-policy``
+      for this app's client id and ``okta:auth/serverPolicyRule:ServerPolicyRule``
+      ``<name>-access-rule`` allowing Dex's grants and scopes; with ``groupsClaim`` on,
+      ``okta:auth/serverClaim:ServerClaim`` ``<name>-groups-claim`` and, unless the server has
+      another ``groups`` scope already (``okta:auth/getServerScopes:getServerScopes``),
+      ``okta:auth/serverScope:ServerScope`` ``<name>-groups-scope``.
+    - On the org server the issuer comes from ``okta:index/getOrgMetadata:getOrgMetadata``.
     - ``okta:group/group:Group`` ``<name>-group-<slug>``: one per group, only with ``createGroups``;
       otherwise each group is looked up by name (``okta:group/getGroup:getGroup``).
     - ``okta:app/groupAssignment:GroupAssignment`` ``<name>-group-<slug>``: one per group.
@@ -68,7 +79,7 @@ class OktaOidcApp(pulumi.ComponentResource):
     client_secret: pulumi.Output[str]
     """OAuth client secret (a Pulumi secret), for the Dex connector's ``clientSecret``."""
     issuer: pulumi.Output[str]
-    """Okta's discovery issuer, byte for byte, for the Dex connector's ``issuer``."""
+    """The issuer Okta reports for the configured server, for the Dex connector's ``issuer``."""
     redirect_uri: pulumi.Output[str]
     """The sign-in redirect registered on the app == the Dex connector's ``redirectURI``."""
 
@@ -78,11 +89,12 @@ class OktaOidcApp(pulumi.ComponentResource):
         super().__init__("pachyderm-okta:okta:OidcApp", name, {}, opts)
         settings = args.app
         custom_server = settings.authorization_server != "org"
-        redirect_uri = urls.dex_callback_uri(args.public_url)
 
         app = self._create_app(name, settings, args.public_url, org_groups_claim=not custom_server)
-        if settings.groups_claim and custom_server:
-            self._create_server_groups_claim(name, settings.authorization_server)
+        if custom_server:
+            self.issuer = okta_custom_server.admit_app(name, settings, app, parent=self)
+        else:
+            self.issuer = self._org_issuer()
         for group in settings.groups:
             self._assign_group(name, app, group, create=settings.create_groups)
         for login in settings.users:
@@ -93,10 +105,7 @@ class OktaOidcApp(pulumi.ComponentResource):
         # The SDK lists clientSecret in additional_secret_outputs, which only the engine applies;
         # wrapping it here keeps it secret for every consumer, mocks and previews included.
         self.client_secret = pulumi.Output.secret(app.client_secret)
-        self.issuer = pulumi.Output.from_input(
-            urls.okta_issuer(args.org.org_name, args.org.base_url, settings.authorization_server)
-        )
-        self.redirect_uri = pulumi.Output.from_input(redirect_uri)
+        self.redirect_uri = pulumi.Output.from_input(urls.dex_callback_uri(args.public_url))
         self.register_outputs(
             {
                 "app_id": self.app_id,
@@ -122,10 +131,10 @@ class OktaOidcApp(pulumi.ComponentResource):
             # deprecated and silently skipped unless the provider uses an SSWS token
             # (okta/terraform-provider-okta#2730), which settings enforce.
             groups_claim = okta.app.OAuthGroupsClaimArgs(
-                name=GROUPS_CLAIM,
+                name=okta_server.GROUPS_CLAIM,
                 type="FILTER",
                 filter_type="REGEX",
-                value=GROUPS_FILTER_REGEX,
+                value=okta_server.GROUPS_FILTER_REGEX,
             )
         rotate = settings.refresh_token_rotation == "ROTATE"
         return okta.app.OAuth(
@@ -140,48 +149,35 @@ class OktaOidcApp(pulumi.ComponentResource):
             redirect_uris=[urls.dex_callback_uri(public_url)],
             # Where Okta may send the browser after sign-out: Pachyderm's console at the origin.
             post_logout_redirect_uris=[str(public_url)],
-            # Dex's oidc connector authenticates with HTTP basic at the token endpoint and, by
-            # default, sends no PKCE challenge: a required PKCE would fail every login with
-            # "PKCE code challenge is required" (okta/terraform-provider-okta#1325, #1327).
-            token_endpoint_auth_method="client_secret_basic",
+            token_endpoint_auth_method=TOKEN_ENDPOINT_AUTH_METHOD,
+            # Dex's oidc connector sends no PKCE challenge: a required PKCE would fail every
+            # login with "PKCE code challenge is required" (okta/terraform-provider-okta#1325).
             pkce_required=False,
             # REQUIRED needs the API Access Management consent flags; users consent via Okta.
             consent_method="TRUSTED",
-            # The org domain, not a custom domain: urls.okta_issuer derives the issuer from
-            # okta:orgName/okta:baseUrl, and Dex compares issuers byte for byte.
+            # Tokens from the org server name the org URL, which is what the org issuer read
+            # from Okta (getOrgMetadata) is; a custom server's issuer mode is its own setting.
             issuer_mode="ORG_URL",
             refresh_token_rotation=settings.refresh_token_rotation,
             refresh_token_leeway=ROTATION_LEEWAY_SECONDS if rotate else 0,
             groups_claim=groups_claim,
+            # The dashboard tile (hidden by default) starts the sign-in at the console.
+            login_uri=str(public_url),
+            login_mode=LOGIN_MODE,
+            login_scopes=list(LOGIN_SCOPES),
+            hide_web=False,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _create_server_groups_claim(self, name: str, server_id: str) -> None:
-        # The app's groups claim only shapes org-server tokens; a custom server mints its own
-        # claims (Okta "add a groups claim for a custom authorization server"). The server id is
-        # in settings, so no lookup is needed. Dex and pachd request the `groups` scope, which a
-        # custom server rejects with invalid_scope unless it defines it, so the scope is created
-        # here too; if the server already has a `groups` scope, import it into this resource.
-        scope = okta.auth.ServerScope(
-            f"{name}-groups-scope",
-            auth_server_id=server_id,
-            name=GROUPS_SCOPE,
-            consent="IMPLICIT",
-            metadata_publish="ALL_CLIENTS",
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        okta.auth.ServerClaim(
-            f"{name}-groups-claim",
-            auth_server_id=server_id,
-            name=GROUPS_CLAIM,
-            # IDENTITY: the ID token, which is what Dex reads groups from.
-            claim_type="IDENTITY",
-            value_type="GROUPS",
-            group_filter_type="REGEX",
-            value=GROUPS_FILTER_REGEX,
-            scopes=[scope.name],
-            always_include_in_token=True,
-            opts=pulumi.ResourceOptions(parent=self),
+    def _org_issuer(self) -> pulumi.Output[str]:
+        # The org authorization server's issuer is the org URL Okta publishes in its
+        # /.well-known/okta-organization document (terraform-provider-okta
+        # data_source_okta_org_metadata.go, `domains.organization`).
+        metadata = okta.get_org_metadata_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        return metadata.apply(
+            lambda found: okta_server.org_issuer(
+                found.domains.organization if found.domains else None
+            )
         )
 
     def _assign_group(self, name: str, app: okta.app.OAuth, group: str, *, create: bool) -> None:

@@ -47,7 +47,7 @@ class PachydermDeployment(pulumi.ComponentResource):
       ones on every render, or ship well-known defaults);
     - ``{name}-deployment-id``: a ``RandomId`` pinning ``pachd.clusterDeploymentID``;
     - ``{name}-postgres-secret``, ``{name}-console-secret``: the Kubernetes Secrets the chart
-      reads by name (values carry names only, DESIGN decision 5);
+      reads by name (values carry names only: docs/decisions.md, decision 5);
     - ``{name}-release``: the ``helm.v3.Release``.
 
     Pass the Kubernetes provider on this component (``providers=[k8s]``); children inherit it.
@@ -123,7 +123,7 @@ class PachydermDeployment(pulumi.ComponentResource):
                 cluster_deployment_id=deployment_id.hex,
             ),
             # A failed install or upgrade rolls back instead of leaving a release stuck in
-            # pending-install (pulumi-notes.md C, pulumi-kubernetes#2054).
+            # pending-install (pulumi-kubernetes#2054).
             atomic=True,
             cleanup_on_fail=True,
             timeout=settings.helm_timeout_seconds,

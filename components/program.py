@@ -35,7 +35,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
 
     okta_app = OktaOidcApp(
         "okta",
-        OktaOidcAppArgs(app=project.okta, org=settings.okta_org, public_url=project.public_url),
+        OktaOidcAppArgs(app=project.okta, public_url=project.public_url),
         pulumi.ResourceOptions(providers=[okta_provider]),
     )
     deployment = PachydermDeployment(

@@ -1,4 +1,6 @@
-"""Explicit Okta and Kubernetes providers, built from validated settings (DESIGN decision 6).
+"""Explicit Okta and Kubernetes providers, built from validated settings.
+
+Why explicit: docs/decisions.md, decision 6.
 
 ``Pulumi.yaml`` disables the default providers, so these are the only way the program reaches an
 Okta org or a cluster: ambient ``OKTA_*`` variables or the current kube-context are never used.

@@ -1,4 +1,6 @@
-"""Every address the program uses, derived by pure functions from one public URL (decision 3).
+"""Every address the program uses, derived by pure functions from one public URL.
+
+Why one URL drives them all: docs/decisions.md, decision 3.
 
 The chart derives its own copies the same way (``templates/_helpers.tpl`` in the 2.12.x chart:
 ``pachyderm.host`` is ``proxy.host`` verbatim, ``pachyderm.issuerURI`` is ``<proto>://<host>/dex``),
@@ -131,10 +133,11 @@ def pachd_grpc_address(public_url: PublicUrl) -> str:
 
 
 def okta_issuer(org_name: str, base_url: str, authorization_server: str) -> str:
-    """Okta's discovery ``issuer``, byte for byte (DESIGN decision 4).
+    """Okta's discovery ``issuer``, byte for byte (docs/decisions.md, decision 4).
 
     The org server's issuer has no trailing slash; Dex compares issuers byte-for-byte, so the
-    trailing slash from Pachyderm's older Okta page breaks every login (pachyderm-auth.md 8.1).
+    trailing slash from Pachyderm's older Okta page breaks every login (pachyderm/docs-content
+    ``latest/set-up/connectors/okta.md``, troubleshooting).
     """
     domain = f"https://{org_name}.{base_url}"
     if authorization_server == "org":

@@ -35,6 +35,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 from pulumi_policy.secret import secrets_preserving_proxy
 
+from components.helm_values import POSTGRES_PASSWORD_PLACEHOLDER
 from components.urls import is_local_host
 
 PACK_NAME: Final = "pachyderm-okta"
@@ -47,7 +48,7 @@ ALLOWED_GRANT_TYPES: Final = frozenset({"authorization_code", "refresh_token"})
 ALLOWED_RESPONSE_TYPES: Final = ("code",)
 ROOT_TOKEN: Final = "root_token"
 
-# Same shape as components.settings._SEMVER (which pulls in pydantic, absent from a pack-only
+# Same shape as components.settings.fields._SEMVER (which pulls in pydantic, absent from a pack-only
 # venv): MAJOR.MINOR.PATCH, optional leading v, optional pre-release and build. Anything else
 # (^2.12, ~2.12.0, 2.12.x, *, >=2.11, 2.12) is a range Helm resolves anew on every run.
 _EXACT_VERSION = re.compile(r"v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
@@ -172,10 +173,11 @@ def validate_redirect_uris_https(args: ResourceValidationArgs, report: ReportVio
 def _names_a_secret(key: str, siblings: Mapping[str, Any]) -> bool:
     """True for keys that *name* a Kubernetes Secret (or a key in one) rather than hold a value.
 
-    The chart pairs every credential with a reference (DESIGN decision 5): ``*SecretName`` /
-    ``secretName`` and Bitnami's ``existingSecret`` name a Secret; ``<x>SecretKey`` names the key
-    inside the Secret that its sibling ``<x>SecretName`` names. A bare ``secretKey`` (the chart's
-    S3 secret access key) has no such sibling and stays a credential.
+    The chart pairs every credential with a reference (etc/helm/pachyderm/values.yaml):
+    ``*SecretName`` / ``secretName`` and Bitnami's ``existingSecret`` name a Secret;
+    ``<x>SecretKey`` names the key inside the Secret that its sibling ``<x>SecretName`` names.
+    A bare ``secretKey`` (the chart's S3 secret access key) has no such sibling and stays a
+    credential.
     """
     if key.endswith("SecretName") or key == "secretName":
         return True
@@ -185,6 +187,21 @@ def _names_a_secret(key: str, siblings: Mapping[str, Any]) -> bool:
         name_key = key.removesuffix("Key") + "Name"
         return any(sibling == name_key for sibling in siblings)
     return key in _NOT_CREDENTIALS
+
+
+def _is_program_placeholder(key: str, value: str, siblings: Mapping[str, Any]) -> bool:
+    """The program's non-secret ``postgresqlPassword``, next to the ``existingSecret`` it defers to.
+
+    The bundled PostgreSQL subchart refuses every upgrade with a blank password value even when
+    ``existingSecret`` is set, and then only tests the value for truthiness
+    (components.helm_values.POSTGRES_PASSWORD_PLACEHOLDER says where). Only that exact value is
+    let through: any other string there is still a literal credential.
+    """
+    return (
+        key == "postgresqlPassword"
+        and value == POSTGRES_PASSWORD_PLACEHOLDER
+        and bool(siblings.get("existingSecret"))
+    )
 
 
 def _entries(node: Any, path: str) -> Iterator[tuple[Any, str, Any]]:
@@ -218,6 +235,7 @@ def _check_values(node: Any, path: str, report: ReportViolation) -> None:
             and value
             and _CREDENTIAL_KEY.search(key)
             and not _names_a_secret(key, node)
+            and not _is_program_placeholder(key, value, node)
         ):
             report(f"{where} holds a literal credential: {_RELEASE_SECRET_HINT}", None)
         _check_values(value, where, report)
@@ -256,7 +274,7 @@ def validate_root_token_is_secret(args: ResourceValidationArgs, report: ReportVi
             f"additional_secret_outputs must include {ROOT_TOKEN!r} "
             f"(got {json.dumps(secret_outputs)}): a dynamic provider's outputs are stored in "
             "plaintext unless a same-named input was secret or they are listed there "
-            "(pulumi-notes.md D4)",
+            "(pulumi/pulumi provider_plugin.go annotateSecrets)",
             None,
         )
     props = args.props

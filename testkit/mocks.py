@@ -1,9 +1,9 @@
 """Pulumi's mocks, recording: what a program registers, with parents, options and secretness.
 
 Every registration (components included) is recorded with its type, name, inputs, parent,
-provider, dependencies and options, and any invoke a test did not declare fails the run instead
-of returning an empty answer. Used by the ``mock_run`` fixture, the offline-up harness and the
-benchmarks.
+provider, dependencies and options, every read (``Resource.get``) with its id and provider, and
+any invoke a test did not declare fails the run instead of returning an empty answer. Used by
+the ``mock_run`` fixture, the offline-up harness and the benchmarks.
 """
 
 from __future__ import annotations
@@ -69,6 +69,18 @@ class Registration:
         return result
 
 
+@dataclass(frozen=True)
+class Read:
+    """One ReadResource call (``Resource.get``): an existing cloud object read, never owned."""
+
+    type: str
+    name: str
+    id: str
+    urn: str
+    parent: str
+    provider: str
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Mocks whose resources echo inputs plus per-type outputs, and whose invokes are declared.
 
@@ -104,6 +116,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.reads: list[Read] = []
         self.component_outputs: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -129,6 +142,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     replace_on_changes=tuple(request.replaceOnChanges),
                 )
             )
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Read as MockMonitor does (a ``.get()`` of an existing resource), and record it."""
+        response = super().ReadResource(request)
+        self.reads.append(
+            Read(
+                type=request.type,
+                name=request.name,
+                id=request.id,
+                urn=response.urn,
+                parent=request.parent,
+                provider=request.provider,
+            )
+        )
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -163,6 +191,11 @@ class MockRun:
         known = _sync_await(output.is_known())
         secret = _sync_await(output.is_secret())
         return value, known, secret
+
+    @property
+    def reads(self) -> list[Read]:
+        """Every read of an existing resource (``Resource.get``) so far, in order."""
+        return list(self.monitor.reads)
 
     def of_type(self, type_token: str) -> list[Registration]:
         """Registrations of one type token, in order."""

@@ -52,6 +52,9 @@ RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 RANDOM_ID = "random:index/randomId:RandomId"
 GET_GROUP = "okta:group/getGroup:getGroup"
 GET_USER = "okta:user/getUser:getUser"
+GET_ORG_METADATA = "okta:index/getOrgMetadata:getOrgMetadata"
+GET_SERVER_SCOPES = "okta:auth/getServerScopes:getServerScopes"
+AUTH_SERVER = "okta:auth/server:Server"
 
 # What Okta would return for the app: distinctive, so leak scans can look for them.
 OKTA_CLIENT_ID = "0oa-test-okta-client-id"
@@ -74,6 +77,8 @@ class World:
     passwords: Mapping[str, str] = field(default_factory=dict)
     """``RandomPassword`` results by resource name (a re-minted password); else
     :func:`password_value`."""
+    okta_org_url: str = "https://dev-123456.okta.com"
+    """The org URL Okta publishes (the dev stack's okta:orgName and okta:baseUrl)."""
 
     def install(self, run: MockRun) -> None:
         """Register these answers with a mocks run."""
@@ -90,6 +95,21 @@ class World:
         run.mocks.outputs[RANDOM_ID] = lambda _args: {"hex": "0123456789abcdef0123456789abcdef"}
         run.mocks.invokes[GET_GROUP] = lambda args: {"id": f"00g-{args['name']}"}
         run.mocks.invokes[GET_USER] = lambda args: {"id": f"00u-{args['searches'][0]['value']}"}
+        run.mocks.invokes[GET_ORG_METADATA] = lambda _args: {
+            "id": "00o-test-org",
+            "pipeline": "idx",
+            "domains": {"organization": self.okta_org_url, "alternate": ""},
+        }
+        # A custom authorization server in ORG_URL issuer mode, with Okta's default scopes only.
+        run.mocks.outputs[AUTH_SERVER] = lambda args: {
+            "issuer": f"{self.okta_org_url}/oauth2/{args.resource_id}",
+            "issuerMode": "ORG_URL",
+        }
+        run.mocks.invokes[GET_SERVER_SCOPES] = lambda args: {
+            "authServerId": args["authServerId"],
+            "id": args["authServerId"],
+            "scopes": [],
+        }
 
 
 Stack = tuple[dict[str, str], list[str]]

@@ -23,6 +23,9 @@ TEST_SECRETS: dict[str, str] = {
     f"{PROJECT}:rootToken": "test-adopted-root-token-0003",
 }
 
+# Words of pydantic's type names and messages that must never reach a user: errors speak YAML.
+PYDANTIC_WORDS = ("tuple", "dict", "frozenset", "input should be a valid")
+
 
 def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)

@@ -5,11 +5,9 @@ pachd objects); a missing ``depends_on`` lets identity/connector/client/config c
 ``auth.Activate`` (they fail "the auth service is not activated") or lets SetConfiguration run
 before Dex knows its issuer and client; a root token, client secret, connector config or license
 key registered without a secret marker, or an output missing from ``additional_secret_outputs``,
-ends up in plaintext in the state file (the engine re-marks an output secret only when a same-named
-input was secret: ``annotateSecrets``, pulumi/pulumi sdk/go/common/resource/plugin/
-provider_plugin.go); an adopted root token must not also mint one; the pickled ``__provider`` must
-be present for the dynamic host to load; and the component must register its outputs with the root
-token secret.
+ends up in plaintext in the state file (the engine encrypts only what is marked secret); an
+adopted root token must not also mint one; the pickled ``__provider`` must be present for the
+dynamic host to load; and the component must register its outputs with the root token secret.
 """
 
 from __future__ import annotations
@@ -250,7 +248,8 @@ def test_inputs_of_every_child(mocked: MockRun) -> None:
             "clientID": "0oa1client",
             "clientSecret": OKTA_SECRET,
             "redirectURI": f"{PUBLIC_URL}/dex/callback",
-            "scopes": ["openid", "profile", "email", "groups", "offline_access"],
+            "scopes": ["profile", "email", "groups", "offline_access"],
+            "basicAuthUnsupported": True,
             "insecureEnableGroups": True,
             "insecureSkipEmailVerified": True,
             "insecureSkipIssuerCallbackDomainCheck": False,

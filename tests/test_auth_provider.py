@@ -613,7 +613,7 @@ def test_connector_unreachable_issuer_explains_egress(fake: FakePachd) -> None:
     fake.state.unreachable_issuers.add(OKTA_ISSUER)
     error = _raises(lambda: ConnectorProvider().create(_connector(fake)))
     assert "unable to open connector" in str(error)
-    assert "outbound HTTPS to Okta" in str(error)
+    assert "the pachd pods have no route to Okta" in str(error)
 
 
 def test_connector_refused_when_env_managed() -> None:

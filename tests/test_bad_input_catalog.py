@@ -1,14 +1,15 @@
 """Bad-input catalog: every malformed stack fails the WHOLE program before any resource exists.
 
-Guards the stack contract (a bad stack fails before any resource is registered, with one message
-that lists every problem by its config key) against regressions anywhere between
-``__main__.py`` and the settings models. Each entry is the dev example stack with overrides
-(wrong types, missing keys, conflicting settings, unknown keys, malformed principals or roles,
-wrong URLs and addresses, Helm values the program owns, plaintext secrets, ...). ``__main__.py``
-runs under recording mocks, exactly as ``pulumi up`` would run it, and must raise exactly one
+Guards the stack contract ("a bad stack fails before any resource is registered, with one message
+that lists every problem by its config key") against regressions anywhere between ``__main__.py``
+and the settings models. Each entry is the dev example stack with overrides (wrong types, missing
+keys, conflicting settings, unknown keys and namespaces, malformed principals or roles, wrong URLs
+and addresses, Helm values the program owns, plaintext secrets, ...). ``__main__.py`` runs under
+recording mocks, exactly as ``pulumi up`` would run it, and must raise exactly one
 ``StackConfigError`` (a ``pulumi.RunError``, which the CLI prints without a traceback) whose
-problems name exactly the expected config keys, whose text has no Python traceback, and after
-which no resource at all was registered.
+problems name exactly the expected config keys (and, where given, say exactly the expected
+message), whose text has no Python traceback and no pydantic type name, and after which no
+resource at all was registered.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pytest
 from components.settings import StackConfigError
 from testkit.mocks import MockRun, set_stack_config
 from testkit.offline_up import World
-from testkit.stacks import ROOT, TEST_SECRETS, stack_config
+from testkit.stacks import PYDANTIC_WORDS, ROOT, TEST_SECRETS, stack_config
 
 API_TOKEN = TEST_SECRETS["okta:apiToken"]
 LICENSE_KEY = TEST_SECRETS["pachyderm-okta:licenseKey"]
@@ -69,6 +70,8 @@ class Bad:
     overrides: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, str] | None = None
     never_in_message: tuple[str, ...] = ()
+    messages: dict[str, str] = field(default_factory=dict)
+    """Exact messages, by config key, for the entries whose wording is the point."""
 
 
 CATALOG: list[Bad] = [
@@ -144,10 +147,47 @@ CATALOG: list[Bad] = [
         {"okta__clientId": "0oa-service", "okta__scopes": json.dumps(["okta.apps.manage"])},
         secrets={"okta:privateKey": "test-private-key-0009"},
     ),
-    # --- unknown keys
+    # --- unknown keys and namespaces
+    Bad(
+        # The dev stack's role bindings under a misspelled namespace: without the report, auth
+        # would be deployed with no bindings at all.
+        "misspelled-project-namespace",
+        ("pachyderm-okts:auth",),
+        {"pachyderm_okta__auth": None, "pachyderm-okts:auth": auth()},
+        messages={
+            "pachyderm-okts:auth": 'is in the config namespace "pachyderm-okts", which this '
+            'program does not read; did you mean "pachyderm-okta" (pachyderm-okta:auth)?'
+        },
+    ),
+    Bad(
+        "unread-namespace",
+        ("aws:region",),
+        {"aws:region": "us-east-1"},
+        messages={
+            "aws:region": 'is in the config namespace "aws", which this program does not read '
+            "(it reads pachyderm-okta, okta and kubernetes keys, and Pulumi reads pulumi keys); "
+            "remove the key"
+        },
+    ),
     Bad("unknown-project-key", (f"{P}:publicURL",), {"pachyderm_okta__publicURL": "http://x"}),
     Bad("unknown-okta-key", ("okta:orgname",), {"okta__orgname": "dev-123456"}),
-    Bad("unknown-kubernetes-key", ("kubernetes:contxt",), {"kubernetes__contxt": "minikube"}),
+    Bad(
+        "unknown-kubernetes-key",
+        ("kubernetes:contxt",),
+        {"kubernetes__contxt": "minikube"},
+        messages={
+            "kubernetes:contxt": "is not a setting this program knows; did you mean "
+            "kubernetes:context?"
+        },
+    ),
+    Bad(
+        "kubernetes-provider-key-not-passed-on",
+        ("kubernetes:namespace",),
+        {"kubernetes__namespace": "pachyderm"},
+    ),
+    Bad(
+        "okta-provider-key-not-passed-on", ("okta:requestTimeout",), {"okta__requestTimeout": "30"}
+    ),
     Bad("unknown-okta-app-key", (f"{P}:okta.lable",), {"pachyderm_okta__okta": okta(lable="x")}),
     Bad(
         "unknown-pachyderm-key",
@@ -163,6 +203,19 @@ CATALOG: list[Bad] = [
         "groups-not-a-list",
         (f"{P}:okta.groups",),
         {"pachyderm_okta__okta": okta(groups="pachyderm-admins")},
+        messages={f"{P}:okta.groups": "expected a list, got a string"},
+    ),
+    Bad(
+        "scopes-not-a-list",
+        ("okta:scopes",),
+        {"okta__scopes": "okta.apps.manage"},
+        messages={"okta:scopes": "expected a list, got a string"},
+    ),
+    Bad(
+        "role-list-not-a-list",
+        (f"{P}:auth.roleBindings.allClusterUsers",),
+        {"pachyderm_okta__auth": auth(roleBindings={"allClusterUsers": "projectViewer"})},
+        messages={f"{P}:auth.roleBindings.allClusterUsers": "expected a list, got a string"},
     ),
     Bad(
         "groups-blank-entry",
@@ -368,6 +421,11 @@ def test_malformed_stack_fails_whole_program_before_any_resource(
     assert "(nothing was created)" in message
     for problem in problems:
         assert f"  {problem.key}: " in message
+    for word in PYDANTIC_WORDS:
+        assert word not in message.lower()
+    found = {problem.key: problem.message for problem in problems}
+    for key, expected in bad.messages.items():
+        assert found[key] == expected
     assert "Traceback" not in message
     assert 'File "' not in message
     for secret in (API_TOKEN, LICENSE_KEY, ROOT_TOKEN, *bad.never_in_message):

@@ -10,19 +10,10 @@ import ast
 from collections.abc import Mapping
 from pathlib import Path
 
-import pytest
-
 from testkit.stacks import ROOT
 
 COMPONENTS = ROOT / "components"
 MAX_LINES = 300
-
-# TODO(issue 14, settings split): components/settings.py still holds the schema, the table of
-# Helm values the program owns, the cross-setting rules and the loader, and imports
-# helm_values, which imports it back for a type. The settings half of issue 14 splits it;
-# delete both exemptions with that change (the tests below fail once they are stale).
-OVERSIZED_UNTIL_SETTINGS_SPLIT = frozenset({"components/settings.py"})
-CYCLE_EDGES_UNTIL_SETTINGS_SPLIT = frozenset({("components.helm_values", "components.settings")})
 
 
 def _modules() -> dict[str, Path]:
@@ -86,25 +77,29 @@ def test_the_cycle_finder_finds_a_cycle_and_only_a_cycle() -> None:
     assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
 
 
-def test_the_graph_sees_absolute_relative_and_type_checking_imports() -> None:
-    graph = import_graph()
-    assert "components.pachyderm_auth.base" in graph["components.pachyderm_auth.activation"]
-    assert "components.urls" in graph["components.helm_values"]
-    assert "components.settings" in graph["components.helm_values"]  # under TYPE_CHECKING
+def test_the_graph_sees_every_kind_of_import(tmp_path: Path) -> None:
+    module = tmp_path / "probe.py"
+    module.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "import components.urls\n"
+        "from components import naming\n"
+        "from .pachd import Connection\n"
+        "if TYPE_CHECKING:\n"
+        "    from components.connector import OKTA_CONNECTOR_SCOPES\n"
+    )
+    known = _modules()
+    found = _imported("components.pachyderm_auth.probe", module, known)
+    assert found == {
+        "components",
+        "components.urls",
+        "components.naming",
+        "components.pachyderm_auth.pachd",
+        "components.connector",
+    }
 
 
 def test_components_have_no_import_cycle() -> None:
-    graph = {
-        module: {i for i in imported if (module, i) not in CYCLE_EDGES_UNTIL_SETTINGS_SPLIT}
-        for module, imported in import_graph().items()
-    }
-    assert find_cycle(graph) is None
-
-
-@pytest.mark.parametrize("edge", sorted(CYCLE_EDGES_UNTIL_SETTINGS_SPLIT))
-def test_an_exempted_import_still_exists(edge: tuple[str, str]) -> None:
-    importer, imported = edge
-    assert imported in import_graph()[importer], f"{edge} is gone: delete its exemption"
+    assert find_cycle(import_graph()) is None
 
 
 def _line_counts() -> dict[str, int]:
@@ -115,14 +110,5 @@ def _line_counts() -> dict[str, int]:
 
 
 def test_no_module_in_components_exceeds_300_lines() -> None:
-    too_long = {
-        name: lines
-        for name, lines in _line_counts().items()
-        if lines > MAX_LINES and name not in OVERSIZED_UNTIL_SETTINGS_SPLIT
-    }
+    too_long = {name: lines for name, lines in _line_counts().items() if lines > MAX_LINES}
     assert too_long == {}
-
-
-@pytest.mark.parametrize("name", sorted(OVERSIZED_UNTIL_SETTINGS_SPLIT))
-def test_an_exempted_module_is_still_oversized(name: str) -> None:
-    assert _line_counts()[name] > MAX_LINES, f"{name} is short now: delete its exemption"

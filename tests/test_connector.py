@@ -2,9 +2,11 @@
 
 Regressions guarded: a changed key or value in the Okta ``oidc`` connector document silently
 breaks logins only at runtime (Dex reads ``insecureEnableGroups``/``insecureSkipEmailVerified``,
-and the callback-domain check must stay on because ``redirectURI`` is Dex's own callback); and an
-Okta org issuer with a trailing slash makes pachd crash-loop ("issuer did not match the issuer
-returned by provider", pachyderm-auth.md 8.1), so the builder must refuse it up front.
+and the callback-domain check must stay on because ``redirectURI`` is Dex's own callback); Dex
+sending the client secret another way than the Okta app expects (``basicAuthUnsupported``); a
+scope requested twice (Dex adds ``openid`` itself, pachyderm/dex connector/oidc/oidc.go); and an
+Okta org issuer with a trailing slash makes pachd refuse the connector ("issuer did not match the
+issuer returned by provider", Pachyderm's Okta troubleshooting page), so the builder refuses it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def test_exact_document() -> None:
         "clientID": "0oa1client",
         "clientSecret": "test-okta-client-secret-0001",
         "redirectURI": REDIRECT,
-        "scopes": ["openid", "profile", "email", "groups", "offline_access"],
+        "scopes": ["profile", "email", "groups", "offline_access"],
+        "basicAuthUnsupported": True,
         "insecureEnableGroups": True,
         "insecureSkipEmailVerified": True,
         "insecureSkipIssuerCallbackDomainCheck": False,
@@ -66,6 +69,15 @@ def test_trailing_slash_issuer_is_refused(issuer: str) -> None:
     with pytest.raises(ValueError, match="must not end in '/'") as raised:
         _build(issuer)
     assert "test-okta-client-secret-0001" not in str(raised.value)
+
+
+def test_dex_requests_each_scope_once_and_everything_pachd_needs() -> None:
+    # Dex sends `openid` followed by the connector's scopes (oidc.go `Config.Open`).
+    requested = ["openid", *connector.OKTA_CONNECTOR_SCOPES]
+    assert requested == list(connector.OKTA_REQUESTED_SCOPES)
+    assert len(set(requested)) == len(requested)
+    # Every scope pachd asks Dex for is asked of Okta, plus offline_access for the refresh token.
+    assert set(requested) == {*connector.PACHD_OIDC_SCOPES, "offline_access"}
 
 
 def test_pachd_constants() -> None:

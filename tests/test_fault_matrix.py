@@ -1,16 +1,15 @@
 """Fault matrix: a pachd failure at ANY call of the first ``up`` never locks the stack out.
 
-Guards two promises against regressions in any single step: every credential is minted by Pulumi
-before pachd sees it, so no failure can lose it, and ``create`` is idempotent and resumable (a
-Python dynamic provider cannot report partial state). The unfaulted first ``up`` of the dev stack
-is recorded (its pachd RPC sequence, e.g. ``version.GetVersion, auth.Activate, ...``); then, for
-every position in that sequence (the k-th call of method m), for each of UNAVAILABLE,
-DEADLINE_EXCEEDED and INTERNAL, and both before the call takes effect (``after=False``) and after
-it took effect with the response lost (``after=True``, a pachd restart mid-call), a fresh fake
-pachd fails exactly that call. The faulted ``up`` must either succeed or fail with a host error; a
-second ``up`` with the same engine state must converge to the unfaulted end state in pachd, leave
-the engine's state consistent (a third ``up`` is a no-op that never calls pachd) and keep the
-stack's root token opening the cluster. A run after which the stack's root token no longer opens an
+Guards the minted root token and the provider rule "``create`` is idempotent and resumable" against
+regressions in any single step. The unfaulted first ``up`` of the dev stack is recorded (its
+pachd RPC sequence, e.g. ``version.GetVersion, auth.Activate, ...``); then, for every position
+in that sequence (the k-th call of method m), for each of UNAVAILABLE, DEADLINE_EXCEEDED and
+INTERNAL, and both before the call takes effect (``after=False``) and after it took effect with
+the response lost (``after=True``, a pachd restart mid-call), a fresh fake pachd fails exactly
+that call. The faulted ``up`` must either succeed or fail with a host error; a second ``up`` with
+the same engine state must converge to the unfaulted end state in pachd, leave the engine's
+state consistent (a third ``up`` is a no-op that never calls pachd) and keep the stack's root
+token opening the cluster. A run after which the stack's root token no longer opens an
 auth-active cluster is a lockout; there must be none.
 
 The full cross product runs (sequence length x 3 codes x 2 timings); one dynamic provider host

@@ -20,8 +20,14 @@ import pytest
 import yaml
 
 from components import urls
-from components.helm_values import ChartSecretNames, deep_merge, pachyderm_values
-from components.settings import OWNED_HELM_VALUES, PachydermSettings
+from components.helm_owned_values import OWNED_HELM_VALUES
+from components.helm_values import (
+    POSTGRES_PASSWORD_PLACEHOLDER,
+    ChartSecretNames,
+    deep_merge,
+    pachyderm_values,
+)
+from components.settings import PachydermSettings
 
 CHART_DATA = Path(__file__).resolve().parent / "data" / "pachyderm-chart"
 DEPLOYMENT_ID = "0123456789abcdef0123456789abcdef"
@@ -35,7 +41,7 @@ DOCUMENTED_ELSEWHERE = {
     # passwords (overrides `existingSecret`)".
     "global.postgresql.existingSecret",
 }
-# Keys the builder sets that settings.OWNED_HELM_VALUES does not yet refuse as user overrides.
+# Keys the builder sets that OWNED_HELM_VALUES does not yet refuse as user overrides.
 # Each must move into OWNED_HELM_VALUES (a user value would otherwise fight the builder's); this
 # set may only shrink.
 NOT_YET_OWNED: set[str] = set()
@@ -96,7 +102,7 @@ DEV_VALUES: dict[str, Any] = {
     "deployTarget": "LOCAL",
     "global": {
         "postgresql": {
-            "postgresqlPassword": "",
+            "postgresqlPassword": POSTGRES_PASSWORD_PLACEHOLDER,
             "postgresqlPostgresPassword": "",
             "postgresqlExistingSecretName": "pg-creds",
             "postgresqlExistingSecretKey": "postgresql-password",

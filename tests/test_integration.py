@@ -1,7 +1,7 @@
 """End to end against a real cluster and Okta org (opt-in): one `up` works, a second is a no-op.
 
 Needs the Pulumi CLI, a kube context with room for Pachyderm, and an Okta org with an API token,
-so it only runs with PACHYDERM_OKTA_INTEGRATION=1 (README "Running the integration test").
+so it only runs with PACHYDERM_OKTA_INTEGRATION=1 (docs/testing.md, "Running the integration test").
 Everything else in the suite proves the same behaviour offline.
 """
 

@@ -1,15 +1,20 @@
-"""OktaOidcApp under recording mocks: the Okta app, its groups claim and its assignments.
+"""OktaOidcApp under recording mocks: the Okta app, its server access, groups claim, assignments.
 
-Guards against the Okta regressions users hit: an app without the refresh-token grant or with PKCE
-required (Dex logins fail), a redirect URI or issuer that differs from what Dex computes (trailing
-slash), groups missing from ID tokens (claim on the wrong authorization server), assignments that
-reference the wrong group or user, ``AppGroupAssignments`` fighting over the app's groups, children
-outside the component or its explicit provider, and a client secret that is not a Pulumi secret.
+Guards against the Okta regressions users hit, all of which show up only when someone clicks
+"log in": an app without the refresh-token grant or with PKCE required; an app whose token-endpoint
+auth method differs from how Dex sends the secret; a custom authorization server with no access
+policy for the app ("Policy evaluation failed for this request"); an issuer assembled from strings
+instead of read from Okta (a CUSTOM_URL server, a trailing slash); a second ``groups`` scope on a
+server that already has one, or this stack's own scope dropped on the next ``up``; groups missing
+from ID tokens (claim on the wrong server); a dashboard tile that leads nowhere; assignments that
+reference the wrong group or user; children outside the component or its explicit provider; and a
+client secret that is not a Pulumi secret.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -27,14 +32,27 @@ GROUP = "okta:group/group:Group"
 GROUP_ASSIGNMENT = "okta:app/groupAssignment:GroupAssignment"
 APP_USER = "okta:app/user:User"
 APP_GROUP_ASSIGNMENTS = "okta:index/appGroupAssignments:AppGroupAssignments"
+AUTH_SERVER = "okta:auth/server:Server"
 SERVER_SCOPE = "okta:auth/serverScope:ServerScope"
 SERVER_CLAIM = "okta:auth/serverClaim:ServerClaim"
+SERVER_POLICY = "okta:auth/serverPolicy:ServerPolicy"
+SERVER_POLICY_RULE = "okta:auth/serverPolicyRule:ServerPolicyRule"
 GET_GROUP = "okta:group/getGroup:getGroup"
 GET_USER = "okta:user/getUser:getUser"
+GET_ORG_METADATA = "okta:index/getOrgMetadata:getOrgMetadata"
+GET_SERVER_SCOPES = "okta:auth/getServerScopes:getServerScopes"
 PROVIDER = "pulumi:providers:okta"
 
 CLIENT_ID = "0oa-test-client-id"
 CLIENT_SECRET = "test-okta-client-secret-0004"
+PUBLIC_URL = "https://pachyderm.example.com"
+# What Okta answers: deliberately not what okta:orgName/okta:baseUrl would spell, so a test
+# passes only if the issuer is read, never assembled.
+ORG_URL = "https://dev-123456.okta.com"
+CUSTOM_SERVER = "aus1custom"
+CUSTOM_ISSUER = "https://login.example.com/oauth2/aus1custom"
+OUR_SCOPE = "Groups in ID tokens for Pachyderm's Dex sign-in (Pulumi stack pachyderm-okta/dev)"
+DEX_SCOPES = ["openid", "profile", "email", "groups", "offline_access"]
 
 
 def _entries(okta_app: dict[str, Any]) -> dict[str, tuple[str, bool]]:
@@ -42,7 +60,7 @@ def _entries(okta_app: dict[str, Any]) -> dict[str, tuple[str, bool]]:
         "okta:orgName": ("dev-123456", False),
         "okta:baseUrl": ("okta.com", False),
         "okta:apiToken": ("test-okta-api-token-SSWS-0001", True),
-        "pachyderm-okta:publicUrl": ("https://pachyderm.example.com", False),
+        "pachyderm-okta:publicUrl": (PUBLIC_URL, False),
         "pachyderm-okta:okta": (json.dumps(okta_app), False),
         # An https URL with TLS in a load balancer (NodePort would need TLS at the proxy).
         "pachyderm-okta:pachyderm": (json.dumps({"serviceType": "LoadBalancer"}), False),
@@ -66,13 +84,49 @@ def _get_user(args: dict[str, Any]) -> dict[str, Any]:
     return {"id": _user_id(search["value"])}
 
 
+def _scope(name: str, description: str | None) -> dict[str, Any]:
+    """A scope as ``getServerScopes`` lists it."""
+    return {
+        "id": f"scp-{name}",
+        "name": name,
+        "description": description,
+        "displayName": name,
+        "consent": "IMPLICIT",
+        "metadataPublish": "ALL_CLIENTS",
+        "default": False,
+        "optional": False,
+        "system": name in ("openid", "profile", "email", "offline_access"),
+    }
+
+
+def _server_scopes(*extra: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """``getServerScopes`` for a server with Okta's default scopes plus ``extra``."""
+    defaults = [_scope(name, "") for name in ("openid", "profile", "email", "offline_access")]
+    return lambda args: {
+        "authServerId": args["authServerId"],
+        "id": args["authServerId"],
+        "scopes": [*defaults, *extra],
+    }
+
+
 @pytest.fixture
 def okta_mocks(mock_run: MockRun) -> MockRun:
-    """``mock_run`` with the app's computed outputs and the two Okta lookups answered."""
+    """``mock_run`` answering what Okta would: app credentials, org metadata, server, lookups."""
     mock_run.mocks.outputs[OAUTH] = lambda _args: {
         "clientId": CLIENT_ID,
         "clientSecret": CLIENT_SECRET,
     }
+    # A server in CUSTOM_URL issuer mode: its issuer is not on the org's domain.
+    mock_run.mocks.outputs[AUTH_SERVER] = lambda args: {
+        "issuer": f"https://login.example.com/oauth2/{args.resource_id}",
+        "issuerMode": "CUSTOM_URL",
+    }
+    mock_run.mocks.invokes[GET_ORG_METADATA] = lambda _args: {
+        "id": "00o-test-org",
+        "pipeline": "idx",
+        "domains": {"organization": f"{ORG_URL}/", "alternate": ""},
+    }
+    mock_run.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes()
     mock_run.mocks.invokes[GET_GROUP] = lambda args: {"id": _group_id(args["name"])}
     mock_run.mocks.invokes[GET_USER] = _get_user
     return mock_run
@@ -86,64 +140,113 @@ def _deploy(run: MockRun, okta_app: dict[str, Any], name: str = "sso") -> OktaOi
         provider = providers.okta_provider("okta", settings.okta_org)
         return OktaOidcApp(
             name,
-            OktaOidcAppArgs(
-                app=settings.project.okta,
-                org=settings.okta_org,
-                public_url=settings.project.public_url,
-            ),
+            OktaOidcAppArgs(app=settings.project.okta, public_url=settings.project.public_url),
             opts=pulumi.ResourceOptions(providers=[provider]),
         )
 
     return run.run(program)
 
 
-def test_app_is_a_web_code_flow_client_for_dex_with_org_groups_claim(okta_mocks: MockRun) -> None:
-    _deploy(okta_mocks, {"appLabel": "Pachyderm (dev)"})
-
-    app = okta_mocks.one(OAUTH, "sso-app")
-    assert app.plain_inputs == {
-        "label": "Pachyderm (dev)",
+def _app_inputs(**changes: Any) -> dict[str, Any]:
+    """The exact inputs registered for the app, with ``changes`` (``None`` drops a key)."""
+    inputs = {
+        "label": "Pachyderm",
         "type": "web",
         "grantTypes": ["authorization_code", "refresh_token"],
         "responseTypes": ["code"],
-        "redirectUris": ["https://pachyderm.example.com/dex/callback"],
-        "postLogoutRedirectUris": ["https://pachyderm.example.com"],
-        "tokenEndpointAuthMethod": "client_secret_basic",
+        "redirectUris": [f"{PUBLIC_URL}/dex/callback"],
+        "postLogoutRedirectUris": [PUBLIC_URL],
+        # The same method Dex uses on every host (the connector sets basicAuthUnsupported).
+        "tokenEndpointAuthMethod": "client_secret_post",
         "pkceRequired": False,
         "consentMethod": "TRUSTED",
         "issuerMode": "ORG_URL",
         "refreshTokenRotation": "STATIC",
         "refreshTokenLeeway": 0,
         "groupsClaim": {"name": "groups", "type": "FILTER", "filterType": "REGEX", "value": ".*"},
+        # The dashboard tile opens the console, which signs in through Dex.
+        "loginUri": PUBLIC_URL,
+        "loginMode": "SPEC",
+        "loginScopes": ["openid", "profile", "email"],
+        "hideWeb": False,
     }
-    assert okta_mocks.of_type(SERVER_CLAIM) == []
-    assert okta_mocks.of_type(SERVER_SCOPE) == []
+    for key, value in changes.items():
+        if value is None:
+            inputs.pop(key)
+        else:
+            inputs[key] = value
+    return inputs
 
 
-def test_rotation_gets_a_grace_period_and_claim_can_be_turned_off(okta_mocks: MockRun) -> None:
-    _deploy(okta_mocks, {"refreshTokenRotation": "ROTATE", "groupsClaim": False})
-
-    inputs = okta_mocks.one(OAUTH, "sso-app").plain_inputs
-    assert inputs["refreshTokenRotation"] == "ROTATE"
-    assert inputs["refreshTokenLeeway"] == 30
-    assert "groupsClaim" not in inputs
-    assert okta_mocks.of_type(SERVER_CLAIM) == []
+def _invoked(run: MockRun, token: str) -> list[dict[str, Any]]:
+    return [args for called, args, _provider in run.mocks.calls if called == token]
 
 
-def test_custom_server_gets_scope_and_claim_instead_of_app_claim(okta_mocks: MockRun) -> None:
-    _deploy(okta_mocks, {"authorizationServer": "aus1custom"})
+def test_org_server_app_and_issuer_read_from_okta(okta_mocks: MockRun) -> None:
+    component = _deploy(okta_mocks, {"appLabel": "Pachyderm (dev)"})
 
-    assert "groupsClaim" not in okta_mocks.one(OAUTH, "sso-app").plain_inputs
+    app = okta_mocks.one(OAUTH, "sso-app")
+    assert app.plain_inputs == _app_inputs(label="Pachyderm (dev)")
+    # The org URL Okta publishes, without the trailing slash Dex would refuse.
+    assert okta_mocks.resolve(component.issuer) == (ORG_URL, True, False)
+    assert _invoked(okta_mocks, GET_ORG_METADATA) == [{}]
+    # Nothing new on the org server: no read, scope, claim, policy or rule.
+    assert okta_mocks.reads == []
+    for kind in (SERVER_SCOPE, SERVER_CLAIM, SERVER_POLICY, SERVER_POLICY_RULE):
+        assert okta_mocks.of_type(kind) == []
+    assert _invoked(okta_mocks, GET_SERVER_SCOPES) == []
+
+
+def test_org_issuer_is_okta_answer_not_the_configured_names(okta_mocks: MockRun) -> None:
+    okta_mocks.mocks.invokes[GET_ORG_METADATA] = lambda _args: {
+        "domains": {"organization": "https://acme.oktapreview.com", "alternate": ""}
+    }
+    component = _deploy(okta_mocks, {})
+
+    assert okta_mocks.resolve(component.issuer)[0] == "https://acme.oktapreview.com"
+
+
+def test_org_metadata_without_organization_url_fails_naming_the_keys(okta_mocks: MockRun) -> None:
+    okta_mocks.mocks.invokes[GET_ORG_METADATA] = lambda _args: {"domains": None}
+
+    # OktaIssuerError, possibly wrapped by Pulumi's serializer into a ValueError quoting it.
+    with pytest.raises(ValueError, match="names no organization URL; check okta:orgName and"):
+        _deploy(okta_mocks, {})
+
+
+def test_custom_server_without_issuer_fails_naming_the_key(okta_mocks: MockRun) -> None:
+    okta_mocks.mocks.outputs[AUTH_SERVER] = lambda _args: {"issuer": "", "issuerMode": "ORG_URL"}
+
+    # The connector must never get an empty issuer.
+    with pytest.raises(ValueError, match=r"no issuer for authorization server 'aus1custom' \(pach"):
+        _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
+
+
+def test_custom_server_gets_policy_rule_scope_claim_and_okta_issuer(okta_mocks: MockRun) -> None:
+    component = _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
+
+    assert okta_mocks.one(OAUTH, "sso-app").plain_inputs == _app_inputs(groupsClaim=None)
+    (server,) = okta_mocks.reads
+    assert (server.type, server.name, server.id) == (
+        AUTH_SERVER,
+        "sso-authorization-server",
+        CUSTOM_SERVER,
+    )
+    assert okta_mocks.resolve(component.issuer) == (CUSTOM_ISSUER, True, False)
+    assert _invoked(okta_mocks, GET_SERVER_SCOPES) == [{"authServerId": CUSTOM_SERVER}]
+    assert _invoked(okta_mocks, GET_ORG_METADATA) == []
+
     scope = okta_mocks.one(SERVER_SCOPE, "sso-groups-scope")
     assert scope.plain_inputs == {
-        "authServerId": "aus1custom",
+        "authServerId": CUSTOM_SERVER,
         "name": "groups",
+        "description": OUR_SCOPE,
         "consent": "IMPLICIT",
         "metadataPublish": "ALL_CLIENTS",
     }
     claim = okta_mocks.one(SERVER_CLAIM, "sso-groups-claim")
     assert claim.plain_inputs == {
-        "authServerId": "aus1custom",
+        "authServerId": CUSTOM_SERVER,
         "name": "groups",
         "claimType": "IDENTITY",
         "valueType": "GROUPS",
@@ -154,14 +257,87 @@ def test_custom_server_gets_scope_and_claim_instead_of_app_claim(okta_mocks: Moc
     }
     assert scope.urn in claim.dependencies
 
+    app = okta_mocks.one(OAUTH, "sso-app")
+    policy = okta_mocks.one(SERVER_POLICY, "sso-access-policy")
+    assert policy.plain_inputs == {
+        "authServerId": CUSTOM_SERVER,
+        "name": "Pachyderm",
+        "description": "Sign-in to Pachyderm through Dex (Pachyderm)",
+        "priority": 1,
+        # This app's client only: other clients of the server keep their own policies.
+        "clientWhitelists": [CLIENT_ID],
+    }
+    assert app.urn in policy.dependencies
+    rule = okta_mocks.one(SERVER_POLICY_RULE, "sso-access-rule")
+    assert rule.plain_inputs == {
+        "authServerId": CUSTOM_SERVER,
+        "policyId": "sso-access-policy-id",
+        "name": "Dex sign-in",
+        "priority": 1,
+        "grantTypeWhitelists": ["authorization_code", "refresh_token"],
+        "groupWhitelists": ["EVERYONE"],
+        "scopeWhitelists": DEX_SCOPES,
+    }
+    # The rule names the groups scope, so Okta must know the scope first.
+    assert {policy.urn, scope.urn} <= set(rule.dependencies)
 
-@pytest.mark.parametrize("server", ["org", "default"])
-def test_no_groups_claim_anywhere_when_off(okta_mocks: MockRun, server: str) -> None:
-    _deploy(okta_mocks, {"authorizationServer": server, "groupsClaim": False})
 
-    assert "groupsClaim" not in okta_mocks.one(OAUTH, "sso-app").plain_inputs
-    assert okta_mocks.of_type(SERVER_CLAIM) == []
+def test_custom_server_with_its_own_groups_scope_uses_it(okta_mocks: MockRun) -> None:
+    okta_mocks.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes(
+        _scope("groups", "Group memberships, for every app")
+    )
+    _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
+
+    # Someone else's scope: used by name, never declared, so destroy never deletes it.
     assert okta_mocks.of_type(SERVER_SCOPE) == []
+    claim = okta_mocks.one(SERVER_CLAIM, "sso-groups-claim")
+    assert claim.plain_inputs["scopes"] == ["groups"]
+    rule = okta_mocks.one(SERVER_POLICY_RULE, "sso-access-rule")
+    assert rule.plain_inputs["scopeWhitelists"] == DEX_SCOPES
+    policy = okta_mocks.one(SERVER_POLICY, "sso-access-policy")
+    assert policy.plain_inputs["clientWhitelists"] == [CLIENT_ID]
+    assert rule.dependencies == (policy.urn,)
+
+
+@pytest.mark.parametrize(
+    "description",
+    [OUR_SCOPE, "", None],
+    ids=["this-stack", "earlier-version-without-description", "no-description"],
+)
+def test_this_stacks_own_groups_scope_stays_declared(
+    okta_mocks: MockRun, description: str | None
+) -> None:
+    # The second `up` finds the scope the first one created: dropping it from the program would
+    # make Pulumi delete it (and break every login).
+    okta_mocks.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes(_scope("groups", description))
+    _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
+
+    scope = okta_mocks.one(SERVER_SCOPE, "sso-groups-scope")
+    assert scope.plain_inputs["description"] == OUR_SCOPE
+
+
+def test_custom_server_without_groups_claim_still_lets_the_app_in(okta_mocks: MockRun) -> None:
+    component = _deploy(okta_mocks, {"authorizationServer": "default", "groupsClaim": False})
+
+    assert okta_mocks.of_type(SERVER_SCOPE) == []
+    assert okta_mocks.of_type(SERVER_CLAIM) == []
+    assert _invoked(okta_mocks, GET_SERVER_SCOPES) == []
+    assert okta_mocks.one(SERVER_POLICY).plain_inputs["authServerId"] == "default"
+    rule = okta_mocks.one(SERVER_POLICY_RULE)
+    assert rule.plain_inputs["scopeWhitelists"] == DEX_SCOPES
+    assert rule.dependencies == (okta_mocks.one(SERVER_POLICY).urn,)
+    assert [read.id for read in okta_mocks.reads] == ["default"]
+    assert okta_mocks.resolve(component.issuer)[0] == "https://login.example.com/oauth2/default"
+
+
+def test_rotation_gets_a_grace_period_and_claim_can_be_turned_off(okta_mocks: MockRun) -> None:
+    _deploy(okta_mocks, {"refreshTokenRotation": "ROTATE", "groupsClaim": False})
+
+    inputs = okta_mocks.one(OAUTH, "sso-app").plain_inputs
+    assert inputs["refreshTokenRotation"] == "ROTATE"
+    assert inputs["refreshTokenLeeway"] == 30
+    assert "groupsClaim" not in inputs
+    assert okta_mocks.of_type(SERVER_CLAIM) == []
 
 
 def test_existing_groups_and_users_are_looked_up_and_assigned_once(okta_mocks: MockRun) -> None:
@@ -183,6 +359,7 @@ def test_existing_groups_and_users_are_looked_up_and_assigned_once(okta_mocks: M
     }
     # Lookups resolve concurrently, so compare them as a multiset.
     expected_calls = [
+        (GET_ORG_METADATA, {}),
         *((GET_GROUP, {"name": g, "includeUsers": False}) for g in groups),
         *(
             (
@@ -201,7 +378,7 @@ def test_existing_groups_and_users_are_looked_up_and_assigned_once(okta_mocks: M
     assert sorted(map(_canonical, invokes)) == sorted(map(_canonical, expected_calls))
     # Lookups go through the explicit provider: default providers are disabled in Pulumi.yaml.
     provider = okta_mocks.one(PROVIDER)
-    assert len(invoke_providers) == 4
+    assert len(invoke_providers) == 5
     assert all(ref.startswith(f"{provider.urn}::") for ref in invoke_providers)
     app = okta_mocks.one(OAUTH)
     assert all(app.urn in r.dependencies for r in okta_mocks.of_type(GROUP_ASSIGNMENT))
@@ -215,20 +392,15 @@ def test_created_groups_are_assigned_without_lookups(okta_mocks: MockRun) -> Non
     assert created == {f"sso-group-{name_suffix(g)}": {"name": g} for g in groups}
     assignments = {r.name: r.plain_inputs["groupId"] for r in okta_mocks.of_type(GROUP_ASSIGNMENT)}
     assert assignments == {name: f"{name}-id" for name in created}
-    assert okta_mocks.mocks.calls == []
+    assert [token for token, _args, _provider in okta_mocks.mocks.calls] == [GET_ORG_METADATA]
 
 
 def test_nothing_assigned_or_looked_up_when_none_configured(okta_mocks: MockRun) -> None:
     _deploy(okta_mocks, {})
 
-    for kind in (
-        GROUP,
-        GROUP_ASSIGNMENT,
-        APP_USER,
-        "okta:index/appGroupAssignments:AppGroupAssignments",
-    ):
+    for kind in (GROUP, GROUP_ASSIGNMENT, APP_USER, APP_GROUP_ASSIGNMENTS):
         assert okta_mocks.of_type(kind) == []
-    assert okta_mocks.mocks.calls == []
+    assert [token for token, _args, _provider in okta_mocks.mocks.calls] == [GET_ORG_METADATA]
 
 
 def test_only_the_client_secret_is_secret(okta_mocks: MockRun) -> None:
@@ -238,31 +410,17 @@ def test_only_the_client_secret_is_secret(okta_mocks: MockRun) -> None:
     assert okta_mocks.resolve(component.client_id) == (CLIENT_ID, True, False)
     assert okta_mocks.resolve(component.app_id) == ("sso-app-id", True, False)
     assert okta_mocks.resolve(component.redirect_uri) == (
-        "https://pachyderm.example.com/dex/callback",
+        f"{PUBLIC_URL}/dex/callback",
         True,
         False,
     )
     assert okta_mocks.resolve(component.issuer)[1:] == (True, False)
 
 
-@pytest.mark.parametrize(
-    ("server", "issuer"),
-    [
-        ("org", "https://dev-123456.okta.com"),
-        ("default", "https://dev-123456.okta.com/oauth2/default"),
-        ("aus1custom", "https://dev-123456.okta.com/oauth2/aus1custom"),
-    ],
-)
-def test_issuer_is_oktas_discovery_issuer(okta_mocks: MockRun, server: str, issuer: str) -> None:
-    component = _deploy(okta_mocks, {"authorizationServer": server})
-
-    assert okta_mocks.resolve(component.issuer)[0] == issuer
-
-
 def test_children_are_named_from_the_component_and_parented_to_it(okta_mocks: MockRun) -> None:
     _deploy(
         okta_mocks,
-        {"authorizationServer": "default", "groups": ["admins"], "users": ["a@example.com"]},
+        {"authorizationServer": CUSTOM_SERVER, "groups": ["admins"], "users": ["a@example.com"]},
         name="pachyderm-sso",
     )
 
@@ -274,13 +432,19 @@ def test_children_are_named_from_the_component_and_parented_to_it(okta_mocks: Mo
             (OAUTH, "pachyderm-sso-app"),
             (SERVER_SCOPE, "pachyderm-sso-groups-scope"),
             (SERVER_CLAIM, "pachyderm-sso-groups-claim"),
+            (SERVER_POLICY, "pachyderm-sso-access-policy"),
+            (SERVER_POLICY_RULE, "pachyderm-sso-access-rule"),
             (GROUP_ASSIGNMENT, f"pachyderm-sso-group-{name_suffix('admins')}"),
             (APP_USER, f"pachyderm-sso-user-{name_suffix('a@example.com')}"),
         ]
     )
     assert all(r.parent == component.urn for r in children)
-    # The provider reaches the children through parentage alone.
+    # The provider reaches the children, the read and the lookups through parentage alone.
     assert all(r.provider.startswith(f"{provider.urn}::") for r in children)
+    (server,) = okta_mocks.reads
+    assert (server.name, server.parent) == ("pachyderm-sso-authorization-server", component.urn)
+    assert server.provider.startswith(f"{provider.urn}::")
+    assert all(ref.startswith(f"{provider.urn}::") for _t, _a, ref in okta_mocks.mocks.calls)
 
 
 def test_registered_outputs(okta_mocks: MockRun) -> None:
@@ -289,6 +453,7 @@ def test_registered_outputs(okta_mocks: MockRun) -> None:
     component = okta_mocks.one(COMPONENT, "sso")
     outputs = okta_mocks.monitor.component_outputs[component.urn]
     assert set(outputs) == {"app_id", "client_id", "client_secret", "issuer", "redirect_uri"}
+    assert outputs["issuer"] == ORG_URL
 
 
 @pytest.mark.parametrize(

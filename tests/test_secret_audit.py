@@ -1,8 +1,7 @@
 """Secret audit: no secret value ever leaves the program in a place that is not secret.
 
-Guards the secrecy promises (credentials are minted or read as Pulumi secrets and stay secrets
-end to end; no provider puts a secret in an exception message) against regressions anywhere in
-the program. A full offline life cycle (first
+Guards the secrecy promises of docs/decisions.md (2, 5) and the provider rule "no secret in an
+exception message" against regressions anywhere in the program. A full offline life cycle (first
 ``up``, a rotated Okta client secret, adopting a root token (a root-token rotation), refresh,
 destroy), a Pachyderm 2.11 variant with an enterprise license key, and the failure paths (a
 foreign root token, env-managed identity, a pachd that never becomes ready, pachd echoing secrets

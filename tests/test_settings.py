@@ -16,7 +16,7 @@ import pytest
 from components import settings as stack
 from components.settings import StackConfigError, load_settings
 from components.urls import PublicUrl
-from testkit.stacks import TEST_SECRETS, stack_config
+from testkit.stacks import PYDANTIC_WORDS, TEST_SECRETS, stack_config
 from tests.conftest import MockRun
 
 P = "pachyderm-okta"
@@ -46,7 +46,10 @@ def entries(**changes: Any) -> dict[str, tuple[str, bool]]:
 def problems(source: dict[str, tuple[str, bool]]) -> list[tuple[str, str]]:
     with pytest.raises(StackConfigError) as raised:
         load_settings(lambda: source)
-    return [(problem.key, problem.message) for problem in raised.value.problems]
+    found = [(problem.key, problem.message) for problem in raised.value.problems]
+    for _, message in found:
+        assert not any(word in message.lower() for word in PYDANTIC_WORDS), message
+    return found
 
 
 def keys(source: dict[str, tuple[str, bool]]) -> list[str]:
@@ -168,6 +171,17 @@ INVALID_STACKS: list[tuple[str, dict[str, Any], list[str]]] = [
 )
 def test_invalid_stack_names_the_key(changes: dict[str, Any], expected_keys: list[str]) -> None:
     assert keys(entries(**changes)) == expected_keys
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [pytest.param(changes, id=label) for label, changes, _ in INVALID_STACKS],
+)
+def test_no_message_speaks_pydantic(changes: dict[str, Any]) -> None:
+    with pytest.raises(StackConfigError) as raised:
+        load_settings(lambda: entries(**changes))
+    text = str(raised.value).lower()
+    assert [word for word in PYDANTIC_WORDS if word in text] == []
 
 
 def test_every_problem_is_reported_at_once_sorted_by_key() -> None:
@@ -365,13 +379,15 @@ def test_example_stacks_validate(stack_name: str) -> None:
         assert settings.project.pachyderm.deploy_target == "AMAZON"
 
 
-def test_runtime_source_reads_config_set_through_pulumi(mock_run: MockRun) -> None:
+def test_runtime_source_reads_every_key_set_through_pulumi(mock_run: MockRun) -> None:
+    # Every namespace, so that a key nothing reads can be reported instead of ignored.
     pulumi.runtime.set_all_config(
         {"okta:orgName": "dev-1", "okta:apiToken": "t", "aws:region": "x"}, ["okta:apiToken"]
     )
     assert stack.runtime_config_source() == {
         "okta:orgName": ("dev-1", False),
         "okta:apiToken": ("t", True),
+        "aws:region": ("x", False),
     }
 
 
@@ -443,3 +459,38 @@ def test_rules_across_settings_are_reported_with_every_other_problem() -> None:
         f"{P}:pachyderm.namespace",
         f"{P}:publicUrl",
     ]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"pachd": {"storage": {"storageURL": ""}}},
+        {"pachd": {"storage": {"storageURL": "   "}}},
+        {"pachd": {"storage": {"amazon": {"bucket": "data"}}}},
+    ],
+)
+def test_cloud_deploy_target_without_storage_url_is_refused_up_front(
+    values: dict[str, Any],
+) -> None:
+    stack = entries(**{f"{P}:pachyderm": {"deployTarget": "AMAZON", "values": values}})
+    assert problems(stack) == [
+        (
+            f"{P}:pachyderm.values.pachd.storage.storageURL",
+            "is required for pachyderm.deployTarget AMAZON: the chart refuses to render without "
+            "the object-storage URL (e.g. s3://<bucket>, gs://<bucket>, wasb://<container>@"
+            "<account>); only LOCAL stores data on the node",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "pachyderm",
+    [
+        {"deployTarget": "LOCAL"},
+        {"deployTarget": "GOOGLE", "values": {"pachd": {"storage": {"storageURL": "gs://b"}}}},
+    ],
+)
+def test_storage_url_is_only_required_off_local(pachyderm: dict[str, Any]) -> None:
+    settings = load_settings(lambda: entries(**{f"{P}:pachyderm": pachyderm}))
+    assert settings.project.pachyderm.deploy_target == pachyderm["deployTarget"]

@@ -1,8 +1,8 @@
 """Every derived address, byte for byte.
 
 Guards the login path: Dex compares issuers and redirect URIs byte-for-byte, so a trailing slash,
-a default port spelled out, or a wrong scheme here breaks every Okta login
-(pachyderm-auth.md 5, 6, 8).
+a default port spelled out, or a wrong scheme here breaks every Okta login (docs/decisions.md,
+decisions 3 and 4).
 """
 
 from __future__ import annotations

@@ -18,13 +18,14 @@ import pulumi
 from pachyderm_sdk.api import identity
 from pulumi.dynamic import Resource
 
+from components.connector_errors import connector_refusal_message
 from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
 from components.pachyderm_auth.credentials import Credential
 from components.pachyderm_auth.pachd import (
     PachdError,
+    describe,
     env_managed_hint,
     failure,
-    grpc_status,
     is_status,
     pachd_client,
     unless_gone,
@@ -60,15 +61,13 @@ def connector_config(connector: Any) -> dict[str, Any]:
     return dict(json.loads(connector.json_config or "{}"))
 
 
-def refusal_hint(error: BaseException) -> str:
-    """What to do about pachd refusing a connector create or update; ``""`` if nothing to add."""
-    if "unable to open connector" in grpc_status(error)[1]:
-        return (
-            " - pachd validates the connector by OIDC discovery against the Okta issuer, so "
-            "pachd needs outbound HTTPS to Okta and the issuer must match Okta's discovery "
-            "document exactly"
-        )
-    return env_managed_hint(error)
+def refusal_hint(props: Props[ConnectorState], error: BaseException) -> str:
+    """What to add to pachd's refusal of a connector create or update; ``""`` if nothing."""
+    state = props.state
+    refusal = connector_refusal_message(
+        state.connector_id, str(state.config.get("issuer", "")), describe(error, props.secrets)
+    )
+    return env_managed_hint(error) + (f" - {refusal}" if refusal else "")
 
 
 class ConnectorProvider(PachdProvider[ConnectorState]):
@@ -124,11 +123,13 @@ class ConnectorProvider(PachdProvider[ConnectorState]):
     def refused(self, props: Props[ConnectorState], verb: str, error: BaseException) -> PachdError:
         """The error for a connector create or update pachd refused: the one place it is built.
 
-        Explanations of pachd's refusals belong in :func:`refusal_hint`.
+        Explanations of pachd's refusals belong in :func:`refusal_hint`
+        (:func:`components.connector_errors.connector_refusal_message` for "unable to open
+        connector").
         """
         what = f"{verb} IDP connector {props.state.connector_id!r}"
         address = props.connection.pachd_address
-        return failure(what, address, error, props.secrets, refusal_hint(error))
+        return failure(what, address, error, props.secrets, refusal_hint(props, error))
 
     def _read(self, props: Props[ConnectorState]) -> dict[str, Any] | None:
         connector_id = props.state.connector_id

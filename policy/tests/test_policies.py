@@ -39,7 +39,11 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from components import urls
-from components.helm_values import ChartSecretNames, pachyderm_values
+from components.helm_values import (
+    POSTGRES_PASSWORD_PLACEHOLDER,
+    ChartSecretNames,
+    pachyderm_values,
+)
 from components.settings import PachydermSettings
 from policy import policies
 
@@ -258,6 +262,21 @@ def test_unpinned_chart_version_is_refused(version: str | None, message: str) ->
     assert violations(policies.validate_helm_release, args) == [message]
 
 
+def test_only_the_programs_placeholder_password_next_to_an_existing_secret_passes() -> None:
+    placeholder = POSTGRES_PASSWORD_PLACEHOLDER
+    with_secret = {"postgresqlPassword": placeholder, "existingSecret": "pg"}
+    without_secret = {"postgresqlPassword": placeholder}
+    other_value = {"postgresqlPassword": "placeholder", "existingSecret": "pg"}
+    refused = f"values.global.postgresql.postgresqlPassword holds a literal credential: {HELM_HINT}"
+    for postgresql, expected in (
+        (with_secret, []),
+        (without_secret, [refused]),
+        (other_value, [refused]),
+    ):
+        values = {"global": {"postgresql": postgresql}}
+        assert violations(policies.validate_helm_release, release(values)) == expected
+
+
 def test_literal_credentials_at_any_depth_are_refused() -> None:
     values = {
         "global": {"postgresql": {"postgresqlPassword": "hunter2"}},
@@ -332,7 +351,7 @@ def test_root_token_missing_from_secret_outputs_is_refused() -> None:
     assert violations(policies.validate_root_token_is_secret, args) == [
         "additional_secret_outputs must include 'root_token' (got [\"config\"]): a dynamic "
         "provider's outputs are stored in plaintext unless a same-named input was secret or "
-        "they are listed there (pulumi-notes.md D4)"
+        "they are listed there (pulumi/pulumi provider_plugin.go annotateSecrets)"
     ]
 
 
@@ -345,7 +364,7 @@ def test_plaintext_root_token_input_is_refused_when_visible() -> None:
     assert violations(policies.validate_root_token_is_secret, args) == [
         "additional_secret_outputs must include 'root_token' (got []): a dynamic provider's "
         "outputs are stored in plaintext unless a same-named input was secret or they are "
-        "listed there (pulumi-notes.md D4)",
+        "listed there (pulumi/pulumi provider_plugin.go annotateSecrets)",
         "root_token is not a Pulumi secret: pass pulumi.Output.secret(...) so it is encrypted "
         "in the state and masked in logs",
     ]
@@ -393,7 +412,7 @@ def test_the_engine_sees_a_mandatory_violation() -> None:
             policies.root_token_is_secret.description
             + "\nadditional_secret_outputs must include 'root_token' (got [\"license_key\"]): "
             "a dynamic provider's outputs are stored in plaintext unless a same-named input was "
-            "secret or they are listed there (pulumi-notes.md D4)",
+            "secret or they are listed there (pulumi/pulumi provider_plugin.go annotateSecrets)",
         )
     ]
 

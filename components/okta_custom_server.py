@@ -1,0 +1,119 @@
+"""Okta custom authorization servers: what lets the Pachyderm app sign in through one.
+
+Resources created here are children of the :class:`components.okta_app.OktaOidcApp` component
+that calls :func:`admit_app`; their names and parent are the component's, so URNs are those of
+the component's own children.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_okta as okta
+
+from components import connector, okta_server
+from components.settings import OktaAppSettings
+
+
+def admit_app(
+    name: str, settings: OktaAppSettings, app: okta.app.OAuth, *, parent: pulumi.Resource
+) -> pulumi.Output[str]:
+    """Let ``app`` sign in through the custom server ``settings.authorization_server``.
+
+    Children of ``parent``: the server read ``<name>-authorization-server`` (never created or
+    deleted), ``<name>-access-policy`` and ``<name>-access-rule``, and with ``groupsClaim`` the
+    ``<name>-groups-claim`` (plus ``<name>-groups-scope`` unless the server has its own). Returns
+    the issuer Okta reports for the server.
+    """
+    server_id = settings.authorization_server
+    # A read, not a resource this stack owns: destroy leaves the server alone. Okta reports
+    # the issuer for the server's issuer mode (ORG_URL or a CUSTOM_URL domain); the lookup
+    # by id is the resource read (okta/terraform-provider-okta resource_okta_auth_server.go),
+    # because the getServer data source finds servers by name only.
+    server = okta.auth.Server.get(
+        f"{name}-authorization-server", server_id, opts=pulumi.ResourceOptions(parent=parent)
+    )
+    scope = None
+    if settings.groups_claim:
+        scope = _create_groups_claim(name, server_id, parent)
+    _allow_app(name, server_id, settings.app_label, app, scope, parent)
+    return server.issuer.apply(lambda issuer: okta_server.custom_server_issuer(issuer, server_id))
+
+
+def _create_groups_claim(
+    name: str, server_id: str, parent: pulumi.Resource
+) -> okta.auth.ServerScope | None:
+    # The app's groups claim only shapes org-server tokens; a custom server mints its own
+    # claims (Okta "add a groups claim for a custom authorization server"). Dex requests the
+    # `groups` scope, which a custom server rejects with invalid_scope unless it defines it:
+    # the scope is created here unless the server already has one of its own.
+    existing = okta.auth.get_server_scopes(
+        auth_server_id=server_id, opts=pulumi.InvokeOptions(parent=parent)
+    ).scopes
+    marker = okta_server.groups_scope_description(pulumi.get_project(), pulumi.get_stack())
+    scope = None
+    scope_name: pulumi.Input[str] = okta_server.GROUPS_SCOPE
+    if okta_server.create_groups_scope(
+        [(found.name, found.description) for found in existing or []],
+        okta_server.GROUPS_SCOPE,
+        marker,
+    ):
+        scope = okta.auth.ServerScope(
+            f"{name}-groups-scope",
+            auth_server_id=server_id,
+            name=okta_server.GROUPS_SCOPE,
+            description=marker,
+            consent="IMPLICIT",
+            metadata_publish="ALL_CLIENTS",
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        scope_name = scope.name
+    okta.auth.ServerClaim(
+        f"{name}-groups-claim",
+        auth_server_id=server_id,
+        name=okta_server.GROUPS_CLAIM,
+        # IDENTITY: the ID token, which is what Dex reads groups from.
+        claim_type="IDENTITY",
+        value_type="GROUPS",
+        group_filter_type="REGEX",
+        value=okta_server.GROUPS_FILTER_REGEX,
+        scopes=[scope_name],
+        always_include_in_token=True,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return scope
+
+
+def _allow_app(
+    name: str,
+    server_id: str,
+    label: str,
+    app: okta.app.OAuth,
+    scope: okta.auth.ServerScope | None,
+    parent: pulumi.Resource,
+) -> None:
+    # A custom server evaluates an access policy for every token request; a client no rule
+    # covers gets "Policy evaluation failed for this request" (Okta "Create access
+    # policies"). This policy covers this app's client only, first in order, so no broader
+    # policy decides for it; its rule allows what Dex does and nothing more.
+    policy = okta.auth.ServerPolicy(
+        f"{name}-access-policy",
+        auth_server_id=server_id,
+        name=label,
+        description=f"Sign-in to Pachyderm through Dex ({label})",
+        priority=1,
+        client_whitelists=[app.client_id],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    okta.auth.ServerPolicyRule(
+        f"{name}-access-rule",
+        auth_server_id=server_id,
+        policy_id=policy.id,
+        name="Dex sign-in",
+        priority=1,
+        # The code flow at sign-in, then refreshes of the session's upstream token.
+        grant_type_whitelists=["authorization_code", "refresh_token"],
+        # Anyone the app is assigned to: assignments decide who may sign in.
+        group_whitelists=["EVERYONE"],
+        scope_whitelists=list(connector.OKTA_REQUESTED_SCOPES),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[scope] if scope else None),
+    )

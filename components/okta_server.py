@@ -1,0 +1,73 @@
+"""Pure decisions about the Okta authorization server: which issuer to trust, whose scope it is.
+
+No resources and no calls here: :mod:`components.okta_app` reads Okta through the provider and
+passes the answers in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# The claim Dex reads when the connector sets `insecureEnableGroups` (pachyderm/dex
+# connector/oidc/oidc.go, `createIdentity`), and the scope Dex requests for it.
+GROUPS_CLAIM = "groups"
+GROUPS_SCOPE = "groups"
+# Every Okta group the user is in (Okta guide "Add a groups claim for the org authorization
+# server": Filter, "Matches regex", `.*`). Which groups matter is decided by Pachyderm's role
+# bindings, not by the token.
+GROUPS_FILTER_REGEX = ".*"
+
+
+class OktaIssuerError(ValueError):
+    """Okta's answer carries no usable issuer."""
+
+
+def org_issuer(organization_url: str | None) -> str:
+    """The org authorization server's issuer from the org URL Okta publishes.
+
+    The org server's discovery ``issuer`` is the org URL without a trailing slash, and Dex
+    compares issuers byte for byte (go-oidc ``NewProvider``); the slash that Pachyderm's older
+    Okta page adds makes pachd refuse the connector.
+    """
+    if not organization_url:
+        raise OktaIssuerError(
+            "Okta's org metadata (/.well-known/okta-organization) names no organization URL; "
+            "check okta:orgName and okta:baseUrl"
+        )
+    return organization_url.rstrip("/")
+
+
+def custom_server_issuer(issuer: str | None, server_id: str) -> str:
+    """A custom authorization server's issuer as Okta reports it, byte for byte.
+
+    The issuer depends on the server's issuer mode (ORG_URL or a CUSTOM_URL domain), so it is
+    never rebuilt from the org name; it is refused only if Okta reports none.
+    """
+    if not issuer:
+        raise OktaIssuerError(
+            f"Okta reports no issuer for authorization server {server_id!r} "
+            "(pachyderm-okta:okta.authorizationServer); is it active?"
+        )
+    return issuer
+
+
+def groups_scope_description(project: str, stack: str) -> str:
+    """The description this stack gives the ``groups`` scope it creates: its ownership mark."""
+    return f"Groups in ID tokens for Pachyderm's Dex sign-in (Pulumi stack {project}/{stack})"
+
+
+def create_groups_scope(
+    existing: Sequence[tuple[str, str | None]], scope_name: str, description: str
+) -> bool:
+    """Whether this stack declares the server's ``scope_name`` scope.
+
+    ``existing`` is ``(name, description)`` of every scope the server has now. Yes when there is
+    no such scope, or when it is this stack's own: it carries ``description`` (or no description
+    at all, as earlier versions of this program left it), so it stays declared and is not deleted
+    on the next ``up``. No when the server has a scope of that name with any other description:
+    someone else's, used as it is and never deleted by this stack.
+    """
+    for name, found_description in existing:
+        if name == scope_name:
+            return found_description in (None, "", description)
+    return True

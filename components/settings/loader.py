@@ -1,0 +1,118 @@
+"""Reading the stack's configuration: every key the engine passes, validated before any resource.
+
+``load_settings()`` reads every ``namespace:key`` the engine passed to the program and either
+returns a :class:`~components.settings.schema.StackSettings` or raises one
+:class:`~components.settings.problems.StackConfigError` listing every problem, each by its full
+key. Secret keys stay ``pulumi.Output`` secrets inside the model; a secret stored in plaintext in
+``Pulumi.<stack>.yaml`` is itself a problem, and no message contains a secret value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pulumi.runtime import config as runtime_config
+from pydantic import ValidationError
+
+from components.settings.fields import SecretText
+from components.settings.messages import problems_from
+from components.settings.namespaces import (
+    NAMESPACES,
+    OKTA,
+    PROJECT,
+    reads_namespace,
+    unknown_namespace_problem,
+)
+from components.settings.problems import ConfigProblem, StackConfigError
+from components.settings.rules import cross_setting_problems
+from components.settings.schema import StackSettings
+
+# Keys of `pulumi config` that hold secrets. Anything here must be set with `--secret`.
+SECRET_KEYS = frozenset(
+    {
+        f"{PROJECT}:licenseKey",
+        f"{PROJECT}:rootToken",
+        f"{OKTA}:apiToken",
+        f"{OKTA}:accessToken",
+        f"{OKTA}:privateKey",
+    }
+)
+# Keys whose value is not a string. The engine passes YAML mappings and lists as JSON and
+# scalars as their text; a value that is not JSON was a YAML string, and is validated as one so
+# that its message says so ("expected a list, got a string").
+STRUCTURED_KEYS = frozenset(
+    {f"{PROJECT}:okta", f"{PROJECT}:pachyderm", f"{PROJECT}:auth", "okta:scopes", "okta:maxRetries"}
+)
+
+ConfigSource = Callable[[], Mapping[str, tuple[str, bool]]]
+
+
+def runtime_config_source() -> dict[str, tuple[str, bool]]:
+    """Every ``namespace:key`` the engine passed to this program, with its secret flag.
+
+    ``pulumi.Config`` has no way to list keys, and listing is what lets a typo in the stack file
+    fail instead of being ignored, so this reads the runtime's config map (``PULUMI_CONFIG`` first,
+    then what the language host or ``set_all_config`` installed).
+    """
+    merged: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return {
+        key: (str(value), runtime_config.is_config_secret(key)) for key, value in merged.items()
+    }
+
+
+def _raw_value(full_key: str, text: str) -> Any:
+    if full_key in SECRET_KEYS:
+        # Validation goes on without ever seeing the text.
+        return SecretText(text)
+    if full_key in STRUCTURED_KEYS:
+        try:
+            return json.loads(text)
+        except ValueError:  # not JSON, or an integer beyond Python's 4300-digit limit
+            return text
+    return text
+
+
+def raw_settings(
+    entries: Mapping[str, tuple[str, bool]],
+) -> tuple[dict[str, Any], list[ConfigProblem]]:
+    """The entries the models read, by namespace, and the problems found on the way.
+
+    Problems here: a key in a namespace nothing reads, and a secret key stored in plaintext.
+    """
+    raw: dict[str, dict[str, Any]] = {namespace: {} for namespace in NAMESPACES}
+    problems: list[ConfigProblem] = []
+    for full_key, (text, is_secret) in sorted(entries.items()):
+        namespace, _, key = full_key.partition(":")
+        if not reads_namespace(namespace):
+            problems.append(unknown_namespace_problem(full_key))
+            continue
+        if namespace not in raw or text == "":
+            # `pulumi:*` is Pulumi's own. An empty value means "not set": Pulumi.yaml declares
+            # optional scalar keys with `default: ""` (a declared key without a default is
+            # required by the CLI, pulumi/pulumi#21797).
+            continue
+        if full_key in SECRET_KEYS and not is_secret:
+            problems.append(
+                ConfigProblem(
+                    full_key,
+                    "is stored in plaintext in the stack file; set it with "
+                    f"`pulumi config set --secret {full_key} ...` (and rotate it)",
+                )
+            )
+        raw[namespace][key] = _raw_value(full_key, text)
+    return raw, problems
+
+
+def load_settings(source: ConfigSource = runtime_config_source) -> StackSettings:
+    """Read and validate the whole stack configuration, or raise one :class:`StackConfigError`."""
+    raw, problems = raw_settings(source())
+    try:
+        StackSettings.model_validate(raw, context={"dry_run": True})
+    except ValidationError as error:
+        problems.extend(problems_from(error))
+    problems.extend(cross_setting_problems(raw))
+    if problems:
+        raise StackConfigError(sorted(problems, key=lambda problem: problem.key))
+    return StackSettings.model_validate(raw)

@@ -1,0 +1,173 @@
+"""Rules that involve more than one setting, checked on the raw (unvalidated) config.
+
+Each rule reads the raw config and validates only the settings it needs, on their own: a rule
+still runs when an unrelated key is invalid, so one run reports every problem (a setting that is
+itself invalid is reported by its own validator and skipped here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+
+from components import helm_values
+from components.settings.fields import (
+    DEFAULT_CHART_VERSION,
+    FIRST_LICENSE_FREE_VERSION,
+    ChartVersion,
+    PublicUrlText,
+    chart_version_tuple,
+)
+from components.settings.namespaces import OKTA, PROJECT
+from components.settings.problems import ConfigProblem
+from components.settings.schema import OktaAppSettings, PachydermSettings
+
+_MISSING = object()
+
+
+def _valid(kind: Any, value: Any) -> Any:
+    """``value`` validated as ``kind`` on its own (a dry run: no Output is created), or _MISSING."""
+    try:
+        return TypeAdapter(kind).validate_python(value, context={"dry_run": True})
+    except (ValidationError, PydanticCustomError):
+        return _MISSING
+
+
+def _subset(raw: Any, *keys: str) -> dict[str, Any]:
+    return {key: raw[key] for key in keys if key in raw} if isinstance(raw, dict) else {}
+
+
+def _license_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    pachyderm = project.get("pachyderm", {})
+    if not isinstance(pachyderm, dict):
+        return []
+    version = _valid(ChartVersion, pachyderm.get("chartVersion", DEFAULT_CHART_VERSION))
+    if version is _MISSING:
+        return []
+    needs_license = chart_version_tuple(version)[:2] < FIRST_LICENSE_FREE_VERSION
+    has_license = "licenseKey" in project
+    if needs_license and not has_license:
+        message = (
+            f"is required for pachyderm.chartVersion {version}: Pachyderm before 2.12 refuses to "
+            "activate auth without an active enterprise license; set it with "
+            f"`pulumi config set --secret {PROJECT}:licenseKey <code>`"
+        )
+    elif has_license and not needs_license:
+        message = (
+            f"is not used by pachyderm.chartVersion {version}: Pachyderm 2.12 removed enterprise "
+            "licensing; remove the key"
+        )
+    else:
+        return []
+    return [ConfigProblem(f"{PROJECT}:licenseKey", message)]
+
+
+def _proxy_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    public_url = _valid(PublicUrlText, project.get("publicUrl"))
+    pachyderm = _valid(
+        PachydermSettings, _subset(project.get("pachyderm"), "serviceType", "values")
+    )
+    if public_url is _MISSING or pachyderm is _MISSING:
+        return []
+    try:
+        helm_values.proxy_service_values(pachyderm, public_url)
+    except ValueError as error:
+        return [ConfigProblem(f"{PROJECT}:publicUrl", str(error))]
+    return []
+
+
+def _storage_url_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    pachyderm = _valid(
+        PachydermSettings, _subset(project.get("pachyderm"), "deployTarget", "values")
+    )
+    if pachyderm is _MISSING or pachyderm.deploy_target == "LOCAL":
+        return []
+    storage = pachyderm.values.get("pachd", {})
+    storage = storage.get("storage", {}) if isinstance(storage, dict) else {}
+    url = storage.get("storageURL") if isinstance(storage, dict) else None
+    if isinstance(url, str) and url.strip():
+        return []
+    # Every deployTarget but LOCAL makes the chart require it in pachd's and pachw's env
+    # (etc/helm/pachyderm/templates/pachd/deployment.yaml, pachw/deployment.yaml:
+    # `required "storage URL required" .Values.pachd.storage.storageURL`), so the release would
+    # fail to render after the Okta app was already created.
+    return [
+        ConfigProblem(
+            f"{PROJECT}:pachyderm.values.pachd.storage.storageURL",
+            f"is required for pachyderm.deployTarget {pachyderm.deploy_target}: the chart "
+            "refuses to render without the object-storage URL (e.g. s3://<bucket>, "
+            "gs://<bucket>, wasb://<container>@<account>); only LOCAL stores data on the node",
+        )
+    ]
+
+
+def _okta_auth_problems(okta_org: dict[str, Any]) -> list[ConfigProblem]:
+    methods: list[str] = [key for key in ("apiToken", "accessToken") if key in okta_org]
+    if "privateKey" in okta_org or "clientId" in okta_org:
+        methods.append("privateKey")
+        missing = [
+            f"okta:{key}" for key in ("clientId", "privateKey", "scopes") if not okta_org.get(key)
+        ]
+        if missing:
+            return [
+                ConfigProblem(
+                    "okta:privateKey",
+                    "private-key (OAuth 2.0 service app) auth also needs " + ", ".join(missing),
+                )
+            ]
+    if not methods:
+        return [
+            ConfigProblem(
+                "okta:apiToken",
+                "is required: set an SSWS token with `pulumi config set --secret okta:apiToken "
+                "<token>` (or okta:clientId + okta:privateKey + okta:scopes)",
+            )
+        ]
+    if len(methods) > 1:
+        return [
+            ConfigProblem(
+                "okta:apiToken",
+                "okta:apiToken, okta:accessToken and okta:privateKey exclude each other; keep one",
+            )
+        ]
+    return []
+
+
+def _groups_claim_problems(
+    project: dict[str, Any], okta_org: dict[str, Any]
+) -> list[ConfigProblem]:
+    app = _valid(
+        OktaAppSettings, _subset(project.get("okta"), "groupsClaim", "authorizationServer")
+    )
+    if app is _MISSING or not app.groups_claim or app.authorization_server != "org":
+        return []
+    other_auth = any(key in okta_org for key in ("accessToken", "privateKey", "clientId"))
+    if "apiToken" in okta_org or not other_auth:
+        # With no credential at all, _okta_auth_problems already says what to set.
+        return []
+    # pulumi-okta silently skips the app's groups_claim unless it authenticates with an SSWS
+    # token (okta/terraform-provider-okta#2730): logins would carry no groups. A custom
+    # authorization server gets a ServerClaim instead, which has no such limit.
+    return [
+        ConfigProblem(
+            f"{PROJECT}:okta.groupsClaim",
+            "is on, but the Okta provider does not use okta:apiToken: pulumi-okta silently skips "
+            "an app's groups claim under OAuth 2.0 auth, so group role bindings would never "
+            "match; use okta:apiToken, a custom authorizationServer, or set groupsClaim: false",
+        )
+    ]
+
+
+def cross_setting_problems(raw: Mapping[str, dict[str, Any]]) -> list[ConfigProblem]:
+    """Problems that involve more than one setting, from the raw (unvalidated) config."""
+    project, okta_org = raw[PROJECT], raw[OKTA]
+    return [
+        *_license_problems(project),
+        *_proxy_problems(project),
+        *_storage_url_problems(project),
+        *_okta_auth_problems(okta_org),
+        *_groups_claim_problems(project, okta_org),
+    ]

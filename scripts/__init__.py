@@ -1,0 +1,1 @@
+"""Scripts behind the Makefile targets; ``resource_urn`` is importable for its tests."""

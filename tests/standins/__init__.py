@@ -1,0 +1,131 @@
+"""Offline stand-ins for the tools ``make up`` and the README's commands run.
+
+:func:`toolbox` writes a ``bin`` directory to put first on ``PATH``: a stand-in ``pulumi``
+(:mod:`tests.standins.pulumi_cli`), ``curl``, and ``python3`` (:mod:`tests.standins.tools`).
+Each records its arguments and environment in one JSON-lines log, which :class:`Toolbox` reads.
+Nothing reaches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.standins.tools import HERE, wrapper, write_executable, write_pulumi
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+# What `make up` and the README's commands read or run: a clone needs nothing else of the repo.
+CLONE_FILES = (
+    "Makefile",
+    "Pulumi.yaml",
+    "Pulumi.dev.yaml",
+    "Pulumi.prod.yaml",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "policy/PulumiPolicy.yaml",
+    "policy/requirements.txt",
+    ".ci/run",
+)
+# The system directories a user's PATH has; the stand-ins come first.
+SYSTEM_PATH = "/usr/bin:/bin"
+BASH = shutil.which("bash", path=SYSTEM_PATH) or "/bin/bash"
+
+
+@dataclass(frozen=True)
+class Toolbox:
+    """A stand-in ``bin`` directory, a home directory for the user, and the call log."""
+
+    bin: Path
+    home: Path
+    log: Path
+    universe: Path
+    """Where the stand-in CLI keeps stacks of non-``file://`` backends (a cloud, a bucket)."""
+
+    def calls(self, tool: str | None = None) -> list[dict[str, Any]]:
+        """Every recorded call, oldest first (only ``tool``'s, if given)."""
+        if not self.log.exists():
+            return []
+        entries = [json.loads(line) for line in self.log.read_text().splitlines()]
+        return [entry for entry in entries if tool is None or entry["tool"] == tool]
+
+    def clear(self) -> None:
+        """Forget the calls recorded so far."""
+        self.log.unlink(missing_ok=True)
+
+
+def toolbox(
+    root: Path,
+    *,
+    pulumi_version: str | None,
+    installs_version: str | None = None,
+    curl_fails: bool = False,
+    pretend_python: tuple[int, int, int] | None = None,
+) -> Toolbox:
+    """Write the stand-ins under ``root``; ``pulumi_version=None`` leaves ``pulumi`` off PATH."""
+    tools = Toolbox(
+        bin=root / "bin", home=root / "home", log=root / "calls.jsonl", universe=root / "backends"
+    )
+    tools.home.mkdir(parents=True)
+    pulumi_config = {"log": str(tools.log), "universe": str(tools.universe)}
+    config: dict[str, Any] = {
+        "log": str(tools.log),
+        "pulumi": pulumi_config,
+        "installs_version": installs_version,
+        "curl_fails": curl_fails,
+        "pretend_version": list(pretend_python) if pretend_python else None,
+    }
+    config_path = root / "tools.json"
+    config_path.write_text(json.dumps(config))
+    if pulumi_version is not None:
+        write_pulumi(tools.bin / "pulumi", pulumi_config, pulumi_version)
+    for tool in ("curl", "python3"):
+        write_executable(
+            tools.bin / tool, wrapper(sys.executable, HERE / "tools.py", config_path, tool)
+        )
+    return tools
+
+
+def clone(destination: Path) -> Path:
+    """A copy of the files ``make up`` needs (and ``scripts/``), as a fresh clone has them."""
+    for name in CLONE_FILES:
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, destination / name)
+    shutil.copytree(ROOT / "scripts", destination / "scripts")
+    return destination
+
+
+def shell(
+    tools: Toolbox,
+    cwd: Path,
+    command: str,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    path: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in a fresh shell: a new ``bash`` with only a user's environment.
+
+    That is ``PATH`` (the stand-ins first, or ``path``), ``HOME``, a locale, and ``env`` - what
+    the README tells the user to export, plus what the command line itself sets.
+    """
+    environment = {
+        "PATH": path or f"{tools.bin}:{SYSTEM_PATH}",
+        "HOME": str(tools.home),
+        "LANG": "C.UTF-8",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [BASH, "-c", command],
+        cwd=cwd,
+        env=environment,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

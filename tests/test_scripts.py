@@ -1,0 +1,348 @@
+"""``make up`` on a fresh machine, CI's entry point, and the URN lookup of the rotation targets.
+
+Regressions guarded: ``make up`` demanding a Pulumi CLI the user must install by hand, installing
+an unpinned one, or writing outside the clone while installing it (into ``$HOME``, a shell
+profile); using a too-old CLI from ``PATH``; installing the whole dev toolchain to deploy;
+creating a stack before finding out that the user has no passphrase for it; running on a Python
+older than the project supports; ``.ci/run`` not running the README's test command or hiding
+its failure; and a rotation target replacing the wrong resource.
+
+Everything runs offline in fresh shells against the stand-ins of :mod:`tests.standins`: the
+stand-in ``curl`` hands out a stand-in of Pulumi's ``install.sh``, which records its flags and
+environment and installs a stand-in CLI.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from scripts import resource_urn
+from tests.standins import ROOT, SYSTEM_PATH, Toolbox, clone, shell, toolbox
+from tests.standins.tools import write_executable
+
+PINNED = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
+PINNED_VERSION = PINNED.group(1) if PINNED else ""
+INSTALLER_URL = "https://get.pulumi.com/install.sh"
+FIRST_UP = "OKTA_API_TOKEN=standin-okta-api-token make up"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return clone(tmp_path / "clone")
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> dict[str, str]:
+    """What the quickstart has the user export: the passphrase file."""
+    (tmp_path / "passphrase").write_text("a passphrase of the user's\n")
+    return {"PULUMI_CONFIG_PASSPHRASE_FILE": str(tmp_path / "passphrase")}
+
+
+def home_files(tools: Toolbox) -> dict[str, str]:
+    """Every file under the user's home, with its content."""
+    return {
+        str(path.relative_to(tools.home)): path.read_text()
+        for path in sorted(tools.home.rglob("*"))
+        if path.is_file()
+    }
+
+
+def pulumi_clis(tools: Toolbox) -> set[str]:
+    return {call["cli"] for call in tools.calls("pulumi")}
+
+
+# --- the Pulumi CLI ------------------------------------------------------------------------------
+
+
+def test_without_a_cli_make_up_installs_the_pinned_one_inside_the_clone(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+    root = project / ".pulumi-cli"
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode == 0, result.stderr
+    assert [call["argv"] for call in tools.calls("curl")] == [
+        ["-fsSL", "--retry", "3", "-o", f"{root}/.install/install.sh", INSTALLER_URL]
+    ]
+    [install] = tools.calls("install.sh")
+    assert install["argv"] == [
+        "--no-edit-path",
+        "--install-root",
+        str(root),
+        "--version",
+        PINNED_VERSION,
+    ]
+    # The installer ran confined to the clone: its $HOME write landed there and was cleaned up.
+    assert (install["env"]["HOME"], install["env"]["TMPDIR"], install["cwd"]) == (
+        f"{root}/.install/home",
+        f"{root}/.install/tmp",
+        f"{root}/.install/tmp",
+    )
+    assert not (root / ".install").exists()
+    assert "installer-was-here" not in "".join(home_files(tools))
+    # Every Pulumi command ran on the installed CLI, and the user is told how to run it too.
+    assert pulumi_clis(tools) == {f"{root}/bin/pulumi"}
+    assert f'export PATH="{root}/bin:$PATH"' in result.stderr
+
+    tools.clear()
+    again = shell(tools, project, "make up", env=profile)
+    assert again.returncode == 0, again.stderr
+    assert tools.calls("curl") == []
+    assert pulumi_clis(tools) == {f"{root}/bin/pulumi"}
+
+
+def test_the_installed_cli_runs_the_readme_commands_once_on_path(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+    assert shell(tools, project, FIRST_UP, env=profile).returncode == 0
+    tools.clear()
+    with_cli = f"{project}/.pulumi-cli/bin:{tools.bin}:{SYSTEM_PATH}"
+
+    result = shell(tools, project, "pulumi stack output pachctlConnect", profile, path=with_cli)
+
+    assert result.stdout == "pachctl connect grpc://dev.example:30080\n"
+    [call] = tools.calls("pulumi")
+    assert (call["backend"], call["stack"]) == (f"file://{project}/.pulumi-state", "dev")
+
+
+def test_an_older_cli_on_path_is_not_used(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version="3.200.0")
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode == 0, result.stderr
+    assert f"({tools.bin}/pulumi, 3.200.0) is older than {PINNED_VERSION}" in result.stderr
+    assert [call["argv"][-1] for call in tools.calls("install.sh")] == [PINNED_VERSION]
+    assert pulumi_clis(tools) - {str(tools.bin / "pulumi")} == {f"{project}/.pulumi-cli/bin/pulumi"}
+    # The old CLI was only asked its version.
+    assert [
+        call["argv"] for call in tools.calls("pulumi") if call["cli"] == str(tools.bin / "pulumi")
+    ] == [["version"]]
+
+
+@pytest.mark.parametrize("version", [PINNED_VERSION, "3.300.1", "4.0.0"])
+def test_a_cli_on_path_at_least_as_new_as_the_pin_is_used(
+    tmp_path: Path, project: Path, profile: dict[str, str], version: str
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=version)
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode == 0, result.stderr
+    assert tools.calls("curl") == []
+    assert pulumi_clis(tools) == {str(tools.bin / "pulumi")}
+    assert not (project / ".pulumi-cli").exists()
+
+
+def test_an_installer_that_installs_another_version_fails_make_up(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None, installs_version="3.1.0")
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode != 0
+    assert (
+        f"error: the installer left 3.1.0 Pulumi CLI in {project}/.pulumi-cli/bin, "
+        f"not {PINNED_VERSION}"
+    ) in result.stderr
+    assert [call["argv"] for call in tools.calls("pulumi")] == [["version"]]
+
+
+def test_a_failed_download_fails_make_up_before_anything_else(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None, curl_fails=True)
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode != 0
+    assert f"error: could not download {INSTALLER_URL}" in result.stderr
+    assert tools.calls("pulumi") == []
+    assert tools.calls("install.sh") == []
+
+
+def test_a_backend_set_in_pulumi_yaml_is_used_as_the_cli_would(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    """A fork that pins its backend in Pulumi.yaml: that backend, and no login on top."""
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    state = tmp_path / "team-state"
+    state.mkdir()
+    with (project / "Pulumi.yaml").open("a") as project_file:
+        project_file.write(f"backend:\n  url: file://{state}\n")
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode == 0, result.stderr
+    calls = [call for call in tools.calls("pulumi") if call["argv"] != ["version"]]
+    assert {call["backend"] for call in calls} == {f"file://{state}"}
+    assert [call["argv"][0] for call in calls if call["argv"][0] == "login"] == []
+    assert not (tools.home / ".pulumi" / "credentials.json").exists()
+
+
+# --- the runtime, the passphrase, Python ---------------------------------------------------------
+
+
+def test_make_up_installs_the_runtime_only(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+
+    assert shell(tools, project, FIRST_UP, env=profile).returncode == 0
+    assert [call["argv"] for call in tools.calls("python3")] == [["-m", "venv", "venv"]]
+    assert [call["argv"] for call in tools.calls("pip")] == [
+        ["install", "--quiet", "-r", "requirements.txt"]
+    ]
+
+    tools.clear()
+    assert shell(tools, project, "make preview", env=profile).returncode == 0
+    assert [call["argv"] for call in tools.calls("pip")] == [
+        ["install", "--quiet", "-r", "policy/requirements.txt"]
+    ]
+
+
+def test_a_passphrase_stack_without_a_passphrase_stops_before_the_stack_exists(
+    tmp_path: Path, project: Path
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+
+    result = shell(tools, project, FIRST_UP)
+
+    assert result.returncode != 0
+    state = f"file://{project}/.pulumi-state"
+    assert (
+        "error: stack dev keeps its secrets (Okta token, root token) encrypted with a passphrase"
+        " on\n"
+        f"       {state}: set PULUMI_CONFIG_PASSPHRASE_FILE (a file holding it) or\n"
+        "       PULUMI_CONFIG_PASSPHRASE, in this shell and in every shell you run pulumi from.\n"
+    ) in result.stderr
+    assert [call["argv"][0] for call in tools.calls("pulumi")] == ["version", "login"]
+    assert not (project / ".pulumi-state" / ".pulumi" / "stacks").exists()
+
+
+def test_a_stack_with_a_kms_secrets_provider_needs_no_passphrase(
+    tmp_path: Path, project: Path
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text("secretsprovider: awskms://alias/pachyderm\n" + stack_file.read_text())
+
+    result = shell(tools, project, FIRST_UP)
+
+    assert result.returncode == 0, result.stderr
+    assert [call["argv"][0] for call in tools.calls("pulumi")][-1] == "up"
+
+
+def test_python_older_than_3_11_is_refused_before_anything_is_installed(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION, pretend_python=(3, 10, 12))
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode != 0
+    assert (
+        "error: python3 is Python 3.10.12; this project needs Python 3.11 or newer "
+        "(make up PYTHON=python3.11)"
+    ) in result.stderr
+    assert not (project / "venv").exists()
+    assert tools.calls("pulumi") == []
+
+
+# --- CI ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_exit", [0, 3])
+def test_ci_runs_the_readme_test_command_and_fails_when_it_fails(
+    tmp_path: Path, project: Path, make_exit: int
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+    log = tmp_path / "make.log"
+    write_executable(
+        tools.bin / "make",
+        f'#!/bin/sh\necho "$PWD $*" >> {log}\nexit {make_exit}\n',
+    )
+
+    result = shell(tools, tmp_path, f"bash {project}/.ci/run", env={"CI": "true"})
+
+    assert result.returncode == make_exit
+    assert log.read_text() == f"{project} test\n"
+
+
+# --- the rotation targets' URN lookup ------------------------------------------------------------
+
+OKTA_APP = "okta:app/oAuth:OAuth"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+PREFIX = "urn:pulumi:dev::pachyderm-okta::"
+AUTH = f"{PREFIX}pachyderm-okta:pachyderm:Auth${PASSWORD}"
+EXPORT = {
+    "deployment": {
+        "resources": [
+            {
+                "urn": f"{PREFIX}pulumi:pulumi:Stack::pachyderm-okta-dev",
+                "type": "pulumi:pulumi:Stack",
+            },
+            {"urn": f"{PREFIX}pachyderm-okta:okta:OidcApp${OKTA_APP}::okta-app", "type": OKTA_APP},
+            {
+                "urn": f"{AUTH}::auth-root-token",
+                "type": PASSWORD,
+            },
+            {
+                "urn": f"{AUTH}::auth-pachd-client-secret",
+                "type": PASSWORD,
+            },
+        ]
+    }
+}
+
+
+def run_urn(args: list[str], exported: object) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = resource_urn.main(args, io.StringIO(json.dumps(exported)), stdout, stderr)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("args", "urn"),
+    [
+        ([OKTA_APP], f"{PREFIX}pachyderm-okta:okta:OidcApp${OKTA_APP}::okta-app"),
+        (
+            [PASSWORD, "auth-root-token"],
+            f"{AUTH}::auth-root-token",
+        ),
+    ],
+)
+def test_the_urn_of_exactly_one_matching_resource_is_printed(args: list[str], urn: str) -> None:
+    assert run_urn(args, EXPORT) == (0, urn + "\n", "")
+
+
+def test_an_ambiguous_or_missing_resource_is_an_error_naming_what_was_found() -> None:
+    code, stdout, stderr = run_urn([PASSWORD], EXPORT)
+    assert (code, stdout) == (1, "")
+    assert stderr.startswith(f"error: the stack has 2 resources ({PREFIX}")
+    assert stderr.endswith(f"of type {PASSWORD}; expected exactly one\n")
+
+    assert run_urn([PASSWORD, "auth-root-token"], {"deployment": {"resources": []}}) == (
+        1,
+        "",
+        f"error: the stack has no resource of type {PASSWORD} named auth-root-token; "
+        "expected exactly one\n",
+    )
+
+
+def test_input_that_is_not_an_export_is_an_error() -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = resource_urn.main([OKTA_APP], io.StringIO("not json"), stdout, stderr)
+    assert code == 1
+    assert stderr.getvalue().startswith("error: stdin is not the JSON of `pulumi stack export`: ")

@@ -1,0 +1,203 @@
+"""Every key of a stack is read or reported: a typo in a namespace or a key never deploys silently.
+
+Guards the day-one mistake of the issue this came from: ``pachyderm-okts:auth`` instead of
+``pachyderm-okta:auth`` deployed with no role bindings and no word said. Keys in a namespace
+nothing reads, unknown keys in the namespaces the program reads, and provider settings the
+program does not pass on are all reported, each by its full key, with the key probably meant;
+only ``pulumi:*`` (Pulumi's own) passes through.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.settings import KubernetesConfig, OktaOrgConfig, StackConfigError, load_settings
+from components.settings.loader import SECRET_KEYS
+from components.settings.namespaces import provider_keys
+from components.settings.schema import known_keys
+from testkit.stacks import TEST_SECRETS
+
+P = "pachyderm-okta"
+MINIMAL: dict[str, tuple[str, bool]] = {
+    "okta:orgName": ("dev-123456", False),
+    "okta:baseUrl": ("okta.com", False),
+    "okta:apiToken": (TEST_SECRETS["okta:apiToken"], True),
+    f"{P}:publicUrl": ("http://192.168.49.2:30080", False),
+}
+AUTH = {"clusterAdmins": ["group:pachyderm-admins"]}
+OKTA_READ = (
+    "okta:orgName, okta:baseUrl, okta:apiToken, okta:accessToken, okta:clientId, "
+    "okta:privateKey, okta:privateKeyId, okta:scopes and okta:maxRetries"
+)
+
+
+def stack(**changes: Any) -> dict[str, tuple[str, bool]]:
+    source = dict(MINIMAL)
+    for key, value in changes.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        source[key] = (text, key in SECRET_KEYS)
+    return source
+
+
+def problems(source: dict[str, tuple[str, bool]]) -> list[tuple[str, str]]:
+    with pytest.raises(StackConfigError) as raised:
+        load_settings(lambda: source)
+    return [(problem.key, problem.message) for problem in raised.value.problems]
+
+
+# (what the stack file holds, the full key reported, the exact message)
+REPORTED: list[tuple[dict[str, Any], str, str]] = [
+    (
+        {"pachyderm-okts:auth": AUTH},
+        "pachyderm-okts:auth",
+        'is in the config namespace "pachyderm-okts", which this program does not read; '
+        'did you mean "pachyderm-okta" (pachyderm-okta:auth)?',
+    ),
+    (
+        {"Pachyderm-Okta:publicUrl": "http://192.168.49.2:30080"},
+        "Pachyderm-Okta:publicUrl",
+        'is in the config namespace "Pachyderm-Okta", which this program does not read; '
+        'did you mean "pachyderm-okta" (pachyderm-okta:publicUrl)?',
+    ),
+    (
+        {"otka:orgName": "dev-123456"},
+        "otka:orgName",
+        'is in the config namespace "otka", which this program does not read; '
+        'did you mean "okta" (okta:orgName)?',
+    ),
+    (
+        {"kubernets:context": "minikube"},
+        "kubernets:context",
+        'is in the config namespace "kubernets", which this program does not read; '
+        'did you mean "kubernetes" (kubernetes:context)?',
+    ),
+    (
+        {"pulumii:disable-default-providers": ["okta"]},
+        "pulumii:disable-default-providers",
+        'is in the config namespace "pulumii", which this program does not read; '
+        'did you mean "pulumi" (pulumi:disable-default-providers)?',
+    ),
+    (
+        {"aws:region": "us-east-1"},
+        "aws:region",
+        'is in the config namespace "aws", which this program does not read (it reads '
+        "pachyderm-okta, okta and kubernetes keys, and Pulumi reads pulumi keys); remove the key",
+    ),
+    (
+        # pulumi-random is the one default provider the program uses; it takes no configuration.
+        {"random:seed": "42"},
+        "random:seed",
+        'is in the config namespace "random", which this program does not read (it reads '
+        "pachyderm-okta, okta and kubernetes keys, and Pulumi reads pulumi keys); remove the key",
+    ),
+    (
+        {"kubernetes:contxt": "minikube"},
+        "kubernetes:contxt",
+        "is not a setting this program knows; did you mean kubernetes:context?",
+    ),
+    (
+        {"okta:orgname": "dev-123456"},
+        "okta:orgname",
+        "is not a setting this program knows; did you mean okta:orgName?",
+    ),
+    (
+        {f"{P}:publicURL": "http://192.168.49.2:30080"},
+        f"{P}:publicURL",
+        f"is not a setting this program knows; did you mean {P}:publicUrl?",
+    ),
+    (
+        {f"{P}:auth": {"clusterAdmin": ["group:a"]}},
+        f"{P}:auth.clusterAdmin",
+        f"is not a setting this program knows; did you mean {P}:auth.clusterAdmins?",
+    ),
+    (
+        {f"{P}:okta": {"lable": "Pachyderm"}},
+        f"{P}:okta.lable",
+        f"is not a setting this program knows; did you mean {P}:okta.appLabel?",
+    ),
+    (
+        {f"{P}:pachyderm": {"colour": "blue"}},
+        f"{P}:pachyderm.colour",
+        "is not a setting this program knows (check the spelling against the README)",
+    ),
+    (
+        {"kubernetes:namespace": "pachyderm"},
+        "kubernetes:namespace",
+        "is a Kubernetes provider setting that this program does not pass on: it builds its "
+        "Kubernetes provider from kubernetes:context and kubernetes:kubeconfig only, and "
+        "Pulumi.yaml disables the default provider that would read it; remove the key",
+    ),
+    (
+        {"kubernetes:enableServerSideApply": "false"},
+        "kubernetes:enableServerSideApply",
+        "is a Kubernetes provider setting that this program does not pass on: it builds its "
+        "Kubernetes provider from kubernetes:context and kubernetes:kubeconfig only, and "
+        "Pulumi.yaml disables the default provider that would read it; remove the key",
+    ),
+    (
+        {"okta:backoff": "false"},
+        "okta:backoff",
+        "is an Okta provider setting that this program does not pass on: it builds its Okta "
+        f"provider from {OKTA_READ} only, and Pulumi.yaml disables the default provider that "
+        "would read it; remove the key",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "message"), REPORTED, ids=[key for _, key, _ in REPORTED]
+)
+def test_a_key_nothing_reads_is_reported_by_its_full_key(
+    changes: dict[str, Any], key: str, message: str
+) -> None:
+    assert problems(stack(**changes)) == [(key, message)]
+
+
+def test_pulumi_own_keys_pass_through() -> None:
+    settings = load_settings(
+        lambda: stack(
+            **{
+                "pulumi:disable-default-providers": ["okta", "kubernetes"],
+                "pulumi:tags": {"team": "data"},
+                "pulumi:autonaming": {"mode": "verbatim"},
+                "pulumi:some-future-engine-key": "on",
+            }
+        )
+    )
+    assert settings.okta_org.org_name == "dev-123456"
+
+
+def test_a_key_in_an_unread_namespace_is_reported_even_when_empty_or_secret() -> None:
+    secret = "test-unread-secret-0045"
+    found = problems({**MINIMAL, "aws:secretKey": (secret, True), "gcp:project": ("", False)})
+    assert [key for key, _ in found] == ["aws:secretKey", "gcp:project"]
+    assert all(secret not in message for _, message in found)
+
+
+def test_misspelled_namespace_is_reported_with_every_other_problem() -> None:
+    found = problems(
+        stack(
+            **{
+                "pachyderm-okts:auth": AUTH,
+                "okta:orgName": "dev.123",
+                f"{P}:okta": {"groups": "admins"},
+            }
+        )
+    )
+    assert [key for key, _ in found] == [
+        "okta:orgName",
+        f"{P}:okta.groups",
+        "pachyderm-okts:auth",
+    ]
+
+
+def test_every_provider_key_the_program_reads_is_one_its_provider_accepts() -> None:
+    # Otherwise a key the program reads could never reach the explicit provider it builds.
+    assert set(known_keys(OktaOrgConfig)) <= provider_keys("okta")
+    assert set(known_keys(KubernetesConfig)) <= provider_keys("kubernetes")
+    assert ", ".join(f"okta:{key}" for key in known_keys(OktaOrgConfig)) == OKTA_READ.replace(
+        " and ", ", "
+    )
