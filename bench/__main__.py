@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
-from bench import REPRODUCE, evaluate, readiness
+from bench import REPRODUCE, budget, evaluate, readiness
 from bench.counts import (
     FIRST_UP_MAX_RATIO,
     ROTATION_CALLS,
@@ -18,6 +18,7 @@ from bench.counts import (
     measure_manual,
     provider_host,
 )
+from testkit.offline_up import HostPool
 
 
 def table(rows: Sequence[Sequence[object]], *, right: Sequence[int] = ()) -> list[str]:
@@ -117,8 +118,46 @@ def section_counts(report: Report, lifecycle: Lifecycle, manual: Calls) -> None:
     report.out("")
 
 
+def section_budget(report: Report, results: Sequence[budget.Measured]) -> None:
+    """Section 2: pachd calls per change between two ups, against the allowed budget."""
+    rows: list[list[object]] = [
+        ["change between two ups", "allowed", "reads", "writes", "preview shows", "result"]
+    ]
+    for result in results:
+        change, calls = result.change, result.calls
+        shown = len(result.previewed)
+        rows.append(
+            [
+                change.label,
+                change.allowed,
+                len(calls.reads),
+                len(calls.writes),
+                f"{shown} resource{'s' if shown != 1 else ''}",
+                report.target(
+                    f"{change.label}: {change.allowed}", result.within_budget, compact(calls)
+                ),
+            ]
+        )
+    report.out(
+        "2. pachd calls per change between two ups (dev stack; one fake pachd, wiped before each",
+        "   change; real dynamic provider host configured with each side's stack config)",
+        "",
+        *table(rows, right=(2, 3)),
+        "",
+        "   calls:",
+    )
+    for result in results:
+        report.out(f"   {result.change.label + ':':<34} {compact(result.calls)}")
+    report.out(
+        "",
+        "   A re-minted root token is stored by every resource (an update without a pachd call):",
+        "   unlike one set in config, the providers cannot find it anywhere else at delete time.",
+        "",
+    )
+
+
 def section_readiness(report: Report, series: Sequence[readiness.ReadySeries]) -> None:
-    """Section 2: pachd ready -> activation Create returned."""
+    """Section 3: pachd ready -> activation Create returned."""
     target = readiness.TARGET_SECONDS
     rows: list[list[object]] = [
         ["ready_after", "runs", "median", "max", "GetVersion tries", "target", "result"]
@@ -142,7 +181,7 @@ def section_readiness(report: Report, series: Sequence[readiness.ReadySeries]) -
             ]
         )
     report.out(
-        "2. pachd ready -> AuthActivation Create returned (fresh fake per run, Create sent",
+        "3. pachd ready -> AuthActivation Create returned (fresh fake per run, Create sent",
         "   through the dynamic provider host at t0, pachd ready at t0 + R, real backoff)",
         "",
         *table(rows, right=(1, 2, 3)),
@@ -159,7 +198,7 @@ def section_readiness(report: Report, series: Sequence[readiness.ReadySeries]) -
 
 
 def section_evaluate(report: Report, summaries: dict[str, evaluate.ModeSummary]) -> None:
-    """Section 3: program evaluation vs bare imports, each in a fresh interpreter."""
+    """Section 4: program evaluation vs bare imports, each in a fresh interpreter."""
     bare, program, deep = summaries["bare"], summaries["program"], summaries["bare-deep"]
     target = evaluate.TARGET_RATIO
     wall_ratio = program.wall / bare.wall
@@ -203,7 +242,7 @@ def section_evaluate(report: Report, summaries: dict[str, evaluate.ModeSummary])
         ]
     )
     report.out(
-        "3. Whole-program evaluation under mocks vs bare imports "
+        "4. Whole-program evaluation under mocks vs bare imports "
         f"(fresh `python -m bench.evaluate` per run, {len(bare.runs)} reps each, median)",
         "",
         *table(rows, right=(1, 2, 3, 4, 5)),
@@ -242,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             readiness.measure(host, lifecycle.plan, ready_after, args.runs)
             for ready_after in args.ready_after
         ]
+    with HostPool() as hosts:
+        section_budget(report, budget.measure_changes(hosts))
     section_readiness(report, series)
     section_evaluate(report, evaluate.measure(args.reps))
 

@@ -4,8 +4,9 @@ The phases run against one fresh fake pachd, in order, through :class:`OfflineEn
 dynamic provider host): first ``up`` of the dev stack, a no-op ``up`` (same inputs), an ``up``
 after the Okta client secret was rotated, and ``destroy``. The manual procedure is replayed call
 for call against another fresh fake with the real ``pachyderm_sdk`` client: ``pachctl auth
-activate`` (pachyderm-auth.md section 1), ``pachctl idp create-connector`` and one ``pachctl auth
-set cluster <role> <principal>`` per principal the dev stack binds.
+activate`` (``ActivateCmd``, pachyderm/pachyderm src/server/auth/cmds/cmds.go), ``pachctl idp
+create-connector`` and one ``pachctl auth set cluster <role> <principal>`` per principal the dev
+stack binds.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ from typing import Any
 from pachyderm_sdk.api import auth, identity
 
 from components.settings import StackSettings, load_settings
-from tests.fakes.pachd import FakePachd, is_read
-from tests.harness.dynamic_host import DynamicProviderHost
-from tests.harness.offline_up import OfflineEngine, Plan, World, dev_stack, plan_program
-from tests.stacks import ROOT
+from testkit.dynamic_host import DynamicProviderHost
+from testkit.fake_pachd import FakePachd, is_read
+from testkit.offline_up import OfflineEngine, Plan, World, dev_stack, plan_program
+from testkit.stacks import ROOT
 
 ROTATED_OKTA_SECRET = "bench-rotated-okta-client-secret-0007"
 ROTATION_CALLS = ("identity.GetIDPConnector", "identity.UpdateIDPConnector")
 FIRST_UP_MAX_RATIO = 1.25
 
-# pachctl auth activate's defaults (pachyderm-auth.md 1): client id and OIDC scopes.
+# pachctl auth activate's defaults (``ActivateCmd`` flags; the scopes are auth.DefaultOIDCScopes):
+# client id and OIDC scopes.
 PACHCTL_CLIENT_ID = "pachd"
 PACHCTL_SCOPES = ("email", "profile", "groups", "openid")
 
@@ -158,7 +160,7 @@ def _close(client: Any) -> None:
 def replay_manual(pachd: FakePachd, inputs: ManualInputs) -> Calls:
     """The manual procedure's RPCs against ``pachd`` with the real SDK client, call for call."""
     pachd.reset_calls()
-    # pachctl auth activate (pachyderm-auth.md 1), single cluster, no --supply-root-token.
+    # pachctl auth activate (``ActivateCmd``), single cluster, no --supply-root-token.
     anonymous = pachd.client("")
     try:
         token = anonymous.auth.activate(root_token="").pach_token

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-# Not tests.stacks.ROOT: the bare child must import nothing beyond the six packages and stdlib.
+# Not testkit.stacks.ROOT: the bare child must import nothing beyond the six packages and stdlib.
 ROOT = Path(__file__).resolve().parent.parent
 
 MODES = ("bare", "program", "bare-deep")
@@ -76,7 +76,7 @@ def child(mode: str) -> dict[str, float | int | str]:
         for name in PROGRAM_SUBMODULES:
             importlib.import_module(name)
     if mode == "program":
-        from tests.harness.offline_up import dev_stack, plan_program
+        from testkit.offline_up import dev_stack, plan_program
 
         registrations = len(plan_program(dev_stack(PLACEHOLDER_PACHD)).registrations)
     done = time.perf_counter()

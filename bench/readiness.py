@@ -14,9 +14,9 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from tests.fakes.pachd import FakePachd
-from tests.harness.dynamic_host import DynamicProviderHost
-from tests.harness.offline_up import OfflineEngine, Plan
+from testkit.dynamic_host import DynamicProviderHost
+from testkit.fake_pachd import FakePachd
+from testkit.offline_up import OfflineEngine, Plan
 
 TARGET_SECONDS = 2.5
 

@@ -1,7 +1,7 @@
 """Shared fixtures: a recording Pulumi mocks run, and stack config fed through Pulumi's own channel.
 
 Guards against tests that pass without looking: the mocks record every registration and fail on
-undeclared invokes (``tests/harness/mocks.py``), and every test gets a fresh event loop that is
+undeclared invokes (``testkit/mocks.py``), and every test gets a fresh event loop that is
 drained and closed, so pending Pulumi outputs neither leak between tests nor go unawaited.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.harness.mocks import (
+from testkit.mocks import (
     PROJECT,
     STACK,
     MockRun,
@@ -24,7 +24,7 @@ from tests.harness.mocks import (
     start_mock_run,
     unwrap,
 )
-from tests.harness.runtime import drained_event_loop, pickler_restored
+from testkit.runtime import drained_event_loop, pickler_restored
 
 __all__ = [
     "PROJECT",
@@ -41,14 +41,14 @@ __all__ = [
 
 @pytest.fixture(autouse=True)
 def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """A fresh event loop per test, drained and closed at the end (tests/harness/runtime.py)."""
+    """A fresh event loop per test, drained and closed at the end (testkit/runtime.py)."""
     with drained_event_loop() as loop:
         yield loop
 
 
 @pytest.fixture(autouse=True)
 def _restore_pickler() -> Iterator[None]:
-    """Undo what ``serialize_provider`` does to ``pickle._Pickler`` (tests/harness/runtime.py)."""
+    """Undo what ``serialize_provider`` does to ``pickle._Pickler`` (testkit/runtime.py)."""
     with pickler_restored():
         yield
 

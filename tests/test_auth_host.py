@@ -1,14 +1,17 @@
 """Every auth provider driven through Pulumi's real dynamic-provider host against a fake pachd.
 
 Regressions guarded: what only shows up across the wire. The pickled provider must load in a
-separate ``python -m pulumi.dynamic`` process (classes pickled by reference from an importable
-module, pulumi-notes.md D5); ints arrive as floats and ``None`` keys vanish (D2), so parsing,
+separate ``python -m pulumi.dynamic`` process (dill pickles classes of importable modules by
+reference, so the host imports them from its cwd); ints arrive as floats and ``None`` keys vanish
+(``rpc.serialize_properties``/``deserialize_properties`` in the ``pulumi`` SDK), so parsing,
 diffing and the connector version must survive that; identical inputs must diff to
 ``DIFF_NONE`` without a pachd call (else every ``pulumi up`` shows changes and touches pachd);
 update must return full outputs; read must report "gone"; provider exceptions become gRPC
 errors carrying the traceback text, which must hold no secret, and nothing the host writes to
 stderr may hold one either; and every output that carries a secret must be listed in the
-resource's ``additional_secret_outputs`` - exactly those, no more (D4).
+resource's ``additional_secret_outputs`` - exactly those, no more (the engine re-marks an output
+secret only when a same-named input was secret: ``annotateSecrets``, pulumi/pulumi
+sdk/go/common/resource/plugin/provider_plugin.go).
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.dynamic import ResourceProvider
 
 from components.pachyderm_auth import resources
+from components.pachyderm_auth.base import PachdProvider
 from components.pachyderm_auth.provider import (
     ActivationProvider,
     AuthConfigProvider,
@@ -32,10 +35,7 @@ from components.pachyderm_auth.provider import (
     OidcClientProvider,
     RoleBindingProvider,
 )
-from tests.auth_props import ISSUER, AuthProps
-from tests.conftest import MockRun
-from tests.fakes.pachd import FakePachd
-from tests.harness.dynamic_host import (
+from testkit.dynamic_host import (
     PROVIDER_KEY,
     DiffKind,
     DynamicProviderHost,
@@ -45,6 +45,9 @@ from tests.harness.dynamic_host import (
     unknown,
     urn,
 )
+from testkit.fake_pachd import FakePachd
+from tests.auth_props import ISSUER, AuthProps
+from tests.conftest import MockRun
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,7 +153,7 @@ def _prepare(fake: FakePachd, *, identity: bool = True) -> None:
 class Case:
     """One provider's lifecycle: props, a change, and the pachd state to expect at each step."""
 
-    provider: type[ResourceProvider]
+    provider: type[PachdProvider[Any]]
     resource: type[Any]
     props: Callable[[FakePachd], dict[str, Any]]
     change: dict[str, Any]
@@ -480,14 +483,12 @@ def test_pachd_errors_echoing_secrets_are_redacted_through_the_host(
     _prepare(fake)
     fake.inject(method, grpc.StatusCode.UNKNOWN, f"echo {ROOT} {PACHD_SECRET} {OKTA_SECRET}")
     inputs = _check(host, case, name, case.props(fake))
-    # Only the secrets this provider holds can be redacted; pachd echoes what it was sent.
-    held = {
-        "identity": [ROOT],
-        "connector": [ROOT, OKTA_SECRET],
-        "oidc-client": [ROOT, PACHD_SECRET],
-        "auth-config": [ROOT, PACHD_SECRET],
-        "role-binding": [ROOT],
-    }[name]
+    # Only the secrets this provider holds can be redacted; pachd echoes what it was sent: the
+    # test secrets in the fields the provider declares as credentials.
+    props = case.props(fake)
+    declared = json.dumps([props[f] for f in case.provider.secret_outputs() if f in props])
+    held = [secret for secret in SECRETS if secret in declared]
+    assert ROOT in held
     with pytest.raises(HostError) as raised:
         host.create(urn(case.type_token, name), inputs)
     for secret in held:
@@ -538,13 +539,9 @@ def test_secret_outputs_are_exactly_the_additional_secret_outputs(
     host: DynamicProviderHost, mock_run: MockRun
 ) -> None:
     declared = _additional_secret_outputs(mock_run)
+    # What each resource registers is what its provider declares as credentials...
     assert declared == {
-        CASES["activation"].type_token: {"root_token", "license_key", "enterprise_secret"},
-        CASES["identity"].type_token: {"root_token"},
-        CASES["connector"].type_token: {"root_token", "config"},
-        CASES["oidc-client"].type_token: {"root_token", "secret"},
-        CASES["auth-config"].type_token: {"root_token", "client_secret"},
-        CASES["role-binding"].type_token: {"root_token"},
+        case.type_token: set(case.provider.secret_outputs()) for case in CASES.values()
     }
     for name, case in CASES.items():
         with FakePachd(version=case.version) as fake:
@@ -556,6 +553,7 @@ def test_secret_outputs_are_exactly_the_additional_secret_outputs(
             )
             read = host.read(resource_urn, created.id, created.outputs)
         assert read is not None
+        # ...and exactly the outputs that carry a secret, after create and after refresh.
         for outputs in (created.outputs, read.outputs):
             assert _secret_keys(outputs) == declared[case.type_token], name
             _assert_no_secret(str(outputs[PROVIDER_KEY]))

@@ -1,7 +1,7 @@
 """The auth dynamic providers, called directly against a fake pachd (no Pulumi host).
 
-Regressions guarded (the rules a Python dynamic provider must follow, one test or more per
-rule): activation must be idempotent and resumable after a failure at *any* step of the
+Regressions guarded (one test or more per rule listed in ``components/pachyderm_auth/base.py``):
+activation must be idempotent and resumable after a failure at *any* step of the
 2.12 and the 2.11 sequence (a Python dynamic provider cannot report partial state); 2.12 must
 never touch the removed license/enterprise services; "already activated" with our token is
 success only for ``pach:root``, and a foreign token is an error that says how to recover; the root
@@ -23,10 +23,11 @@ from typing import Any
 import grpc
 import pytest
 from pachyderm_sdk.api import identity
-from pulumi.dynamic import ResourceProvider
 from pulumi.output import Unknown
 
 from components.pachyderm_auth import provider as prov
+from components.pachyderm_auth.base import PachdProvider
+from components.pachyderm_auth.idp_connector import ConnectorState
 from components.pachyderm_auth.pachd import PachdError
 from components.pachyderm_auth.provider import (
     ActivationProvider,
@@ -36,8 +37,8 @@ from components.pachyderm_auth.provider import (
     OidcClientProvider,
     RoleBindingProvider,
 )
+from testkit.fake_pachd import FakePachd, dict_to_struct
 from tests.auth_props import ISSUER, OKTA_ISSUER, AuthProps
-from tests.fakes.pachd import FakePachd, dict_to_struct
 
 ROOT = "test-root-token-provider-0001"
 NEW_ROOT = "test-root-token-provider-rotated-0002"
@@ -167,7 +168,7 @@ def _assert_auth_active_with(fake: FakePachd, token: str) -> None:
 
 
 # Every provider with props builders, for the generic rules.
-PROVIDERS: dict[str, tuple[type[ResourceProvider], Callable[[FakePachd], dict[str, Any]]]] = {
+PROVIDERS: dict[str, tuple[type[PachdProvider[Any]], Callable[[FakePachd], dict[str, Any]]]] = {
     "activation": (ActivationProvider, _activation),
     "identity": (IdentityConfigProvider, _identity),
     "connector": (ConnectorProvider, _connector),
@@ -322,15 +323,8 @@ def test_root_token_rotation_on_update(fake: FakePachd) -> None:
     olds = {**_activation(fake), "pachd_version": "2.12.2"}
     news = _activation(fake, root_token=NEW_ROOT)
     result = ActivationProvider().update("pachyderm-auth", olds, news)
-    assert fake.calls == [
-        "version.GetVersion",
-        "auth.RotateRootToken",
-        "version.GetVersion",
-        "auth.Activate",
-        "auth.WhoAmI",
-        "pfs.ActivateAuth",
-        "pps.ActivateAuth",
-    ]
+    # A new root token is one write: auth stays active, nothing else is re-sent.
+    assert fake.calls == ["version.GetVersion", "auth.RotateRootToken"]
     _assert_auth_active_with(fake, NEW_ROOT)
     assert result.outs == {**news, "pachd_version": "2.12.2"}
 
@@ -338,12 +332,9 @@ def test_root_token_rotation_on_update(fake: FakePachd) -> None:
 @pytest.mark.parametrize(
     ("method", "after"),
     [
+        ("version.GetVersion", False),
         ("auth.RotateRootToken", False),
         ("auth.RotateRootToken", True),
-        ("auth.Activate", False),
-        ("auth.WhoAmI", False),
-        ("pfs.ActivateAuth", False),
-        ("pps.ActivateAuth", True),
     ],
 )
 def test_root_token_rotation_resumes_after_a_failure(
@@ -391,7 +382,8 @@ def test_activation_read_reports_root_and_gone(fake: FakePachd) -> None:
     _activate(fake)
     read = provider.read("pachyderm-auth", props)
     assert read.id == "pachyderm-auth"
-    assert read.outs == {**_activation(fake), "root_principal": "pach:root"}
+    # pachd_version is what pachd reported at activation: refresh keeps it.
+    assert read.outs == {**props, "root_principal": "pach:root"}
     assert fake.calls == ["auth.WhoAmI"]
 
 
@@ -473,7 +465,7 @@ def test_identity_config_refused_when_env_managed() -> None:
     with FakePachd(env_managed_identity=True) as server:
         _activate(server)
         error = _raises(lambda: IdentityConfigProvider().create(_identity(server)))
-    assert "DESIGN decision 1" in str(error)
+    assert "oidc.mockIDP or oidc.upstreamIDPs is set" in str(error)
     assert "is disabled when the Identity" in str(error)
 
 
@@ -501,7 +493,7 @@ def test_connector_create_sends_json_config(fake: FakePachd) -> None:
 
 def test_connector_create_builds_the_message_from_json() -> None:
     message = ConnectorProvider()._connector(
-        prov.ConnectorProps.model_validate(_connector_props_offline()), 3
+        ConnectorState.model_validate(_connector_props_offline()), 3
     )
     assert message.config_version == 3
     assert json.loads(message.json_config) == _okta_config()
@@ -628,7 +620,7 @@ def test_connector_refused_when_env_managed() -> None:
     with FakePachd(env_managed_identity=True) as server:
         _activate(server)
         error = _raises(lambda: ConnectorProvider().create(_connector(server)))
-    assert "DESIGN decision 1" in str(error)
+    assert "oidc.mockIDP or oidc.upstreamIDPs is set" in str(error)
 
 
 def test_connector_config_as_returned_by_pachd() -> None:
@@ -925,16 +917,6 @@ def test_check_reports_nested_failures(fake: FakePachd) -> None:
     assert [failure.property for failure in result.failures] == ["redirect_uris.1"]
 
 
-SECRET_FIELD = {
-    "activation": "license_key",
-    "identity": "root_token",
-    "connector": "config",
-    "oidc-client": "secret",
-    "auth-config": "client_secret",
-    "role-binding": "root_token",
-}
-
-
 def _no_secret_fragment(text: str) -> None:
     """Not even a truncated repr: pydantic shortens ``input_value`` to its head and tail."""
     for secret in ALL_SECRETS:
@@ -949,7 +931,8 @@ def test_unparseable_props_raise_no_secret(fake: FakePachd, name: str, method: s
     cls, build = PROVIDERS[name]
     full = {**build(fake), "license_key": LICENSE, "deactivate_on_delete": True}
     del full["pachd_address"]
-    tail = SECRET_FIELD[name]
+    # The provider's last declared credential that holds a value.
+    tail = [field for field in cls.secret_outputs() if full.get(field)][-1]
     # The secrets first and last, where a truncated repr would still show them.
     props = {"root_token": ROOT, **full, tail: full[tail]}
     del props[tail]
@@ -982,13 +965,10 @@ WRITE_METHOD = {
 }
 
 
-OWN_SECRETS = {
-    "identity": (ROOT,),
-    "connector": (ROOT, OKTA_SECRET),
-    "oidc-client": (ROOT, PACHD_SECRET),
-    "auth-config": (ROOT, PACHD_SECRET),
-    "role-binding": (ROOT,),
-}
+def held_secrets(provider: type[PachdProvider[Any]], props: dict[str, Any]) -> list[str]:
+    """The test secrets in the fields ``provider`` declares as credentials."""
+    declared = json.dumps([props[field] for field in provider.secret_outputs() if field in props])
+    return [secret for secret in ALL_SECRETS if secret in declared]
 
 
 @pytest.mark.parametrize("name", list(WRITE_METHOD))
@@ -997,10 +977,11 @@ def test_pachd_errors_echoing_secrets_are_redacted(fake: FakePachd, name: str) -
     _activate(fake)
     IdentityConfigProvider().create(_identity(fake))
     cls, build = PROVIDERS[name]
-    echo = "pachd echoed " + " ".join(OWN_SECRETS[name])
-    fake.inject(WRITE_METHOD[name], grpc.StatusCode.UNKNOWN, echo)
+    held = held_secrets(cls, build(fake))
+    assert ROOT in held
+    fake.inject(WRITE_METHOD[name], grpc.StatusCode.UNKNOWN, "pachd echoed " + " ".join(held))
     error = _raises(lambda: cls().create(build(fake)))
-    assert "[secret]" in str(error)
+    assert str(error).count("[secret]") == len(held)
     assert error.__cause__ is None
 
 

@@ -23,9 +23,9 @@ import pulumi
 import pytest
 
 from components.settings import StackConfigError
-from tests.harness.mocks import MockRun, set_stack_config
-from tests.harness.offline_up import World
-from tests.stacks import PYDANTIC_WORDS, ROOT, TEST_SECRETS, stack_config
+from testkit.mocks import MockRun, set_stack_config
+from testkit.offline_up import World
+from testkit.stacks import PYDANTIC_WORDS, ROOT, TEST_SECRETS, stack_config
 
 API_TOKEN = TEST_SECRETS["okta:apiToken"]
 LICENSE_KEY = TEST_SECRETS["pachyderm-okta:licenseKey"]

@@ -18,7 +18,7 @@ from bench.counts import (
     measure_manual,
     provider_host,
 )
-from tests.harness.runtime import drained_event_loop
+from testkit.runtime import drained_event_loop
 
 
 @pytest.fixture(scope="module")

@@ -30,8 +30,8 @@ import pytest
 from components.connector_errors import connector_refusal_message
 from components.pachyderm_auth.pachd import PachdError
 from components.pachyderm_auth.provider import ActivationProvider, ConnectorProvider
+from testkit.fake_pachd import FakePachd
 from tests.auth_props import OKTA_ISSUER, AuthProps
-from tests.fakes.pachd import FakePachd
 
 WRAP = "UNKNOWN: unable to open connector: failed to get provider: "
 TRIED = "https://trial-1234567.okta.com/"
@@ -179,7 +179,7 @@ def test_create_refused_for_issuer_mismatch_explains_it(pachd: FakePachd) -> Non
     message = _refused(lambda: ConnectorProvider().create(props))
 
     assert message == (
-        f"creating IDP connector 'okta' at {pachd.address} failed: {MISMATCH} - "
+        f"creating IDP connector 'okta' failed at {pachd.address}: {MISMATCH} - "
         f"{connector_refusal_message('okta', TRIED, MISMATCH)}"
     )
     assert pachd.state.connectors == {}
@@ -194,7 +194,7 @@ def test_update_refused_for_unreachable_okta_explains_it(pachd: FakePachd) -> No
 
     message = _refused(lambda: ConnectorProvider().update("okta", props, changed))
 
-    assert message.startswith(f"updating IDP connector 'okta' at {pachd.address} failed: {WRAP}")
+    assert message.startswith(f"updating IDP connector 'okta' failed at {pachd.address}: {WRAP}")
     assert (
         "pachd could not open IDP connector 'okta' with issuer 'https://dev-123456.okta.com'"
         in (message)

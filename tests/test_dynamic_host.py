@@ -1,8 +1,9 @@
-"""Prove ``tests.harness.dynamic_host`` against Pulumi's real dynamic-provider host.
+"""Prove ``testkit.dynamic_host`` against Pulumi's real dynamic-provider host.
 
 Regressions guarded: the harness must keep speaking the engine's wire protocol to
 ``python -m pulumi.dynamic`` (port on stdout, Configure before CRUD, Struct marshalling), and
-the host behaviours our providers are designed around must stay as pulumi-notes.md D/E say:
+the host behaviours our providers are designed around must stay as ``pulumi/dynamic/__main__.py``
+(pulumi 3.272) implements them:
 ints arrive as floats, ``None`` keys vanish, secrets arrive unwrapped, unknowns reach
 check/diff as ``pulumi.output.Unknown`` but are *dropped* from create, ``stables`` are never
 forwarded, the host ignores ``preview`` on Create, provider exceptions become
@@ -22,7 +23,7 @@ from typing import Any
 import grpc
 import pytest
 
-from tests.harness.dynamic_host import (
+from testkit.dynamic_host import (
     PROVIDER_KEY,
     SECRET_SIG,
     SIG_KEY,
@@ -40,7 +41,7 @@ from tests.harness.dynamic_host import (
     unmarshal_properties,
     urn,
 )
-from tests.harness.toy_provider import ToyProvider, read_journal
+from testkit.toy_provider import ToyProvider, read_journal
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TOY_TYPE = "pulumi-python:dynamic/toy:Toy"
@@ -270,7 +271,7 @@ def test_marshalling_helpers_match_the_wire() -> None:
 
 
 def test_unimportable_provider_module_fails(tmp_path: Path, counter_file: str) -> None:
-    # Pickled by reference: from a cwd where `tests.harness` is not importable, loading fails.
+    # Pickled by reference: from a cwd where `testkit` is not importable, loading fails.
     with DynamicProviderHost(cwd=tmp_path, env={"PYTHONPATH": ""}, timeout=10.0) as other:
         other.configure()
         with pytest.raises(HostError) as caught:

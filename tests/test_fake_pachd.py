@@ -1,7 +1,8 @@
-"""Tests of the fake pachd (tests/fakes/pachd.py), driven through the real pachyderm_sdk Client.
+"""Tests of the fake pachd (testkit/fake_pachd.py), driven through the real pachyderm_sdk Client.
 
 Regression guarded: the provider tests are only as good as the fake they run against. If the fake
-drifts from pachd's documented behaviour (pachyderm-auth.md sections 1-3, 5, 7, 8 and Addenda) -
+drifts from pachd's behaviour (as the pachyderm/pachyderm sources named in
+``testkit/fake_pachd.py`` implement it) -
 a wrong gRPC code, a changed detail string, a missing check or the wrong check order - provider
 tests would pass against a server that does not exist. These tests pin each modelled rule: the
 activation sequence and its token checks, the <= 2.11 enterprise gate and license path, the 2.12
@@ -23,7 +24,7 @@ from pachyderm_sdk import Client
 from pachyderm_sdk.api import auth, enterprise, identity
 from pachyderm_sdk.errors import AuthServiceNotActivated
 
-from tests.fakes.pachd import (
+from testkit.fake_pachd import (
     ALREADY_ACTIVATED,
     BAD_TOKEN,
     ENTERPRISE_NOT_ACTIVE,

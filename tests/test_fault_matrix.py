@@ -32,11 +32,11 @@ import grpc
 import pytest
 
 from components import program
-from tests.fakes.pachd import FakePachd, short_name
-from tests.harness.dynamic_host import DynamicProviderHost, HostError
-from tests.harness.offline_up import OfflineEngine, dev_stack, plan_program
-from tests.harness.runtime import drained_event_loop, pickler_restored
-from tests.stacks import ROOT
+from testkit.dynamic_host import DynamicProviderHost, HostError
+from testkit.fake_pachd import FakePachd, short_name
+from testkit.offline_up import OfflineEngine, dev_stack, plan_program
+from testkit.runtime import drained_event_loop, pickler_restored
+from testkit.stacks import ROOT
 
 CODES = (
     grpc.StatusCode.UNAVAILABLE,

@@ -5,9 +5,9 @@ Guards the regression users hit on their second ``pulumi up``: pulumi-kubernetes
 PostgreSQL subchart refused every upgrade of values without a password. The schema checks of
 tests/test_helm_values.py cannot see such a failure; only rendering the chart can.
 
-Each stack runs ``__main__.py`` under the recording mocks (tests/harness/offline_up.py), and the
+Each stack runs ``__main__.py`` under the recording mocks (testkit/offline_up.py), and the
 ``kubernetes:helm.sh/v3:Release`` it registers - its values, name and namespace, never a copy
-built here - goes through ``helm template`` (Helm v3.17.3, tests/harness/helm.py) against the
+built here - goes through ``helm template`` (Helm v3.17.3, testkit/helm.py) against the
 vendored chart of its line (tests/data/pachyderm-chart/charts, 2.12.x and 2.11.6), once as an
 install and once with ``--is-upgrade``. The assertions read the rendered manifests: the chart
 bootstraps neither auth nor an IdP, every issuer is ``<publicUrl>/dex``, every Secret a pod needs
@@ -33,7 +33,7 @@ import pytest
 import yaml
 
 from components.helm_values import deep_merge
-from tests.harness.helm import (
+from testkit.helm import (
     HELM,
     HELM_VERSION,
     SKIP_VARIABLE,
@@ -48,15 +48,15 @@ from tests.harness.helm import (
     render,
     secret_references,
 )
-from tests.harness.offline_up import (
+from testkit.offline_up import (
     OKTA_CLIENT_SECRET,
     RANDOM_PASSWORD,
     Plan,
     password_value,
     plan_program,
 )
-from tests.harness.runtime import drained_event_loop
-from tests.stacks import ROOT, TEST_SECRETS, stack_config
+from testkit.runtime import drained_event_loop
+from testkit.stacks import ROOT, TEST_SECRETS, stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
@@ -133,7 +133,7 @@ class Stack:
     values: Mapping[str, Any] = field(default_factory=dict)
     """Merged into the stack file's ``pachyderm.values``."""
     secret_keys: tuple[str, ...] = ()
-    """Secret config keys set beyond ``okta:apiToken`` (values from tests/stacks.py)."""
+    """Secret config keys set beyond ``okta:apiToken`` (values from testkit/stacks.py)."""
 
 
 STACKS = (
@@ -255,7 +255,7 @@ def outcomes(helm: Path) -> Iterator[dict[str, Outcome]]:
         case.id: Outcome(case, plan, release, *renders[2 * index : 2 * index + 2])
         for index, (case, plan, release) in enumerate(zip(cases, plans, releases, strict=True))
     }
-    # Every test's event-loop teardown runs gc.collect() (tests/harness/runtime.py); moving these
+    # Every test's event-loop teardown runs gc.collect() (testkit/runtime.py); moving these
     # long-lived manifests out of the collector's reach keeps that at milliseconds, not ~0.2 s.
     gc.freeze()
     yield computed

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from components import program
-from tests.stacks import ROOT
+from testkit.stacks import ROOT
 
 REQUIRED_ENV = ("OKTA_ORG_NAME", "OKTA_API_TOKEN", "PACHYDERM_PUBLIC_URL", "KUBE_CONTEXT")
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from components import program
-from tests.fakes.pachd import FakePachd
-from tests.harness.dynamic_host import DiffKind, DynamicProviderHost
-from tests.harness.offline_up import (
+from testkit.dynamic_host import DiffKind, DynamicProviderHost
+from testkit.fake_pachd import FakePachd
+from testkit.offline_up import (
     OKTA_CLIENT_ID,
     OKTA_CLIENT_SECRET,
     OfflineEngine,
@@ -28,7 +28,7 @@ from tests.harness.offline_up import (
     password_value,
     plan_program,
 )
-from tests.stacks import ROOT
+from testkit.stacks import ROOT
 
 PUBLIC_URL = "http://192.168.49.2:30080"
 ISSUER = f"{PUBLIC_URL}/dex"

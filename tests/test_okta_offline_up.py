@@ -16,9 +16,9 @@ from collections.abc import Iterator
 import pytest
 
 from components import program
-from tests.fakes.pachd import FakePachd
-from tests.harness.dynamic_host import DynamicProviderHost
-from tests.harness.offline_up import (
+from testkit.dynamic_host import DynamicProviderHost
+from testkit.fake_pachd import FakePachd
+from testkit.offline_up import (
     AUTH_SERVER,
     OKTA_APP,
     OKTA_CLIENT_ID,
@@ -28,7 +28,7 @@ from tests.harness.offline_up import (
     dev_stack,
     plan_program,
 )
-from tests.stacks import ROOT
+from testkit.stacks import ROOT
 
 SERVER_POLICY = "okta:auth/serverPolicy:ServerPolicy"
 SERVER_POLICY_RULE = "okta:auth/serverPolicyRule:ServerPolicyRule"

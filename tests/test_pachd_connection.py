@@ -1,7 +1,7 @@
 """How the provider talks to pachd (``components.pachyderm_auth.pachd``).
 
-Regressions guarded (DESIGN.md "The dynamic provider, rules that are not optional"): the dynamic
-provider host ignores ``custom_timeouts``, so a call without its own deadline or a ready-wait
+Regressions guarded: the dynamic provider host passes no timeout to the provider
+(``pulumi/dynamic/__main__.py``), so a call without its own deadline or a ready-wait
 without a deadline hangs ``pulumi up`` forever; the ready-wait must retry with capped exponential
 backoff (0.1 s doubling to 2 s, the last pause cut to what is left) and then fail naming the
 address and the last gRPC status; a real answer (not "not serving yet") must fail at once; no
@@ -35,7 +35,7 @@ from components.pachyderm_auth.pachd import (
     redact,
     wait_until_ready,
 )
-from tests.fakes.pachd import NOT_READY, FakePachd, _token_from
+from testkit.fake_pachd import NOT_READY, FakePachd, _token_from
 
 ROOT = "test-root-token-connection-0001"
 OTHER_SECRET = "test-other-secret-connection-0002"

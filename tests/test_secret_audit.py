@@ -37,16 +37,16 @@ import pytest
 
 from components.pachyderm_auth.provider import ConnectorProvider
 from components.settings import StackConfigError
-from tests.fakes.pachd import FakePachd
-from tests.harness.dynamic_host import (
+from testkit.dynamic_host import (
     PROVIDER_KEY,
     DynamicProviderHost,
     HostError,
     HostResult,
     serialize_provider,
 )
-from tests.harness.mocks import Registration, is_secret, unwrap
-from tests.harness.offline_up import (
+from testkit.fake_pachd import FakePachd
+from testkit.mocks import Registration, is_secret, unwrap
+from testkit.offline_up import (
     OKTA_CLIENT_SECRET,
     RANDOM_PASSWORD,
     TEST_SECRETS,
@@ -57,8 +57,8 @@ from tests.harness.offline_up import (
     password_value,
     plan_program,
 )
-from tests.harness.runtime import drained_event_loop, pickler_restored
-from tests.stacks import ROOT
+from testkit.runtime import drained_event_loop, pickler_restored
+from testkit.stacks import ROOT
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 ROTATED_OKTA_SECRET = "test-rotated-okta-client-secret-0006"

@@ -16,8 +16,8 @@ import pytest
 from components import settings as stack
 from components.settings import StackConfigError, load_settings
 from components.urls import PublicUrl
+from testkit.stacks import PYDANTIC_WORDS, TEST_SECRETS, stack_config
 from tests.conftest import MockRun
-from tests.stacks import PYDANTIC_WORDS, TEST_SECRETS, stack_config
 
 P = "pachyderm-okta"
 MINIMAL: dict[str, tuple[str, bool]] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.stacks import ROOT
+from testkit.stacks import ROOT
 
 COMPONENTS = ROOT / "components"
 MAX_LINES = 300

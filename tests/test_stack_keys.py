@@ -18,7 +18,7 @@ from components.settings import KubernetesConfig, OktaOrgConfig, StackConfigErro
 from components.settings.loader import SECRET_KEYS
 from components.settings.namespaces import provider_keys
 from components.settings.schema import known_keys
-from tests.stacks import TEST_SECRETS
+from testkit.stacks import TEST_SECRETS
 
 P = "pachyderm-okta"
 MINIMAL: dict[str, tuple[str, bool]] = {

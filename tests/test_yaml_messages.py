@@ -30,7 +30,7 @@ from components.settings.messages import (
     yaml_kind,
 )
 from components.settings.schema import known_keys
-from tests.stacks import PYDANTIC_WORDS, TEST_SECRETS
+from testkit.stacks import PYDANTIC_WORDS, TEST_SECRETS
 
 P = "pachyderm-okta"
 MINIMAL: dict[str, tuple[str, bool]] = {

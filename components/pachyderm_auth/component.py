@@ -10,14 +10,12 @@ import pulumi_random as random
 
 from components import connector, urls
 from components.naming import name_suffix
-from components.pachyderm_auth.resources import (
-    AuthActivation,
-    AuthConfig,
-    ClusterRoleBinding,
-    IdentityServerConfig,
-    IdpConnector,
-    OidcClient,
-)
+from components.pachyderm_auth.activation import AuthActivation
+from components.pachyderm_auth.auth_config import AuthConfig
+from components.pachyderm_auth.identity_config import IdentityServerConfig
+from components.pachyderm_auth.idp_connector import IdpConnector
+from components.pachyderm_auth.oidc_client import OidcClient
+from components.pachyderm_auth.role_binding import ClusterRoleBinding
 from components.settings import AuthSettings
 
 TYPE_TOKEN = "pachyderm-okta:pachyderm:Auth"
@@ -59,7 +57,8 @@ class PachydermAuth(pulumi.ComponentResource):
 
     - ``<name>-root-token`` (``RandomPassword``, unless a root token is adopted) and
       ``<name>-pachd-client-secret``/``<name>-enterprise-secret`` (``RandomPassword``): minted
-      before pachd sees them, so no failure can lose them (DESIGN decision 2);
+      before pachd sees them, so no failure can lose them (pachd never returns an existing root
+      token: ``Activate`` in pachyderm/pachyderm src/server/auth/server/api_server.go);
     - ``<name>-activation`` (``AuthActivation``);
     - ``<name>-identity`` (``IdentityServerConfig``): issuer ``<publicUrl>/dex``;
     - ``<name>-connector`` (``IdpConnector``): the Okta ``oidc`` connector;
@@ -106,7 +105,9 @@ class PachydermAuth(pulumi.ComponentResource):
             },
             pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
-        # identity_v2 and auth configuration RPCs fail until Activate ran (pachyderm-auth.md 1).
+        # identity_v2 and auth configuration RPCs fail until Activate ran: they are gated by
+        # cluster permissions with no "auth off" bypass (pachyderm/pachyderm
+        # src/internal/middleware/auth/interceptor.go).
         after_activation = pulumi.ResourceOptions(parent=self, depends_on=[activation])
         identity_config = IdentityServerConfig(
             f"{name}-identity",
@@ -177,7 +178,8 @@ class PachydermAuth(pulumi.ComponentResource):
                 "client_secret": pachd_client_secret,
                 "redirect_uri": urls.pachd_redirect_uri(args.public_url),
                 "scopes": list(connector.PACHD_OIDC_SCOPES),
-                # One cluster: pachd reaches Dex in-process (pachyderm-auth.md 5).
+                # One cluster: pachd reaches Dex in-process (``LocalhostRewriteClient``,
+                # pachyderm/pachyderm src/server/auth/server/http_client.go).
                 "localhost_issuer": True,
                 "user_accessible_issuer_host": urls.user_accessible_issuer_host(args.public_url),
                 "require_email_verified": False,

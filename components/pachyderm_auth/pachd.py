@@ -1,10 +1,14 @@
 """Talking to pachd from the dynamic provider: one client per call site, timeouts, a ready-wait.
 
-The dynamic provider host ignores ``custom_timeouts`` (pulumi-notes.md D2) and a
-``pachyderm_sdk.Client`` cannot be pickled (D5), so every provider method opens its own client
-here, every RPC carries a deadline, and waiting for pachd to come up retries with capped
-exponential backoff until a deadline, then fails with a message naming the address and the last
-gRPC status. Nothing in this module ever puts a secret into an exception message.
+Pulumi's Python dynamic-provider host passes no timeout to the provider (``Create``/``Update`` in
+``pulumi/dynamic/__main__.py`` drop ``request.timeout``), and a ``pachyderm_sdk.Client`` holds a
+``grpc.Channel``, which cannot be pickled with the provider. So every provider method opens its
+own client here, every RPC carries a deadline, and waiting for pachd to come up retries with
+capped exponential backoff until a deadline, then fails with a message naming the address and the
+last gRPC status.
+
+:func:`failure` is the one way a pachd failure becomes an exception: it says what was attempted
+and where, keeps pachd's status code, and redacts every credential the caller holds.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import grpc
 from pachyderm_sdk import Client
 from pachyderm_sdk.errors import AuthServiceNotActivated
 from pydantic import BaseModel, ConfigDict
+
+from components.pachyderm_auth.credentials import SECRET
 
 T = TypeVar("T")
 
@@ -30,7 +36,19 @@ _NOT_READY_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADL
 
 
 class PachdError(Exception):
-    """A pachd call failed; the message says what was attempted and what pachd answered."""
+    """A pachd call failed; the message says what was attempted and what pachd answered.
+
+    ``code`` is pachd's gRPC status code (``None`` when pachd gave none, e.g. a refused
+    connection), so callers can tell a refused credential from a real answer.
+    """
+
+    def __init__(self, message: str, *, code: grpc.StatusCode | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def redacted(self, secrets: Sequence[str]) -> PachdError:
+        """The same error with every non-empty secret in ``secrets`` replaced."""
+        return type(self)(redact(str(self), secrets), code=self.code)
 
 
 class PachdUnavailableError(PachdError):
@@ -38,12 +56,15 @@ class PachdUnavailableError(PachdError):
 
 
 class Connection(BaseModel):
-    """How the provider reaches pachd: address, root token and time limits."""
+    """How the provider reaches pachd: address, root token and time limits.
+
+    Not pachd state: no provider compares these fields to decide whether pachd must change.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     pachd_address: str
-    root_token: str
+    root_token: Annotated[str, SECRET]
     call_timeout_seconds: float = 30.0
     ready_timeout_seconds: float = 600.0
 
@@ -94,7 +115,9 @@ def grpc_status(error: BaseException) -> tuple[grpc.StatusCode | None, str]:
 def is_status(error: BaseException, code: grpc.StatusCode, *fragments: str) -> bool:
     """True if ``error`` has this gRPC code and its details contain every fragment.
 
-    pachd puts wrapped error text in the details, so matching is by substring (pachyderm-auth.md 1).
+    pachd's error interceptor keeps a wrapped status's code and puts the whole wrapped text in the
+    details (pachyderm/pachyderm src/internal/middleware/errors/interceptor.go), so matching is
+    by substring.
     """
     actual_code, details = grpc_status(error)
     return actual_code == code and all(fragment in details for fragment in fragments)
@@ -123,17 +146,29 @@ def describe(error: BaseException, secrets: Sequence[str]) -> str:
     return redact(f"{prefix}: {details}".strip(), secrets)
 
 
-def call(what: str, connection: Connection, fn: Callable[[], T], *secrets: str) -> T:
-    """Run one pachd call; on failure raise :class:`PachdError` naming ``what`` and the status.
+def failure(
+    what: str, address: str, error: BaseException, secrets: Sequence[str], hint: str = ""
+) -> PachdError:
+    """``error`` (a gRPC or connection failure) as a :class:`PachdError`, credentials redacted.
 
-    ``from None`` drops the gRPC exception chain: the dynamic provider host prints tracebacks,
-    and a chained RpcError could carry request text.
+    The message is ``<what> failed at <address>: <CODE>: <details><hint>``. Raise it ``from
+    None``: the dynamic provider host prints tracebacks, and a chained RpcError could carry
+    request text.
     """
+    code, _ = grpc_status(error)
+    return PachdError(
+        f"{what} failed at {address}: {describe(error, secrets)}{redact(hint, secrets)}", code=code
+    )
+
+
+def call(what: str, connection: Connection, fn: Callable[[], T], *secrets: str) -> T:
+    """Run one pachd call; on failure raise :func:`failure` naming ``what`` and the status."""
     try:
         return fn()
     except (grpc.RpcError, ConnectionError) as error:
-        status = describe(error, [connection.root_token, *secrets])
-        raise PachdError(f"{what} failed at {connection.pachd_address}: {status}") from None
+        raise failure(
+            what, connection.pachd_address, error, [connection.root_token, *secrets]
+        ) from None
 
 
 def wait_until_ready(
@@ -161,8 +196,8 @@ def wait_until_ready(
             code, _ = grpc_status(error)
             last_status = describe(error, [connection.root_token])
             if code not in _NOT_READY_CODES and not isinstance(error, ConnectionError):
-                raise PachdError(
-                    f"pachd at {connection.pachd_address} answered GetVersion with {last_status}"
+                raise failure(
+                    "version GetVersion", connection.pachd_address, error, [connection.root_token]
                 ) from None
         remaining = deadline - clock()
         if remaining <= 0:
@@ -170,7 +205,33 @@ def wait_until_ready(
                 f"pachd at {connection.pachd_address} did not become ready within "
                 f"{connection.ready_timeout_seconds:g} s ({attempts} attempts); last status: "
                 f"{last_status}. Check that the Helm release is up and that the address is "
-                "reachable from where `pulumi up` runs (pachyderm-okta:pachdAddress overrides it)."
+                "reachable from where `pulumi up` runs (pachyderm-okta:pachdAddress overrides it).",
+                code=grpc.StatusCode.UNAVAILABLE,
             )
         sleep(min(pause, remaining))
         pause = min(pause * 2, READY_BACKOFF_CAP_SECONDS)
+
+
+def unless_gone(action: Callable[[], T], gone_when: str | None = None) -> T | None:
+    """``action()``, or ``None`` when pachd answers that auth, or the object, no longer exists.
+
+    ``gone_when`` is the fragment of pachd's "not found" details for this kind of object.
+    """
+    try:
+        return action()
+    except (grpc.RpcError, ConnectionError) as error:
+        if not_activated(error) or (gone_when is not None and gone_when in grpc_status(error)[1]):
+            return None
+        raise
+
+
+def env_managed_hint(error: BaseException) -> str:
+    """Why pachd refuses identity changes when its Helm release manages identity."""
+    # pachd refuses identity API writes while the chart supplies identity through its environment
+    # (the disabled-RPC errors of pachyderm/pachyderm src/server/identity/server/api_server.go).
+    if "is disabled when the Identity" in grpc_status(error)[1]:
+        return (
+            " - the Helm release manages identity (oidc.mockIDP or oidc.upstreamIDPs is set); "
+            "this program owns identity through pachd's API, so the release must set neither"
+        )
+    return ""

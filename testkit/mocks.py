@@ -97,11 +97,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(
         self, args: pulumi_mocks.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
+        """Echo the inputs plus the outputs declared for the type; the id defaults to name-id."""
         extra = self.outputs.get(args.typ, lambda _args: {})(args)
         resource_id = args.resource_id or f"{args.name}-id"
         return resource_id, {**args.inputs, **extra}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Answer a declared invoke; an undeclared one fails the run."""
         self.calls.append((args.token, dict(args.args), args.provider))
         if args.token not in self.invokes:
             raise AssertionError(f"unexpected invoke {args.token} with {args.args!r}")
@@ -118,6 +120,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.component_outputs: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Register as MockMonitor does, and record the request."""
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
@@ -142,6 +145,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Read as MockMonitor does (a ``.get()`` of an existing resource), and record it."""
         response = super().ReadResource(request)
         self.reads.append(
             Read(
@@ -156,6 +160,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Record a component's registered outputs."""
         outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
         self.component_outputs[request.urn] = dict(outputs)
         return super().RegisterResourceOutputs(request)

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from tests.stacks import ROOT
+from testkit.stacks import ROOT
 
 HELM_VERSION = "v3.17.3"
 HELM = ROOT / ".cache" / f"helm-{HELM_VERSION}" / "helm"

@@ -2,10 +2,14 @@
 
 The server speaks pachd's wire protocol (the full gRPC method names and the protobuf messages of
 ``pachyderm_sdk`` 2.12.2, (de)serialised with betterproto), so the real ``pachyderm_sdk.Client``
-and everything built on it can be pointed at it. It models the behaviour recorded in
-``/work/shared/reference/pachyderm-auth.md`` (sections 0-3, 5, 7, 8 and the Addenda): the gRPC
-codes and detail strings, the order of the checks, the connector version rule, the <= 2.11
-enterprise gate, the env-managed refusals, a readiness delay and injectable faults.
+and everything built on it can be pointed at it. It models pachd 2.11.x/2.12.x as the
+pachyderm/pachyderm sources implement it - src/server/auth/server/api_server.go (Activate,
+RotateRootToken, ModifyRoleBinding, SetConfiguration), src/server/identity/server/api_server.go
+and dex_api.go (identity config, connectors, clients, the env-managed refusals), the 2.11.x
+src/server/license and src/server/enterprise services, src/internal/middleware/errors (codes and
+wrapped details) - plus the Dex fork's client rules: the gRPC codes and detail strings, the order
+of the checks, the connector version rule, the <= 2.11 enterprise gate, the env-managed refusals,
+a readiness delay and injectable faults.
 
 Only unary RPCs are modelled. Anything else answers UNIMPLEMENTED ("unknown method ..." or
 "unknown service ...", like grpc-go).
@@ -65,7 +69,7 @@ __all__ = [
     "value_to_py",
 ]
 
-# --- detail strings (pachyderm-auth.md; matched as substrings by callers) -------------------------
+# --- detail strings (pachd's error texts; callers match them as substrings) ----------------------
 
 NOT_ACTIVATED = "the auth service is not activated"
 ALREADY_ACTIVATED = "the auth service is already activated"
@@ -449,6 +453,7 @@ class FakePachd:
         """
         self.version = version
         self.ready_after = ready_after
+        self.env_managed_identity = env_managed_identity
         self.unready_details = NOT_READY
         """Details of the UNAVAILABLE answer while not ready. Set it to contain "failed to
         connect to all addresses" to have the SDK raise ``ConnectionError`` instead."""
@@ -570,6 +575,16 @@ class FakePachd:
         """Forget the call log (faults stay armed)."""
         with self._meta_lock:
             self.calls.clear()
+
+    def wipe(self) -> None:
+        """Back to a freshly installed pachd at the same address: new state, no calls or faults."""
+        with self._meta_lock:
+            self.state = PachdState(
+                env_managed_identity_config=self.env_managed_identity,
+                env_managed_connectors=self.env_managed_identity,
+            )
+            self.calls.clear()
+            self._faults.clear()
 
     def _take_fault(self, short: str, *, after: bool) -> PachdError | None:
         with self._meta_lock:

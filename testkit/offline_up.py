@@ -7,15 +7,25 @@ There is no Pulumi CLI, cluster or Okta org here, so the engine's part is played
    and every registration is kept, with the exact inputs the engine would receive.
 2. :class:`OfflineEngine` drives every ``pulumi-python:dynamic/pachyderm:*`` registration through
    Pulumi's real dynamic provider host (``python -m pulumi.dynamic``) against pachd - the fake in
-   ``tests/fakes/pachd.py`` - in dependency order, as ``pulumi up`` does: Check and Create for
+   ``testkit/fake_pachd.py`` - in dependency order, as ``pulumi up`` does: Check and Create for
    new resources, Diff then Update (or Delete and Create for a replacement) for existing ones,
    and Delete in reverse order for ``destroy``. Its state maps URN to the outputs the host
-   returned, as the state file would.
+   returned, as the state file would: when Diff answers "no change" the stored outputs stay as
+   they were, exactly as the engine's ``SameStep`` keeps them (pulumi/pulumi
+   pkg/resource/deploy/step.go).
+
+The engine configures the dynamic provider with the whole stack config before any resource call
+(``Target.GetPackageConfig``, pulumi/pulumi pkg/resource/deploy/target.go), and the host
+configures each provider once per process. Given a :class:`HostPool`, the engine does the same:
+every ``up``/``preview`` runs in a host configured with that plan's stack config, and
+``refresh``/``destroy`` (no program run) in one configured with the last ``up``'s config - what
+the default provider's state records. Given a single host, that host serves every operation with
+whatever config it was given.
 
 Typical use (see tests/test_offline_up.py, bench/)::
 
-    with FakePachd() as pachd, DynamicProviderHost(cwd=ROOT) as host:
-        engine = OfflineEngine(host)
+    with FakePachd() as pachd, HostPool() as hosts:
+        engine = OfflineEngine(hosts)
         first = engine.up(plan_program(dev_stack(pachd.address)))
         second = engine.up(plan_program(dev_stack(pachd.address)))
         assert second.changed == []
@@ -26,14 +36,15 @@ from __future__ import annotations
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
 
-from tests.harness.dynamic_host import DiffKind, DynamicProviderHost, strip_secrets
-from tests.harness.mocks import MockRun, Registration, set_stack_config, start_mock_run
-from tests.stacks import ROOT, TEST_SECRETS, stack_config
+from testkit.dynamic_host import DiffKind, DynamicProviderHost, strip_secrets
+from testkit.mocks import MockRun, Registration, set_stack_config, start_mock_run
+from testkit.stacks import ROOT, TEST_SECRETS, stack_config
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/pachyderm:"
 OKTA_APP = "okta:app/oAuth:OAuth"
@@ -63,6 +74,9 @@ class World:
     okta_client_id: str = OKTA_CLIENT_ID
     unknown_okta_outputs: bool = False
     """Preview of a first run: the Okta app's id and secret are not known yet."""
+    passwords: Mapping[str, str] = field(default_factory=dict)
+    """``RandomPassword`` results by resource name (a re-minted password); else
+    :func:`password_value`."""
     okta_org_url: str = "https://dev-123456.okta.com"
     """The org URL Okta publishes (the dev stack's okta:orgName and okta:baseUrl)."""
 
@@ -75,7 +89,9 @@ class World:
             return {"clientId": self.okta_client_id, "clientSecret": self.okta_client_secret}
 
         run.mocks.outputs[OKTA_APP] = okta_app
-        run.mocks.outputs[RANDOM_PASSWORD] = lambda args: {"result": password_value(args.name)}
+        run.mocks.outputs[RANDOM_PASSWORD] = lambda args: {
+            "result": self.passwords.get(args.name, password_value(args.name))
+        }
         run.mocks.outputs[RANDOM_ID] = lambda _args: {"hex": "0123456789abcdef0123456789abcdef"}
         run.mocks.invokes[GET_GROUP] = lambda args: {"id": f"00g-{args['name']}"}
         run.mocks.invokes[GET_USER] = lambda args: {"id": f"00u-{args['searches'][0]['value']}"}
@@ -96,13 +112,18 @@ class World:
         }
 
 
+Stack = tuple[dict[str, str], list[str]]
+"""``(config, secret_keys)`` as :func:`testkit.stacks.stack_config` returns them."""
+
+
 @dataclass(frozen=True)
 class Plan:
-    """One run of the program under mocks: what it registered and what it exported."""
+    """One run of the program under mocks: what it registered and exported, with which config."""
 
     registrations: list[Registration]
     exports: dict[str, Any]
     export_secrets: dict[str, bool]
+    stack: Stack = ({}, [])
 
     @property
     def dynamic(self) -> list[Registration]:
@@ -126,13 +147,13 @@ class Plan:
         return found
 
 
-def dev_stack(pachd_address: str, **overrides: Any) -> tuple[dict[str, str], list[str]]:
+def dev_stack(pachd_address: str, **overrides: Any) -> Stack:
     """The dev example stack pointed at a (fake) pachd, as the engine would pass it."""
     return stack_config("dev", pachyderm_okta__pachdAddress=pachd_address, **overrides)
 
 
 def plan_program(
-    stack: tuple[dict[str, str], list[str]],
+    stack: Stack,
     *,
     world: World | None = None,
     preview: bool = False,
@@ -152,7 +173,7 @@ def plan_program(
         resolved, _known, secret = run.resolve(pulumi.Output.from_input(value))
         exports[key] = resolved
         export_secrets[key] = secret
-    return Plan(run.registrations, exports, export_secrets)
+    return Plan(run.registrations, exports, export_secrets, (dict(config), list(secret_keys)))
 
 
 @dataclass
@@ -181,14 +202,69 @@ class UpResult:
         return step.action
 
 
+class HostPool:
+    """Real dynamic-provider hosts, one per distinct stack config, each configured with it.
+
+    The engine starts a host per deployment and configures it with the stack config; a host
+    configured with the same config behaves the same, so hosts are reused per config.
+    """
+
+    def __init__(self, **host_options: Any) -> None:
+        self.host_options = {"cwd": ROOT, **host_options}
+        self._hosts: dict[tuple[tuple[str, str], ...], DynamicProviderHost] = {}
+
+    def host_for(self, stack: Stack) -> DynamicProviderHost:
+        """A running host configured with ``stack`` (started on first use)."""
+        config, secret_keys = stack
+        key = tuple(sorted(config.items()))
+        if key not in self._hosts:
+            host = DynamicProviderHost(**self.host_options).start()
+            host.configure(config, secret_keys=secret_keys)
+            self._hosts[key] = host
+        return self._hosts[key]
+
+    def stderr_text(self) -> str:
+        """What every host wrote to stderr so far."""
+        return "".join(host.stderr_text() for host in self._hosts.values())
+
+    def close(self) -> None:
+        """Stop every host."""
+        for host in self._hosts.values():
+            host.stop()
+        self._hosts.clear()
+
+    def __enter__(self) -> HostPool:
+        """The pool itself; hosts start on demand."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop every host."""
+        self.close()
+
+
 class OfflineEngine:
     """The engine's side of ``pulumi up``/``preview``/``destroy`` for the dynamic resources."""
 
-    def __init__(self, host: DynamicProviderHost) -> None:
-        self.host = host
+    def __init__(self, hosts: DynamicProviderHost | HostPool) -> None:
+        self.hosts = hosts
         self.state: dict[str, dict[str, Any]] = {}
         self.ids: dict[str, str] = {}
         self.order: list[str] = []
+        self.stack: Stack = ({}, [])
+        """The config of the last ``up``: what ``refresh`` and ``destroy`` are configured with."""
+        self._active: Stack = self.stack
+
+    @property
+    def host(self) -> DynamicProviderHost:
+        """The host the current operation runs in."""
+        if isinstance(self.hosts, HostPool):
+            return self.hosts.host_for(self._active)
+        return self.hosts
 
     @staticmethod
     def inputs(registration: Registration) -> dict[str, Any]:
@@ -198,6 +274,7 @@ class OfflineEngine:
 
     def preview(self, plan: Plan) -> dict[str, DiffKind]:
         """Check and Diff every resource (what ``pulumi preview`` calls); no Create or Update."""
+        self._active = plan.stack
         kinds: dict[str, DiffKind] = {}
         for registration in plan.dynamic:
             news = self.inputs(registration)
@@ -213,6 +290,7 @@ class OfflineEngine:
 
     def up(self, plan: Plan) -> UpResult:
         """Converge every dynamic resource of ``plan``, in dependency order."""
+        self.stack = self._active = plan.stack
         steps: list[Step] = []
         for registration in plan.dynamic:
             steps.append(self._converge(registration))
@@ -259,6 +337,7 @@ class OfflineEngine:
 
     def refresh(self) -> dict[str, dict[str, Any] | None]:
         """Read every resource (``pulumi refresh``); ``None`` for those gone from pachd."""
+        self._active = self.stack
         live: dict[str, dict[str, Any] | None] = {}
         for urn in self.order:
             result = self.host.read(urn, self.ids[urn], self.state[urn])
@@ -267,6 +346,7 @@ class OfflineEngine:
 
     def destroy(self) -> list[str]:
         """Delete every resource in reverse creation order; return the URNs deleted."""
+        self._active = self.stack
         deleted = list(reversed(self.order))
         for urn in deleted:
             self._delete(urn)
@@ -277,8 +357,10 @@ __all__ = [
     "OKTA_CLIENT_ID",
     "OKTA_CLIENT_SECRET",
     "TEST_SECRETS",
+    "HostPool",
     "OfflineEngine",
     "Plan",
+    "Stack",
     "Step",
     "UpResult",
     "World",

@@ -1,6 +1,6 @@
-"""A tiny dynamic provider that proves ``tests.harness.dynamic_host`` across a process boundary.
+"""A tiny dynamic provider that proves ``testkit.dynamic_host`` across a process boundary.
 
-It lives in an importable module so ``dill`` pickles it *by reference* (``tests.harness.
+It lives in an importable module so ``dill`` pickles it *by reference* (``testkit.
 toy_provider.ToyProvider``), exactly like the project's real providers; the host therefore has to
 run with the project root as ``cwd``.
 

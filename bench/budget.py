@@ -1,0 +1,250 @@
+"""pachd calls per kind of change between two ``pulumi up`` runs, against the allowed budget.
+
+Each change starts from a freshly installed fake pachd (one server, wiped between changes, so
+its address - part of the stack config - stays the same): a first ``up`` of the dev stack (the
+"before" side), then ``preview`` and ``up`` with the "after" side, through
+:class:`OfflineEngine` and Pulumi's real dynamic-provider host configured with each side's stack
+config (as the engine configures it). The calls the second ``up`` sends pachd are counted and
+checked against the budget; the preview records which resources it would show as changing (and
+makes no call).
+
+``tests/test_pachd_call_budget.py`` asserts the same measurements call for call, so the bench
+table and the tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+from bench.counts import Calls
+from components import connector
+from testkit.dynamic_host import DiffKind
+from testkit.fake_pachd import FakePachd
+from testkit.offline_up import HostPool, OfflineEngine, Plan, Stack, World, plan_program
+from testkit.stacks import TEST_SECRETS, stack_config
+
+ADOPTED_TOKEN = "bench-adopted-root-token-0008"
+ROTATED_TOKEN = "bench-rotated-root-token-0009"
+REMINTED_TOKEN = "bench-reminted-root-token-0010"
+ROTATED_OKTA_SECRET = "bench-rotated-okta-client-secret-0011"
+ROOT_TOKEN_RESOURCE = "auth-root-token"
+
+
+def dev_auth(**changes: Any) -> str:
+    """The dev stack's ``pachyderm-okta:auth`` object with ``changes`` applied, as config text."""
+    config, _ = stack_config("dev")
+    auth: dict[str, Any] = json.loads(config["pachyderm-okta:auth"])
+    return json.dumps({**auth, **changes})
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a change: the stack's config overrides, the mocks' world, the scopes."""
+
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] | None = None
+    world: World = field(default_factory=World)
+    connector_scopes: tuple[str, ...] | None = None
+    address: Callable[[str], str] = lambda address: address
+    """The pachd address the stack names, given the fake's own."""
+
+    def stack(self, pachd: FakePachd) -> Stack:
+        """The config and secret keys this side runs with against ``pachd``."""
+        secrets = {"okta:apiToken": TEST_SECRETS["okta:apiToken"], **(self.secrets or {})}
+        return stack_config(
+            "dev",
+            secrets=secrets,
+            pachyderm_okta__pachdAddress=self.address(pachd.address),
+            **self.overrides,
+        )
+
+    def plan(self, pachd: FakePachd) -> Plan:
+        """The program's registrations for this side."""
+        scopes = (
+            mock.patch.object(connector, "OKTA_CONNECTOR_SCOPES", self.connector_scopes)
+            if self.connector_scopes is not None
+            else nullcontext()
+        )
+        with scopes:
+            return plan_program(self.stack(pachd), world=self.world)
+
+
+def _adopted(token: str) -> Side:
+    return Side(secrets={"pachyderm-okta:rootToken": token})
+
+
+ONE_CONNECTOR_WRITE = ("identity.GetIDPConnector", "identity.UpdateIDPConnector")
+ONE_BINDING_WRITE = ("auth.ModifyRoleBinding",)
+ROTATION = ("version.GetVersion", "auth.RotateRootToken")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change between two ups and the pachd calls it may cost."""
+
+    label: str
+    allowed: str
+    before: Side
+    after: Side
+    within: Callable[[Calls], bool]
+
+
+def _none(calls: Calls) -> bool:
+    return calls.total == 0
+
+
+def _no_writes(calls: Calls) -> bool:
+    return calls.writes == ()
+
+
+def _rotation(calls: Calls) -> bool:
+    return calls.writes == ("auth.RotateRootToken",) and len(calls.reads) <= 1
+
+
+def _exactly(expected: tuple[str, ...]) -> Callable[[Calls], bool]:
+    return lambda calls: calls.calls == expected
+
+
+CHANGES: tuple[Change, ...] = (
+    Change("none (second up)", "0", Side(), Side(), _none),
+    Change(
+        "auth.callTimeoutSeconds 30 -> 31",
+        "0 writes",
+        Side(),
+        Side(overrides={"pachyderm_okta__auth": dev_auth(callTimeoutSeconds=31)}),
+        _no_writes,
+    ),
+    Change(
+        "pachd address, same cluster",
+        "0 writes",
+        Side(),
+        Side(address=lambda address: address.replace("127.0.0.1", "localhost")),
+        _no_writes,
+    ),
+    Change(
+        "root token set in config",
+        "1 write: RotateRootToken",
+        _adopted(ADOPTED_TOKEN),
+        _adopted(ROTATED_TOKEN),
+        _rotation,
+    ),
+    Change(
+        "root token re-minted",
+        "1 write: RotateRootToken",
+        Side(),
+        Side(world=World(passwords={ROOT_TOKEN_RESOURCE: REMINTED_TOKEN})),
+        _rotation,
+    ),
+    Change(
+        "Okta client secret",
+        "1 read + 1 write",
+        Side(),
+        Side(world=World(okta_client_secret=ROTATED_OKTA_SECRET)),
+        _exactly(ONE_CONNECTOR_WRITE),
+    ),
+    Change(
+        "principal added",
+        "1 write",
+        Side(),
+        Side(
+            overrides={
+                "pachyderm_okta__auth": dev_auth(
+                    roleBindings={
+                        "allClusterUsers": ["projectViewer"],
+                        "group:data-team": ["repoReader"],
+                    }
+                )
+            }
+        ),
+        _exactly(ONE_BINDING_WRITE),
+    ),
+    Change(
+        "principal removed",
+        "1 write",
+        Side(),
+        Side(overrides={"pachyderm_okta__auth": dev_auth(roleBindings={})}),
+        _exactly(ONE_BINDING_WRITE),
+    ),
+    Change(
+        "principal's roles changed",
+        "1 write",
+        Side(),
+        Side(
+            overrides={
+                "pachyderm_okta__auth": dev_auth(
+                    roleBindings={"allClusterUsers": ["projectWriter"]}
+                )
+            }
+        ),
+        _exactly(ONE_BINDING_WRITE),
+    ),
+    Change(
+        "connector name",
+        "1 read + 1 write",
+        Side(),
+        Side(overrides={"pachyderm_okta__auth": dev_auth(connectorName="Okta SSO")}),
+        _exactly(ONE_CONNECTOR_WRITE),
+    ),
+    Change(
+        "connector scopes",
+        "1 read + 1 write",
+        Side(),
+        Side(connector_scopes=(*connector.OKTA_CONNECTOR_SCOPES, "address")),
+        _exactly(ONE_CONNECTOR_WRITE),
+    ),
+    Change(
+        "skip-email setting",
+        "1 read + 1 write",
+        Side(),
+        Side(overrides={"pachyderm_okta__auth": dev_auth(skipEmailVerified=False)}),
+        _exactly(ONE_CONNECTOR_WRITE),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one change cost: pachd calls of the second up, and what its preview showed."""
+
+    change: Change
+    calls: Calls
+    previewed: tuple[str, ...]
+    """Resource names the preview shows as changing (created, updated, replaced, deleted)."""
+    engine: OfflineEngine
+
+    @property
+    def within_budget(self) -> bool:
+        """Whether the calls are within the change's budget."""
+        return self.change.within(self.calls)
+
+
+def previewed_changes(engine: OfflineEngine, plan: Plan) -> tuple[str, ...]:
+    """Names of the resources ``pulumi preview`` would show as changing."""
+    kinds = engine.preview(plan)
+    changed = {urn for urn, kind in kinds.items() if kind != DiffKind.NONE}
+    removed = {urn for urn in engine.state if urn not in kinds}
+    return tuple(sorted(urn.split("::")[-1] for urn in changed | removed))
+
+
+def measure(hosts: HostPool, pachd: FakePachd, change: Change) -> Measured:
+    """Run ``change`` against ``pachd``, wiped first; the engine is returned with the result."""
+    pachd.wipe()
+    engine = OfflineEngine(hosts)
+    engine.up(change.before.plan(pachd))
+    pachd.reset_calls()
+    after = change.after.plan(pachd)
+    previewed = previewed_changes(engine, after)
+    assert pachd.calls == [], f"preview called pachd: {pachd.calls}"
+    engine.up(after)
+    return Measured(change, Calls.take(pachd), previewed, engine)
+
+
+def measure_changes(hosts: HostPool) -> list[Measured]:
+    """Every change in :data:`CHANGES`, measured against one fake pachd."""
+    with FakePachd() as pachd:
+        return [measure(hosts, pachd, change) for change in CHANGES]

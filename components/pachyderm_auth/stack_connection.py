@@ -1,0 +1,99 @@
+"""The connection the stack's config names now: how ``read`` and ``delete`` reach pachd.
+
+Why not just the stored outputs: when ``diff`` answers "no change" (the provider does so when only
+the connection changed), the engine records the new inputs but keeps the resource's OLD outputs
+(``SameStep.Apply`` sets ``new.Outputs = old.Outputs``, pulumi/pulumi
+pkg/resource/deploy/step.go), and the Python host hands ``read`` and ``delete`` nothing but those
+outputs (``Read``/``Delete`` in ``pulumi/dynamic/__main__.py``). After the root token rotates or
+the address moves, the stored connection can be stale.
+
+What is current: the engine configures a dynamic provider with the WHOLE stack config, keys
+namespaced (``Target.GetPackageConfig`` passes every key for the ``pulumi-python`` package,
+pulumi/pulumi pkg/resource/deploy/target.go; pulumi/pulumi#17673 hands it to
+``ResourceProvider.configure``). :class:`StackConnection` is what that config says about the
+connection, derived the way the program derives it; a key the config does not set stays
+``None`` and the stored value is used.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from typing import Any
+
+from pulumi.dynamic import Config
+
+from components import urls
+from components.pachyderm_auth.pachd import Connection
+
+NAMESPACE = "pachyderm-okta"
+"""The project's config namespace (``name`` in Pulumi.yaml)."""
+
+
+@dataclass(frozen=True)
+class StackConnection:
+    """Connection fields as the stack config sets them; ``None`` where it does not."""
+
+    pachd_address: str | None = None
+    root_token: str | None = None
+    call_timeout_seconds: float | None = None
+    ready_timeout_seconds: float | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> StackConnection:
+        """Read ``rootToken``, ``pachdAddress`` (else ``publicUrl``) and the auth timeouts."""
+        auth = _object(_text(config, "auth"))
+        return cls(
+            pachd_address=_address(config),
+            # Adopted as given: the program passes the configured token through unchanged.
+            root_token=_text(config, "rootToken"),
+            call_timeout_seconds=_seconds(auth.get("callTimeoutSeconds")),
+            ready_timeout_seconds=_seconds(auth.get("pachdReadyTimeoutSeconds")),
+        )
+
+    def over(self, stored: Connection) -> Connection:
+        """``stored`` with every field the config sets replaced by the configured value."""
+        configured = {f.name: getattr(self, f.name) for f in fields(self)}
+        return stored.model_copy(
+            update={name: value for name, value in configured.items() if value is not None}
+        )
+
+    @property
+    def secrets(self) -> list[str]:
+        """Credentials from the config, for redaction."""
+        return [self.root_token] if self.root_token else []
+
+
+def _text(config: Config, key: str) -> str | None:
+    # Pulumi.yaml declares optional keys with `default: ""`: empty means "not set".
+    value = config.get(f"{NAMESPACE}:{key}")
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _object(text: str | None) -> dict[str, Any]:
+    # Structured config values reach providers as JSON text.
+    try:
+        value = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return float(value)
+
+
+def _address(config: Config) -> str | None:
+    """``pachdAddress`` if set, else the address derived from ``publicUrl``, as the program does."""
+    override = _text(config, "pachdAddress")
+    if override is not None and override.strip():
+        return override.strip()
+    public_url = _text(config, "publicUrl")
+    if public_url is None:
+        return None
+    try:
+        return urls.pachd_grpc_address(urls.parse_public_url(public_url))
+    except ValueError:
+        return None
