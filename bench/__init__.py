@@ -12,4 +12,4 @@ Pulumi's real dynamic provider host, pachd played by ``testkit/fake_pachd.py``.
 * :mod:`bench.evaluate` - wall time and peak RSS of evaluating the program vs bare imports.
 """
 
-REPRODUCE = "cd /work/main && . venv/bin/activate && python -m bench   # or: make bench"
+REPRODUCE = "make bench   # or, in the venv, from the repository root: python -m bench"

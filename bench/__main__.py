@@ -1,4 +1,4 @@
-"""``python -m bench``: the benchmark table (README "Performance"); see :mod:`bench`."""
+"""``python -m bench``: the benchmark table (results in docs/benchmarks.md); see :mod:`bench`."""
 
 from __future__ import annotations
 

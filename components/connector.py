@@ -6,7 +6,10 @@ the auth component and unit-tested on their own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from components.okta_server import GROUPS_SCOPE
 
 # The scopes the connector lists. Dex's oidc connector always requests `openid` first and then
 # these (pachyderm/dex connector/oidc/oidc.go, `Config.Open`: `scopes := []string{oidc.ScopeOpenID}`
@@ -25,6 +28,21 @@ PACHD_CLIENT_ID = "pachd"
 CONSOLE_CLIENT_ID = "console"
 
 
+def okta_connector_scopes(*, groups: bool) -> tuple[str, ...]:
+    """The connector's ``scopes``; ``groups`` only when the authorization server defines it.
+
+    Okta refuses the whole authorization request with ``invalid_scope`` when it names a scope the
+    server does not define (Okta "Scopes" reference), and a custom server has a ``groups`` scope
+    only when someone created it. The org server always has it.
+    """
+    return tuple(scope for scope in OKTA_CONNECTOR_SCOPES if groups or scope != GROUPS_SCOPE)
+
+
+def okta_requested_scopes(*, groups: bool) -> tuple[str, ...]:
+    """What Dex asks Okta for at sign-in: ``openid`` (always first) and the connector's scopes."""
+    return ("openid", *okta_connector_scopes(groups=groups))
+
+
 def okta_connector_config(
     *,
     issuer: str,
@@ -32,6 +50,7 @@ def okta_connector_config(
     client_secret: str,
     redirect_uri: str,
     skip_email_verified: bool,
+    scopes: Sequence[str],
 ) -> dict[str, Any]:
     """The Dex ``oidc`` connector config for the Okta app.
 
@@ -49,7 +68,7 @@ def okta_connector_config(
         "clientID": client_id,
         "clientSecret": client_secret,
         "redirectURI": redirect_uri,
-        "scopes": list(OKTA_CONNECTOR_SCOPES),
+        "scopes": list(scopes),
         # The secret goes in the token request's body (client_secret_post) on every Okta host,
         # matching the app's token_endpoint_auth_method (components/okta_app.py). Without this
         # key Dex picks the style from the issuer's host (pachyderm/dex connector/oidc/oidc.go,

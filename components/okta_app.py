@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_okta as okta
 
-from components import okta_custom_server, okta_server, urls
+from components import connector, okta_custom_server, okta_server, urls
 from components.naming import name_suffix
 from components.settings import OktaAppSettings
 
@@ -82,6 +82,8 @@ class OktaOidcApp(pulumi.ComponentResource):
     """The issuer Okta reports for the configured server, for the Dex connector's ``issuer``."""
     redirect_uri: pulumi.Output[str]
     """The sign-in redirect registered on the app == the Dex connector's ``redirectURI``."""
+    connector_scopes: tuple[str, ...]
+    """The Dex connector's ``scopes``: each scope the configured server defines, once."""
 
     def __init__(
         self, name: str, args: OktaOidcAppArgs, opts: pulumi.ResourceOptions | None = None
@@ -92,9 +94,13 @@ class OktaOidcApp(pulumi.ComponentResource):
 
         app = self._create_app(name, settings, args.public_url, org_groups_claim=not custom_server)
         if custom_server:
-            self.issuer = okta_custom_server.admit_app(name, settings, app, parent=self)
+            access = okta_custom_server.admit_app(name, settings, app, parent=self)
+            self.issuer = access.issuer
+            self.connector_scopes = access.connector_scopes
         else:
             self.issuer = self._org_issuer()
+            # The org server defines `groups` itself (Okta "Scopes": org authorization server).
+            self.connector_scopes = connector.okta_connector_scopes(groups=True)
         for group in settings.groups:
             self._assign_group(name, app, group, create=settings.create_groups)
         for login in settings.users:

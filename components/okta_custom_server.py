@@ -7,6 +7,8 @@ the component's own children.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_okta as okta
 
@@ -14,15 +16,24 @@ from components import connector, okta_server
 from components.settings import OktaAppSettings
 
 
+@dataclass(frozen=True)
+class CustomServerAccess:
+    """What the app gets from the custom server: its issuer, and the scopes Dex may request."""
+
+    issuer: pulumi.Output[str]
+    """The issuer Okta reports for the server (its issuer mode decides the host)."""
+    connector_scopes: tuple[str, ...]
+    """The Dex connector's scopes: with ``groups`` only when the server defines that scope."""
+
+
 def admit_app(
     name: str, settings: OktaAppSettings, app: okta.app.OAuth, *, parent: pulumi.Resource
-) -> pulumi.Output[str]:
+) -> CustomServerAccess:
     """Let ``app`` sign in through the custom server ``settings.authorization_server``.
 
     Children of ``parent``: the server read ``<name>-authorization-server`` (never created or
     deleted), ``<name>-access-policy`` and ``<name>-access-rule``, and with ``groupsClaim`` the
-    ``<name>-groups-claim`` (plus ``<name>-groups-scope`` unless the server has its own). Returns
-    the issuer Okta reports for the server.
+    ``<name>-groups-claim`` (plus ``<name>-groups-scope`` unless the server has its own).
     """
     server_id = settings.authorization_server
     # A read, not a resource this stack owns: destroy leaves the server alone. Okta reports
@@ -32,31 +43,48 @@ def admit_app(
     server = okta.auth.Server.get(
         f"{name}-authorization-server", server_id, opts=pulumi.ResourceOptions(parent=parent)
     )
+    existing = _scope_names_and_descriptions(server_id, parent)
     scope = None
     if settings.groups_claim:
-        scope = _create_groups_claim(name, server_id, parent)
-    _allow_app(name, server_id, settings.app_label, app, scope, parent)
-    return server.issuer.apply(lambda issuer: okta_server.custom_server_issuer(issuer, server_id))
+        scope = _create_groups_claim(name, server_id, existing, parent)
+    # Without the claim the stack creates no `groups` scope; Dex may still request it when the
+    # server defines one (its own claim may use it), and must not when it does not.
+    has_groups_scope = settings.groups_claim or any(
+        scope_name == okta_server.GROUPS_SCOPE for scope_name, _ in existing
+    )
+    requested = connector.okta_requested_scopes(groups=has_groups_scope)
+    _allow_app(name, server_id, settings.app_label, app, scope, requested, parent)
+    return CustomServerAccess(
+        issuer=server.issuer.apply(
+            lambda issuer: okta_server.custom_server_issuer(issuer, server_id)
+        ),
+        connector_scopes=connector.okta_connector_scopes(groups=has_groups_scope),
+    )
+
+
+def _scope_names_and_descriptions(
+    server_id: str, parent: pulumi.Resource
+) -> list[tuple[str, str | None]]:
+    found = okta.auth.get_server_scopes(
+        auth_server_id=server_id, opts=pulumi.InvokeOptions(parent=parent)
+    ).scopes
+    return [(scope.name, scope.description) for scope in found or []]
 
 
 def _create_groups_claim(
-    name: str, server_id: str, parent: pulumi.Resource
+    name: str,
+    server_id: str,
+    existing: list[tuple[str, str | None]],
+    parent: pulumi.Resource,
 ) -> okta.auth.ServerScope | None:
     # The app's groups claim only shapes org-server tokens; a custom server mints its own
     # claims (Okta "add a groups claim for a custom authorization server"). Dex requests the
     # `groups` scope, which a custom server rejects with invalid_scope unless it defines it:
     # the scope is created here unless the server already has one of its own.
-    existing = okta.auth.get_server_scopes(
-        auth_server_id=server_id, opts=pulumi.InvokeOptions(parent=parent)
-    ).scopes
     marker = okta_server.groups_scope_description(pulumi.get_project(), pulumi.get_stack())
     scope = None
     scope_name: pulumi.Input[str] = okta_server.GROUPS_SCOPE
-    if okta_server.create_groups_scope(
-        [(found.name, found.description) for found in existing or []],
-        okta_server.GROUPS_SCOPE,
-        marker,
-    ):
+    if okta_server.create_groups_scope(existing, okta_server.GROUPS_SCOPE, marker):
         scope = okta.auth.ServerScope(
             f"{name}-groups-scope",
             auth_server_id=server_id,
@@ -89,6 +117,7 @@ def _allow_app(
     label: str,
     app: okta.app.OAuth,
     scope: okta.auth.ServerScope | None,
+    requested_scopes: tuple[str, ...],
     parent: pulumi.Resource,
 ) -> None:
     # A custom server evaluates an access policy for every token request; a client no rule
@@ -114,6 +143,6 @@ def _allow_app(
         grant_type_whitelists=["authorization_code", "refresh_token"],
         # Anyone the app is assigned to: assignments decide who may sign in.
         group_whitelists=["EVERYONE"],
-        scope_whitelists=list(connector.OKTA_REQUESTED_SCOPES),
+        scope_whitelists=list(requested_scopes),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[scope] if scope else None),
     )

@@ -58,6 +58,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
                 client_id=okta_app.client_id,
                 client_secret=okta_app.client_secret,
                 redirect_uri=okta_app.redirect_uri,
+                scopes=okta_app.connector_scopes,
             ),
             console_client_secret=deployment.console_client_secret,
             license_key=project.license_key,

@@ -130,16 +130,3 @@ def pachd_grpc_address(public_url: PublicUrl) -> str:
     scheme = "grpcs" if public_url.scheme == "https" else "grpc"
     host = f"[{public_url.host}]" if ":" in public_url.host else public_url.host
     return f"{scheme}://{host}:{public_url.effective_port}"
-
-
-def okta_issuer(org_name: str, base_url: str, authorization_server: str) -> str:
-    """Okta's discovery ``issuer``, byte for byte (docs/decisions.md, decision 4).
-
-    The org server's issuer has no trailing slash; Dex compares issuers byte-for-byte, so the
-    trailing slash from Pachyderm's older Okta page breaks every login (pachyderm/docs-content
-    ``latest/set-up/connectors/okta.md``, troubleshooting).
-    """
-    domain = f"https://{org_name}.{base_url}"
-    if authorization_server == "org":
-        return domain
-    return f"{domain}/oauth2/{authorization_server}"

@@ -68,6 +68,7 @@ class AuthProps:
                 client_secret=self.okta_secret if secret is None else secret,
                 redirect_uri=urls.dex_callback_uri(PUBLIC_URL),
                 skip_email_verified=True,
+                scopes=connector.okta_connector_scopes(groups=True),
             ),
             **extra,
         }

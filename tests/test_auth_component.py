@@ -21,7 +21,7 @@ import pulumi
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
-from components import urls
+from components import connector, urls
 from components.pachyderm_auth import OktaClient, PachydermAuth, PachydermAuthArgs
 from components.pachyderm_auth import provider as prov
 from components.pachyderm_auth.base import PachdProvider
@@ -116,6 +116,7 @@ def _deploy(
                     client_id="0oa1client",
                     client_secret=pulumi.Output.secret(OKTA_SECRET),
                     redirect_uri=f"{PUBLIC_URL}/dex/callback",
+                    scopes=connector.okta_connector_scopes(groups=True),
                 ),
                 console_client_secret=pulumi.Output.secret(CONSOLE_SECRET),
                 license_key=None if license_key is None else pulumi.Output.secret(license_key),

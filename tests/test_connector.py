@@ -19,13 +19,14 @@ ISSUER = "https://dev-123456.okta.com"
 REDIRECT = "http://192.168.49.2:30080/dex/callback"
 
 
-def _build(issuer: str = ISSUER, *, skip: bool = True) -> dict[str, object]:
+def _build(issuer: str = ISSUER, *, skip: bool = True, groups: bool = True) -> dict[str, object]:
     return connector.okta_connector_config(
         issuer=issuer,
         client_id="0oa1client",
         client_secret="test-okta-client-secret-0001",
         redirect_uri=REDIRECT,
         skip_email_verified=skip,
+        scopes=connector.okta_connector_scopes(groups=groups),
     )
 
 
@@ -83,3 +84,26 @@ def test_dex_requests_each_scope_once_and_everything_pachd_needs() -> None:
 def test_pachd_constants() -> None:
     assert connector.PACHD_OIDC_SCOPES == ("email", "profile", "groups", "openid")
     assert (connector.PACHD_CLIENT_ID, connector.CONSOLE_CLIENT_ID) == ("pachd", "console")
+
+
+@pytest.mark.parametrize(
+    ("groups", "connector_scopes", "requested"),
+    [
+        (
+            True,
+            ["profile", "email", "groups", "offline_access"],
+            ("openid", "profile", "email", "groups", "offline_access"),
+        ),
+        (
+            False,
+            ["profile", "email", "offline_access"],
+            ("openid", "profile", "email", "offline_access"),
+        ),
+    ],
+)
+def test_groups_is_requested_only_where_the_server_defines_it(
+    groups: bool, connector_scopes: list[str], requested: tuple[str, ...]
+) -> None:
+    # Okta answers invalid_scope for the whole request when one scope is undefined on the server.
+    assert _build(groups=groups)["scopes"] == connector_scopes
+    assert connector.okta_requested_scopes(groups=groups) == requested

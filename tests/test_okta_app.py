@@ -195,6 +195,8 @@ def test_org_server_app_and_issuer_read_from_okta(okta_mocks: MockRun) -> None:
     for kind in (SERVER_SCOPE, SERVER_CLAIM, SERVER_POLICY, SERVER_POLICY_RULE):
         assert okta_mocks.of_type(kind) == []
     assert _invoked(okta_mocks, GET_SERVER_SCOPES) == []
+    # The org server defines `groups` itself.
+    assert ["openid", *component.connector_scopes] == DEX_SCOPES
 
 
 def test_org_issuer_is_okta_answer_not_the_configured_names(okta_mocks: MockRun) -> None:
@@ -226,6 +228,7 @@ def test_custom_server_gets_policy_rule_scope_claim_and_okta_issuer(okta_mocks: 
     component = _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
 
     assert okta_mocks.one(OAUTH, "sso-app").plain_inputs == _app_inputs(groupsClaim=None)
+    assert ["openid", *component.connector_scopes] == DEX_SCOPES
     (server,) = okta_mocks.reads
     assert (server.type, server.name, server.id) == (
         AUTH_SERVER,
@@ -316,15 +319,32 @@ def test_this_stacks_own_groups_scope_stays_declared(
     assert scope.plain_inputs["description"] == OUR_SCOPE
 
 
-def test_custom_server_without_groups_claim_still_lets_the_app_in(okta_mocks: MockRun) -> None:
+@pytest.mark.parametrize(
+    ("server_scopes", "connector_scopes"),
+    [
+        # Okta's default scopes only: requesting `groups` would fail every sign-in with
+        # invalid_scope, so neither Dex nor the access rule names it.
+        ((), ("profile", "email", "offline_access")),
+        # The server has a `groups` scope of its own (its own claim may use it): Dex requests it.
+        ((_scope("groups", "theirs"),), ("profile", "email", "groups", "offline_access")),
+    ],
+    ids=["server-without-groups-scope", "server-with-own-groups-scope"],
+)
+def test_custom_server_without_groups_claim_still_lets_the_app_in(
+    okta_mocks: MockRun,
+    server_scopes: tuple[dict[str, Any], ...],
+    connector_scopes: tuple[str, ...],
+) -> None:
+    okta_mocks.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes(*server_scopes)
     component = _deploy(okta_mocks, {"authorizationServer": "default", "groupsClaim": False})
 
     assert okta_mocks.of_type(SERVER_SCOPE) == []
     assert okta_mocks.of_type(SERVER_CLAIM) == []
-    assert _invoked(okta_mocks, GET_SERVER_SCOPES) == []
+    assert _invoked(okta_mocks, GET_SERVER_SCOPES) == [{"authServerId": "default"}]
     assert okta_mocks.one(SERVER_POLICY).plain_inputs["authServerId"] == "default"
     rule = okta_mocks.one(SERVER_POLICY_RULE)
-    assert rule.plain_inputs["scopeWhitelists"] == DEX_SCOPES
+    assert rule.plain_inputs["scopeWhitelists"] == ["openid", *connector_scopes]
+    assert component.connector_scopes == connector_scopes
     assert rule.dependencies == (okta_mocks.one(SERVER_POLICY).urn,)
     assert [read.id for read in okta_mocks.reads] == ["default"]
     assert okta_mocks.resolve(component.issuer)[0] == "https://login.example.com/oauth2/default"

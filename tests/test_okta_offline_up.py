@@ -86,3 +86,19 @@ def test_custom_server_connector_carries_the_issuer_okta_reports(
     (rule,) = [r for r in plan.registrations if r.type == SERVER_POLICY_RULE]
     assert rule.plain_inputs["policyId"] == f"{policy.name}-id"
     assert AUTH_SERVER not in {r.type for r in plan.registrations}
+
+
+def test_custom_server_without_a_groups_scope_gets_a_connector_that_never_asks_for_it(
+    host: DynamicProviderHost, pachd: FakePachd
+) -> None:
+    # groupsClaim off and the server defines no `groups` scope: a connector asking for it would
+    # make Okta refuse every sign-in with invalid_scope.
+    okta_settings = {"authorizationServer": "aus1custom", "groupsClaim": False}
+    stack = dev_stack(pachd.address, pachyderm_okta__okta=json.dumps(okta_settings))
+    plan = plan_program(stack, world=World(okta_org_url="https://sso.example.org"))
+    _up(host, pachd, plan)
+
+    scopes = ["profile", "email", "offline_access"]
+    assert pachd.state.connectors["okta"]["config"]["scopes"] == scopes
+    (rule,) = [r for r in plan.registrations if r.type == SERVER_POLICY_RULE]
+    assert rule.plain_inputs["scopeWhitelists"] == ["openid", *scopes]

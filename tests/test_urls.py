@@ -79,18 +79,6 @@ def test_ipv6_hosts_are_bracketed_wherever_a_port_follows() -> None:
 
 
 @pytest.mark.parametrize(
-    ("server", "expected"),
-    [
-        ("org", "https://dev-123456.okta.com"),
-        ("default", "https://dev-123456.okta.com/oauth2/default"),
-        ("aus1a2b3c4d", "https://dev-123456.okta.com/oauth2/aus1a2b3c4d"),
-    ],
-)
-def test_okta_issuer_matches_discovery_without_trailing_slash(server: str, expected: str) -> None:
-    assert urls.okta_issuer("dev-123456", "okta.com", server) == expected
-
-
-@pytest.mark.parametrize(
     ("host", "local"),
     [
         ("localhost", True),

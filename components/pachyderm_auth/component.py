@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ class OktaClient:
     client_id: pulumi.Input[str]
     client_secret: pulumi.Input[str]
     redirect_uri: pulumi.Input[str]
+    scopes: Sequence[str]
+    """The connector's ``scopes`` (Dex adds ``openid`` itself)."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ class PachydermAuth(pulumi.ComponentResource):
                 client_secret=okta[2],
                 redirect_uri=okta[3],
                 skip_email_verified=settings.skip_email_verified,
+                scopes=args.okta.scopes,
             )
         )
         okta_connector = IdpConnector(
