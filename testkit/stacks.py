@@ -11,7 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+
+from components.settings import SECRET_KEYS, StackConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "pachyderm-okta"
@@ -63,3 +66,41 @@ def stack_config(
     chosen = {"okta:apiToken": TEST_SECRETS["okta:apiToken"]} if secrets is None else secrets
     config.update(chosen)
     return config, sorted(chosen)
+
+
+# The smallest valid stack, as a config source for ``components.settings.load_settings``:
+# ``{"namespace:key": (value as the engine passes it, is_secret)}``.
+MINIMAL_SOURCE: dict[str, tuple[str, bool]] = {
+    "okta:orgName": ("dev-123456", False),
+    "okta:baseUrl": ("okta.com", False),
+    "okta:apiToken": (TEST_SECRETS["okta:apiToken"], True),
+    f"{PROJECT}:publicUrl": ("http://192.168.49.2:30080", False),
+}
+
+
+def config_source(**changes: Any) -> dict[str, tuple[str, bool]]:
+    """:data:`MINIMAL_SOURCE` with ``{"namespace:key": value}`` changes as the engine passes them.
+
+    Mappings and lists become JSON; a plain string stays as written (a YAML string); a
+    ``(text, is_secret)`` tuple is taken as is; None removes the key. A key is secret when the
+    program reads it as one.
+    """
+    source = dict(MINIMAL_SOURCE)
+    for key, value in changes.items():
+        if value is None:
+            source.pop(key, None)
+        elif isinstance(value, tuple):
+            source[key] = value
+        else:
+            source[key] = (_as_config_string(value), key in SECRET_KEYS)
+    return source
+
+
+def config_problems(source: dict[str, tuple[str, bool]]) -> list[tuple[str, str]]:
+    """``(key, message)`` of every problem loading ``source`` reports; none may speak pydantic."""
+    with pytest.raises(StackConfigError) as raised:
+        load_settings(lambda: source)
+    found = [(problem.key, problem.message) for problem in raised.value.problems]
+    for _, message in found:
+        assert not any(word in message.lower() for word in PYDANTIC_WORDS), message
+    return found

@@ -7,7 +7,6 @@ with a traceback, never echoing a secret, and the example stacks must keep valid
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
@@ -16,40 +15,30 @@ import pytest
 from components import settings as stack
 from components.settings import StackConfigError, load_settings
 from components.urls import PublicUrl
-from testkit.stacks import PYDANTIC_WORDS, TEST_SECRETS, stack_config
+from testkit.stacks import (
+    MINIMAL_SOURCE,
+    PYDANTIC_WORDS,
+    TEST_SECRETS,
+    config_problems,
+    config_source,
+    stack_config,
+)
 from tests.conftest import MockRun
 
 P = "pachyderm-okta"
-MINIMAL: dict[str, tuple[str, bool]] = {
-    "okta:orgName": ("dev-123456", False),
-    "okta:baseUrl": ("okta.com", False),
-    "okta:apiToken": (TEST_SECRETS["okta:apiToken"], True),
-    f"{P}:publicUrl": ("http://192.168.49.2:30080", False),
-}
 
 
 def entries(**changes: Any) -> dict[str, tuple[str, bool]]:
-    """MINIMAL with changes: ``{"ns:key": value}``; None removes; dicts/lists become JSON."""
-    result = dict(MINIMAL)
-    for key, value in changes.items():
-        full_key = key.replace("__", ":").replace("pachyderm_okta", P)
-        if value is None:
-            result.pop(full_key, None)
-        elif isinstance(value, tuple):
-            result[full_key] = value
-        else:
-            text = value if isinstance(value, str) else json.dumps(value)
-            result[full_key] = (text, full_key in stack.SECRET_KEYS)
-    return result
+    """The minimal stack with changes; keys may spell ``:`` as ``__`` (``okta__orgName``)."""
+    return config_source(
+        **{
+            key.replace("__", ":").replace("pachyderm_okta", P): value
+            for key, value in changes.items()
+        }
+    )
 
 
-def problems(source: dict[str, tuple[str, bool]]) -> list[tuple[str, str]]:
-    with pytest.raises(StackConfigError) as raised:
-        load_settings(lambda: source)
-    found = [(problem.key, problem.message) for problem in raised.value.problems]
-    for _, message in found:
-        assert not any(word in message.lower() for word in PYDANTIC_WORDS), message
-    return found
+problems = config_problems
 
 
 def keys(source: dict[str, tuple[str, bool]]) -> list[str]:
@@ -275,7 +264,7 @@ def test_no_secret_value_appears_in_any_message() -> None:
 
 
 def test_minimal_stack_loads_with_documented_defaults(mock_run: MockRun) -> None:
-    settings = load_settings(lambda: MINIMAL)
+    settings = load_settings(lambda: MINIMAL_SOURCE)
     project = settings.project
     assert project.public_url == PublicUrl("http", "192.168.49.2", 30080)
     assert project.pachd_address is None
@@ -310,7 +299,7 @@ def test_minimal_stack_loads_with_documented_defaults(mock_run: MockRun) -> None
 
 
 def test_settings_are_frozen() -> None:
-    settings = load_settings(lambda: MINIMAL)
+    settings = load_settings(lambda: MINIMAL_SOURCE)
     with pytest.raises(ValueError, match="frozen"):
         settings.project.okta.groups = ("x",)  # type: ignore[misc]
 

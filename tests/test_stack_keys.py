@@ -9,43 +9,21 @@ only ``pulumi:*`` (Pulumi's own) passes through.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from components.settings import KubernetesConfig, OktaOrgConfig, StackConfigError, load_settings
-from components.settings.loader import SECRET_KEYS
+from components.settings import KubernetesConfig, OktaOrgConfig, load_settings
 from components.settings.namespaces import provider_keys
 from components.settings.schema import known_keys
-from testkit.stacks import TEST_SECRETS
+from testkit.stacks import MINIMAL_SOURCE, config_problems, config_source
 
 P = "pachyderm-okta"
-MINIMAL: dict[str, tuple[str, bool]] = {
-    "okta:orgName": ("dev-123456", False),
-    "okta:baseUrl": ("okta.com", False),
-    "okta:apiToken": (TEST_SECRETS["okta:apiToken"], True),
-    f"{P}:publicUrl": ("http://192.168.49.2:30080", False),
-}
 AUTH = {"clusterAdmins": ["group:pachyderm-admins"]}
 OKTA_READ = (
     "okta:orgName, okta:baseUrl, okta:apiToken, okta:accessToken, okta:clientId, "
     "okta:privateKey, okta:privateKeyId, okta:scopes and okta:maxRetries"
 )
-
-
-def stack(**changes: Any) -> dict[str, tuple[str, bool]]:
-    source = dict(MINIMAL)
-    for key, value in changes.items():
-        text = value if isinstance(value, str) else json.dumps(value)
-        source[key] = (text, key in SECRET_KEYS)
-    return source
-
-
-def problems(source: dict[str, tuple[str, bool]]) -> list[tuple[str, str]]:
-    with pytest.raises(StackConfigError) as raised:
-        load_settings(lambda: source)
-    return [(problem.key, problem.message) for problem in raised.value.problems]
 
 
 # (what the stack file holds, the full key reported, the exact message)
@@ -153,12 +131,12 @@ REPORTED: list[tuple[dict[str, Any], str, str]] = [
 def test_a_key_nothing_reads_is_reported_by_its_full_key(
     changes: dict[str, Any], key: str, message: str
 ) -> None:
-    assert problems(stack(**changes)) == [(key, message)]
+    assert config_problems(config_source(**changes)) == [(key, message)]
 
 
 def test_pulumi_own_keys_pass_through() -> None:
     settings = load_settings(
-        lambda: stack(
+        lambda: config_source(
             **{
                 "pulumi:disable-default-providers": ["okta", "kubernetes"],
                 "pulumi:tags": {"team": "data"},
@@ -172,14 +150,16 @@ def test_pulumi_own_keys_pass_through() -> None:
 
 def test_a_key_in_an_unread_namespace_is_reported_even_when_empty_or_secret() -> None:
     secret = "test-unread-secret-0045"
-    found = problems({**MINIMAL, "aws:secretKey": (secret, True), "gcp:project": ("", False)})
+    found = config_problems(
+        {**MINIMAL_SOURCE, "aws:secretKey": (secret, True), "gcp:project": ("", False)}
+    )
     assert [key for key, _ in found] == ["aws:secretKey", "gcp:project"]
     assert all(secret not in message for _, message in found)
 
 
 def test_misspelled_namespace_is_reported_with_every_other_problem() -> None:
-    found = problems(
-        stack(
+    found = config_problems(
+        config_source(
             **{
                 "pachyderm-okts:auth": AUTH,
                 "okta:orgName": "dev.123",

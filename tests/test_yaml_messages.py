@@ -22,7 +22,7 @@ from components.settings import (
     StackSettings,
     load_settings,
 )
-from components.settings.loader import SECRET_KEYS, raw_settings
+from components.settings.loader import raw_settings
 from components.settings.messages import (
     EXPECTED_BY_ERROR_TYPE,
     MESSAGES_BY_ERROR_TYPE,
@@ -30,36 +30,13 @@ from components.settings.messages import (
     yaml_kind,
 )
 from components.settings.schema import known_keys
-from testkit.stacks import PYDANTIC_WORDS, TEST_SECRETS
+from testkit.stacks import (
+    PYDANTIC_WORDS,
+    config_problems,
+    config_source,
+)
 
 P = "pachyderm-okta"
-MINIMAL: dict[str, tuple[str, bool]] = {
-    "okta:orgName": ("dev-123456", False),
-    "okta:baseUrl": ("okta.com", False),
-    "okta:apiToken": (TEST_SECRETS["okta:apiToken"], True),
-    f"{P}:publicUrl": ("http://192.168.49.2:30080", False),
-}
-
-
-def stack(**changes: Any) -> dict[str, tuple[str, bool]]:
-    """MINIMAL with ``{"namespace:key": value}`` changes as the engine passes them.
-
-    Mappings and lists become JSON; a plain string stays as written (a YAML string); None removes.
-    """
-    source = dict(MINIMAL)
-    for key, value in changes.items():
-        if value is None:
-            source.pop(key, None)
-        else:
-            text = value if isinstance(value, str) else json.dumps(value)
-            source[key] = (text, key in SECRET_KEYS)
-    return source
-
-
-def problems(source: dict[str, tuple[str, bool]]) -> list[tuple[str, str]]:
-    with pytest.raises(StackConfigError) as raised:
-        load_settings(lambda: source)
-    return [(problem.key, problem.message) for problem in raised.value.problems]
 
 
 def pydantic_errors(source: dict[str, tuple[str, bool]]) -> set[tuple[str, str]]:
@@ -74,7 +51,7 @@ def pydantic_errors(source: dict[str, tuple[str, bool]]) -> set[tuple[str, str]]
 
 BIG_NUMBER = "1" * 5000  # beyond Python's int-from-string limit: pydantic's int_parsing_size
 
-# (pydantic error type, changes to MINIMAL, the full key, the exact message)
+# (pydantic error type, changes to MINIMAL_SOURCE, the full key, the exact message)
 CASES: list[tuple[str, dict[str, Any], str, str]] = [
     (
         "string_type",
@@ -231,9 +208,9 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
 def test_each_pydantic_error_type_reads_as_yaml(
     error_type: str, changes: dict[str, Any], key: str, message: str
 ) -> None:
-    source = stack(**changes)
+    source = config_source(**changes)
     assert (key, error_type) in pydantic_errors(source)
-    assert problems(source) == [(key, message)]
+    assert config_problems(source) == [(key, message)]
 
 
 def test_every_error_type_with_a_message_is_covered() -> None:
@@ -272,7 +249,7 @@ def _assert_only_mapped_error_types(source: dict[str, tuple[str, bool]]) -> None
 @pytest.mark.parametrize(("key", "field"), SETTINGS, ids=[f"{k}.{f}" for k, f in SETTINGS])
 def test_any_shape_in_any_setting_gets_a_mapped_message(key: str, field: str) -> None:
     for shape in SHAPES:
-        source = stack(**{key: {field: shape}})
+        source = config_source(**{key: {field: shape}})
         if pydantic_errors(source):
             _assert_only_mapped_error_types(source)
 
@@ -280,14 +257,14 @@ def test_any_shape_in_any_setting_gets_a_mapped_message(key: str, field: str) ->
 @pytest.mark.parametrize("key", STRUCTURED)
 def test_any_shape_in_any_structured_key_gets_a_mapped_message(key: str) -> None:
     for shape in SHAPES:
-        source = stack(**{key: shape if not isinstance(shape, str) else json.dumps(shape)})
+        source = config_source(**{key: shape if not isinstance(shape, str) else json.dumps(shape)})
         if pydantic_errors(source):
             _assert_only_mapped_error_types(source)
 
 
 def test_no_message_names_a_python_type() -> None:
     for _, changes, _, _ in CASES:
-        for _, message in problems(stack(**changes)):
+        for _, message in config_problems(config_source(**changes)):
             assert not any(word in message.lower() for word in PYDANTIC_WORDS), message
 
 
@@ -310,5 +287,5 @@ def test_values_are_named_by_their_yaml_kind(value: object, kind: str) -> None:
 
 def test_a_value_of_the_wrong_kind_is_never_quoted() -> None:
     secret = "hunter2-0044"  # stands for anything sensitive pasted into the wrong key
-    found = problems(stack(**{f"{P}:okta": {"appLabel": {"label": secret}}}))
+    found = config_problems(config_source(**{f"{P}:okta": {"appLabel": {"label": secret}}}))
     assert found == [(f"{P}:okta.appLabel", "expected a string, got a mapping")]
