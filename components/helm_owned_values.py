@@ -66,12 +66,13 @@ OWNED_HELM_VALUES: Mapping[str, str] = {
 }
 
 
-def _key_paths(tree: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+def key_paths(tree: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    """Every key of a Helm values tree as a dotted path, parents before their children."""
     for key, value in tree.items():
         path = f"{prefix}{key}"
         yield path
         if isinstance(value, Mapping):
-            yield from _key_paths(value, path + ".")
+            yield from key_paths(value, path + ".")
 
 
 def owned_values_set(values: Mapping[str, Any]) -> list[str]:
@@ -82,7 +83,7 @@ def owned_values_set(values: Mapping[str, Any]) -> list[str]:
     """
     found: list[str] = []
     reported: list[str] = []
-    for path in sorted(_key_paths(values)):
+    for path in sorted(key_paths(values)):
         if any(path.startswith(parent + ".") for parent in reported):
             continue
         for prefix, owner in OWNED_HELM_VALUES.items():

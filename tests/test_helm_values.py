@@ -10,7 +10,7 @@ tests/data/pachyderm-chart/ are unchanged copies (see its SOURCE.txt).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from components import urls
-from components.helm_owned_values import OWNED_HELM_VALUES
+from components.helm_owned_values import OWNED_HELM_VALUES, key_paths
 from components.helm_values import (
     POSTGRES_PASSWORD_PLACEHOLDER,
     ChartSecretNames,
@@ -68,14 +68,6 @@ def _chart_dir(settings: PachydermSettings) -> Path:
 def _load(path: Path) -> Any:
     text = path.read_text()
     return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-
-
-def _key_paths(tree: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
-    for key, value in tree.items():
-        path = f"{prefix}{key}"
-        yield path
-        if isinstance(value, Mapping):
-            yield from _key_paths(value, path + ".")
 
 
 def _unknown_key_paths(values: Mapping[str, Any], chart: Mapping[str, Any]) -> list[str]:
@@ -426,10 +418,10 @@ def test_every_key_the_builder_sets_is_refused_as_a_user_override(
     fields: dict[str, Any], public_url: str
 ) -> None:
     values = _values(_settings(**fields), public_url)
-    user_paths = set(_key_paths(fields.get("values", {})))
+    user_paths = set(key_paths(fields.get("values", {})))
     leaves = {
         path
-        for path in _key_paths(values)
+        for path in key_paths(values)
         if path not in user_paths and not isinstance(_at(values, path), Mapping)
     }
     uncovered = {
