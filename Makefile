@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 HELM := .cache/helm-v3.17.3/helm
 
-.PHONY: test check format lint typecheck unit up bench clean
+.PHONY: test format up bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -37,8 +37,10 @@ up: $(VENV)/.runtime-installed
 bench: $(VENV)/.installed
 	$(PY) -m bench
 
+## clean: remove what setup made (the venv, the fetched Helm, the project-local Pulumi CLI, caches);
+## never the project-local state in .pulumi-state
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pulumi-cli .pytest_cache .mypy_cache .ruff_cache
 
 # --- Deploying (README "Quickstart" and "Day-2 operations") ---------------------------------------
 # Each target acts on STACK (default dev) through scripts/pulumi: the Pulumi CLI and backend
@@ -85,6 +87,6 @@ destroy: $(VENV)/.runtime-installed
 rotate-okta-secret: $(VENV)/.runtime-installed
 	STACK=$(STACK) ARGS="$(ARGS)" ./scripts/replace okta:app/oAuth:OAuth
 
-## rotate-root-token: mint a new root token and rotate pachd's to it
+## rotate-root-token: set a new random root token as the stack's secret rootToken and rotate pachd's to it
 rotate-root-token: $(VENV)/.runtime-installed
-	STACK=$(STACK) ARGS="$(ARGS)" ./scripts/replace random:index/randomPassword:RandomPassword auth-root-token
+	STACK=$(STACK) ARGS="$(ARGS)" ./scripts/rotate-root-token

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scripts import resource_urn
 from tests.standins import ROOT, SYSTEM_PATH, Toolbox, clone, shell, toolbox
@@ -170,6 +171,36 @@ def test_a_failed_download_fails_make_up_before_anything_else(
     assert f"error: could not download {INSTALLER_URL}" in result.stderr
     assert tools.calls("pulumi") == []
     assert tools.calls("install.sh") == []
+
+
+def test_rotate_root_token_sets_a_fresh_secret_token_through_stdin_then_runs_up(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    assert shell(tools, project, FIRST_UP, env=profile).returncode == 0
+    tokens = []
+    for _ in range(2):
+        tools.clear()
+        result = shell(tools, project, "make rotate-root-token ARGS=--yes", env=profile)
+        assert result.returncode == 0, result.stderr
+        calls = [call["argv"] for call in tools.calls("pulumi") if call["argv"] != ["version"]]
+        assert [argv[:2] for argv in calls] == [["config", "set"], ["up", "--stack"]]
+        assert calls[0] == [
+            "config",
+            "set",
+            "--secret",
+            "pachyderm-okta:rootToken",
+            "--stack",
+            "dev",
+        ]
+        assert calls[1] == ["up", "--stack", "dev", "--yes"]
+        stored = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
+        token = stored["pachyderm-okta:rootToken"]["secure"].removeprefix("standin-secure:")
+        # As long as the token Pulumi mints (40 letters and digits), and never on a command line.
+        assert re.fullmatch(r"[A-Za-z0-9]{40}", token)
+        assert token not in json.dumps(tools.calls())
+        tokens.append(token)
+    assert tokens[0] != tokens[1]
 
 
 def test_a_backend_set_in_pulumi_yaml_is_used_as_the_cli_would(
