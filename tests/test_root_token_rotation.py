@@ -91,6 +91,33 @@ def test_rotation_in_config_then_refresh_update_and_destroy(
     assert_destroyed(pachd)
 
 
+def test_rotation_from_the_minted_token_into_config_previews_one_change(
+    hosts: HostPool, pachd: FakePachd
+) -> None:
+    # `make rotate-root-token` on a stack that never set rootToken: the minted token is replaced
+    # by one in the stack config.
+    engine = OfflineEngine(hosts)
+    engine.up(plan_program(dev_stack(pachd.address)))
+    minted = stored_tokens(engine)["auth-activation"]
+    pachd.reset_calls()
+
+    rotated = engine.up(plan_program(adopted(pachd, SECOND)))
+
+    assert [step.urn.split("::")[-1] for step in rotated.steps if step.action != "same"] == [
+        "auth-activation"
+    ]
+    assert pachd.calls == ["version.GetVersion", "auth.RotateRootToken"]
+    assert pachd.state.tokens == {SECOND: "pach:root"}
+    tokens = stored_tokens(engine)
+    assert tokens.pop("auth-activation") == SECOND
+    assert set(tokens.values()) == {minted}
+
+    live = engine.refresh()
+    assert {outputs["root_token"] for outputs in live.values() if outputs} == {SECOND}
+    engine.destroy()
+    assert_destroyed(pachd)
+
+
 def test_reminted_token_is_stored_by_every_resource_without_pachd_calls(
     hosts: HostPool, pachd: FakePachd
 ) -> None:
