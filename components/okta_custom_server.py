@@ -44,14 +44,19 @@ def admit_app(
         f"{name}-authorization-server", server_id, opts=pulumi.ResourceOptions(parent=parent)
     )
     existing = _scope_names_and_descriptions(server_id, parent)
+    marker = okta_server.groups_scope_description(pulumi.get_project(), pulumi.get_stack())
+    # Whether the server's `groups` scope, if any, is someone else's (never this stack's to keep
+    # or delete) rather than absent or this stack's own.
+    others_groups_scope = not okta_server.create_groups_scope(
+        existing, okta_server.GROUPS_SCOPE, marker
+    )
     scope = None
     if settings.groups_claim:
-        scope = _create_groups_claim(name, server_id, existing, parent)
-    # Without the claim the stack creates no `groups` scope; Dex may still request it when the
-    # server defines one (its own claim may use it), and must not when it does not.
-    has_groups_scope = settings.groups_claim or any(
-        scope_name == okta_server.GROUPS_SCOPE for scope_name, _ in existing
-    )
+        scope = _create_groups_claim(name, server_id, marker, others_groups_scope, parent)
+    # Without the claim the stack declares no `groups` scope (one it made earlier is deleted by
+    # this `up`); Dex may still request someone else's (their claim may use it), and must not
+    # request one that does not exist.
+    has_groups_scope = settings.groups_claim or others_groups_scope
     requested = connector.okta_requested_scopes(groups=has_groups_scope)
     _allow_app(name, server_id, settings.app_label, app, scope, requested, parent)
     return CustomServerAccess(
@@ -74,17 +79,17 @@ def _scope_names_and_descriptions(
 def _create_groups_claim(
     name: str,
     server_id: str,
-    existing: list[tuple[str, str | None]],
+    marker: str,
+    others_groups_scope: bool,
     parent: pulumi.Resource,
 ) -> okta.auth.ServerScope | None:
     # The app's groups claim only shapes org-server tokens; a custom server mints its own
     # claims (Okta "add a groups claim for a custom authorization server"). Dex requests the
     # `groups` scope, which a custom server rejects with invalid_scope unless it defines it:
     # the scope is created here unless the server already has one of its own.
-    marker = okta_server.groups_scope_description(pulumi.get_project(), pulumi.get_stack())
     scope = None
     scope_name: pulumi.Input[str] = okta_server.GROUPS_SCOPE
-    if okta_server.create_groups_scope(existing, okta_server.GROUPS_SCOPE, marker):
+    if not others_groups_scope:
         scope = okta.auth.ServerScope(
             f"{name}-groups-scope",
             auth_server_id=server_id,

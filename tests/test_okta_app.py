@@ -327,8 +327,14 @@ def test_this_stacks_own_groups_scope_stays_declared(
         ((), ("profile", "email", "offline_access")),
         # The server has a `groups` scope of its own (its own claim may use it): Dex requests it.
         ((_scope("groups", "theirs"),), ("profile", "email", "groups", "offline_access")),
+        # The scope an earlier `up` of this stack made: no longer declared, this `up` deletes it.
+        ((_scope("groups", OUR_SCOPE),), ("profile", "email", "offline_access")),
     ],
-    ids=["server-without-groups-scope", "server-with-own-groups-scope"],
+    ids=[
+        "server-without-groups-scope",
+        "server-with-its-own-groups-scope",
+        "scope-this-stack-made-before-the-claim-was-turned-off",
+    ],
 )
 def test_custom_server_without_groups_claim_still_lets_the_app_in(
     okta_mocks: MockRun,
