@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from testkit.dynamic_host import DynamicProviderHost
+from testkit.fake_pachd import FakePachd
 from testkit.mocks import (
     PROJECT,
     STACK,
@@ -25,6 +27,7 @@ from testkit.mocks import (
     unwrap,
 )
 from testkit.runtime import drained_event_loop, pickler_restored
+from testkit.stacks import ROOT
 
 __all__ = [
     "PROJECT",
@@ -58,3 +61,21 @@ def mock_run(event_loop: asyncio.AbstractEventLoop) -> Iterator[MockRun]:
     """A fresh recording mocks runtime for project ``pachyderm-okta``, stack ``dev``."""
     yield start_mock_run()
     set_stack_config({}, [])
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[DynamicProviderHost]:
+    """Pulumi's real dynamic provider host, started in the project root, once per test module.
+
+    Modules that need another configuration define their own ``host``.
+    """
+    with DynamicProviderHost(cwd=ROOT) as started:
+        started.configure()
+        yield started
+
+
+@pytest.fixture
+def pachd() -> Iterator[FakePachd]:
+    """A fresh fake pachd (2.12) on loopback; modules that need a prepared one define their own."""
+    with FakePachd() as fake:
+        yield fake

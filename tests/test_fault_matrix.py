@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +35,6 @@ from testkit.dynamic_host import DynamicProviderHost, HostError
 from testkit.fake_pachd import FakePachd, short_name
 from testkit.offline_up import OfflineEngine, dev_stack, plan_program
 from testkit.runtime import drained_event_loop, pickler_restored
-from testkit.stacks import ROOT
 
 CODES = (
     grpc.StatusCode.UNAVAILABLE,
@@ -141,13 +139,6 @@ def locked_out(fake: FakePachd, token: str) -> bool:
         return bool(fake.client(token).auth.who_am_i().username != "pach:root")
     except Exception:  # any refusal of the token is a lockout
         return True
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[DynamicProviderHost]:
-    with DynamicProviderHost(cwd=ROOT) as started:
-        started.configure()
-        yield started
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ root token in the stack outputs opening the cluster, and no pachd call at all on
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,24 +27,10 @@ from testkit.offline_up import (
     password_value,
     plan_program,
 )
-from testkit.stacks import ROOT
 
 PUBLIC_URL = "http://192.168.49.2:30080"
 ISSUER = f"{PUBLIC_URL}/dex"
 OKTA_ISSUER = "https://dev-123456.okta.com"
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[DynamicProviderHost]:
-    with DynamicProviderHost(cwd=ROOT) as started:
-        started.configure()
-        yield started
-
-
-@pytest.fixture
-def pachd() -> Iterator[FakePachd]:
-    with FakePachd() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -11,9 +11,6 @@ from ``okta:orgName``/``okta:baseUrl`` instead would fail OIDC discovery in the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 from components import program
 from testkit.dynamic_host import DynamicProviderHost
@@ -28,23 +25,9 @@ from testkit.offline_up import (
     dev_stack,
     plan_program,
 )
-from testkit.stacks import ROOT
 
 SERVER_POLICY = "okta:auth/serverPolicy:ServerPolicy"
 SERVER_POLICY_RULE = "okta:auth/serverPolicyRule:ServerPolicyRule"
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[DynamicProviderHost]:
-    with DynamicProviderHost(cwd=ROOT) as started:
-        started.configure()
-        yield started
-
-
-@pytest.fixture
-def pachd() -> Iterator[FakePachd]:
-    with FakePachd() as fake:
-        yield fake
 
 
 def _up(host: DynamicProviderHost, pachd: FakePachd, plan: Plan) -> None:

@@ -36,12 +36,6 @@ def hosts() -> Iterator[HostPool]:
             assert secret not in pool.stderr_text()
 
 
-@pytest.fixture
-def pachd() -> Iterator[FakePachd]:
-    with FakePachd() as fake:
-        yield fake
-
-
 def adopted(pachd: FakePachd, token: str, **overrides: str) -> Stack:
     secrets = {**API_TOKEN, "pachyderm-okta:rootToken": token}
     return dev_stack(pachd.address, secrets=secrets, **overrides)
