@@ -52,11 +52,20 @@ def assert_destroyed(pachd: FakePachd) -> None:
     assert set(state.cluster_role_bindings) == {"pach:root", "internal:auth-server"}
 
 
+@pytest.mark.parametrize(
+    "first_token",
+    # A stack that adopted FIRST; and `make rotate-root-token` on a stack that never set
+    # rootToken, whose minted token gives way to one in the stack config.
+    [FIRST, None],
+    ids=["configured-token", "minted-token"],
+)
 def test_rotation_in_config_then_refresh_update_and_destroy(
-    hosts: HostPool, pachd: FakePachd
+    hosts: HostPool, pachd: FakePachd, first_token: str | None
 ) -> None:
     engine = OfflineEngine(hosts)
-    engine.up(plan_program(adopted(pachd, FIRST)))
+    first = dev_stack(pachd.address) if first_token is None else adopted(pachd, first_token)
+    engine.up(plan_program(first))
+    previous = stored_tokens(engine)["auth-activation"]
     pachd.reset_calls()
 
     rotated = engine.up(plan_program(adopted(pachd, SECOND)))
@@ -69,7 +78,7 @@ def test_rotation_in_config_then_refresh_update_and_destroy(
     # The engine kept the other resources' outputs: they name the revoked token.
     tokens = stored_tokens(engine)
     assert tokens.pop("auth-activation") == SECOND
-    assert set(tokens.values()) == {FIRST}
+    assert set(tokens.values()) == {previous}
 
     pachd.reset_calls()
     live = engine.refresh()
@@ -81,33 +90,6 @@ def test_rotation_in_config_then_refresh_update_and_destroy(
     assert renamed.action("::auth-connector") == "update"
     assert pachd.state.connectors["okta"]["name"] == "Okta SSO"
 
-    engine.destroy()
-    assert_destroyed(pachd)
-
-
-def test_rotation_from_the_minted_token_into_config_previews_one_change(
-    hosts: HostPool, pachd: FakePachd
-) -> None:
-    # `make rotate-root-token` on a stack that never set rootToken: the minted token is replaced
-    # by one in the stack config.
-    engine = OfflineEngine(hosts)
-    engine.up(plan_program(dev_stack(pachd.address)))
-    minted = stored_tokens(engine)["auth-activation"]
-    pachd.reset_calls()
-
-    rotated = engine.up(plan_program(adopted(pachd, SECOND)))
-
-    assert [step.urn.split("::")[-1] for step in rotated.steps if step.action != "same"] == [
-        "auth-activation"
-    ]
-    assert pachd.calls == ["version.GetVersion", "auth.RotateRootToken"]
-    assert pachd.state.tokens == {SECOND: "pach:root"}
-    tokens = stored_tokens(engine)
-    assert tokens.pop("auth-activation") == SECOND
-    assert set(tokens.values()) == {minted}
-
-    live = engine.refresh()
-    assert {outputs["root_token"] for outputs in live.values() if outputs} == {SECOND}
     engine.destroy()
     assert_destroyed(pachd)
 
