@@ -66,6 +66,16 @@ OWNED_HELM_VALUES: Mapping[str, str] = {
 }
 
 
+def value_at(tree: Mapping[str, Any], path: str) -> Any:
+    """The value at dotted ``path`` in a Helm values tree, or ``None`` where any level is unset."""
+    value: Any = tree
+    for key in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
 def key_paths(tree: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
     """Every key of a Helm values tree as a dotted path, parents before their children."""
     for key, value in tree.items():

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import pulumi
 
 from components import urls
+from components.helm_owned_values import value_at
 
 # The default Kubernetes NodePort range (kube-apiserver --service-node-port-range).
 NODE_PORT_RANGE = range(30000, 32768)
@@ -208,9 +209,7 @@ def pachyderm_values(
 
 
 def _proxy_tls_enabled(values: Mapping[str, Any]) -> bool:
-    proxy = values.get("proxy")
-    tls = proxy.get("tls") if isinstance(proxy, Mapping) else None
-    return bool(tls.get("enabled")) if isinstance(tls, Mapping) else False
+    return bool(value_at(values, "proxy.tls.enabled"))
 
 
 def proxy_service_values(settings: ChartSettings, public_url: urls.PublicUrl) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
-from components import helm_values
+from components import helm_owned_values, helm_values
 from components.settings.fields import (
     DEFAULT_CHART_VERSION,
     FIRST_LICENSE_FREE_VERSION,
@@ -85,9 +85,7 @@ def _storage_url_problems(project: dict[str, Any]) -> list[ConfigProblem]:
     )
     if pachyderm is _MISSING or pachyderm.deploy_target == "LOCAL":
         return []
-    storage = pachyderm.values.get("pachd", {})
-    storage = storage.get("storage", {}) if isinstance(storage, dict) else {}
-    url = storage.get("storageURL") if isinstance(storage, dict) else None
+    url = helm_owned_values.value_at(pachyderm.values, "pachd.storage.storageURL")
     if isinstance(url, str) and url.strip():
         return []
     # Every deployTarget but LOCAL makes the chart require it in pachd's and pachw's env
