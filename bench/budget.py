@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -50,6 +50,8 @@ class Side:
     secrets: Mapping[str, str] | None = None
     world: World = field(default_factory=World)
     connector_scopes: tuple[str, ...] | None = None
+    connector_without: tuple[str, ...] = ()
+    """Connector keys an earlier version of the program did not set (an upgrade's first side)."""
     address: Callable[[str], str] = lambda address: address
     """The pachd address the stack names, given the fake's own."""
 
@@ -70,8 +72,19 @@ class Side:
             if self.connector_scopes is not None
             else nullcontext()
         )
-        with scopes:
+        with scopes, self._earlier_connector():
             return plan_program(self.stack(pachd), world=self.world)
+
+    def _earlier_connector(self) -> AbstractContextManager[object]:
+        if not self.connector_without:
+            return nullcontext()
+        build = connector.okta_connector_config
+        without = self.connector_without
+
+        def earlier(**kwargs: Any) -> dict[str, Any]:
+            return {k: v for k, v in build(**kwargs).items() if k not in without}
+
+        return mock.patch.object(connector, "okta_connector_config", earlier)
 
 
 def _adopted(token: str) -> Side:
@@ -202,6 +215,13 @@ CHANGES: tuple[Change, ...] = (
         "1 read + 1 write",
         Side(),
         Side(overrides={"pachyderm_okta__auth": dev_auth(skipEmailVerified=False)}),
+        _exactly(ONE_CONNECTOR_WRITE),
+    ),
+    Change(
+        "program upgrade: connector gains getUserInfo",
+        "1 read + 1 write",
+        Side(connector_without=("getUserInfo",)),
+        Side(),
         _exactly(ONE_CONNECTOR_WRITE),
     ),
 )

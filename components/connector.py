@@ -77,6 +77,9 @@ def okta_connector_config(
         "basicAuthUnsupported": True,
         # Dex reads the `groups` claim only with this flag (oidc.go `createIdentity`).
         "insecureEnableGroups": True,
+        # Okta's authorization-code ID token is thin (no groups, no email_verified); Dex merges
+        # the userinfo claims into it only with this flag (docs/decisions.md, decision 28).
+        "getUserInfo": True,
         "insecureSkipEmailVerified": skip_email_verified,
         "insecureSkipIssuerCallbackDomainCheck": False,
     }

@@ -13,5 +13,7 @@ nothing from ``tests/``):
 * :mod:`testkit.offline_up` - the program under those mocks, its dynamic resources through the
   real host against pachd: ``pulumi up`` without the CLI;
 * :mod:`testkit.stacks` - stack config as the engine hands it to the program;
+* :mod:`testkit.dex_identity` - the pinned Dex fork's claim selection and pachd's principals:
+  who a user is in pachd after an Okta sign-in;
 * :mod:`testkit.toy_provider` - a tiny importable provider that proves the host harness.
 """

@@ -252,6 +252,7 @@ def test_inputs_of_every_child(mocked: MockRun) -> None:
             "scopes": ["profile", "email", "groups", "offline_access"],
             "basicAuthUnsupported": True,
             "insecureEnableGroups": True,
+            "getUserInfo": True,
             "insecureSkipEmailVerified": True,
             "insecureSkipIssuerCallbackDomainCheck": False,
         },

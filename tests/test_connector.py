@@ -2,7 +2,8 @@
 
 Regressions guarded: a changed key or value in the Okta ``oidc`` connector document silently
 breaks logins only at runtime (Dex reads ``insecureEnableGroups``/``insecureSkipEmailVerified``,
-and the callback-domain check must stay on because ``redirectURI`` is Dex's own callback); Dex
+merges Okta's userinfo claims only with ``getUserInfo``, and the callback-domain check must stay
+on because ``redirectURI`` is Dex's own callback); Dex
 sending the client secret another way than the Okta app expects (``basicAuthUnsupported``); a
 scope requested twice (Dex adds ``openid`` itself, pachyderm/dex connector/oidc/oidc.go); and an
 Okta org issuer with a trailing slash makes pachd refuse the connector ("issuer did not match the
@@ -39,6 +40,7 @@ def test_exact_document() -> None:
         "scopes": ["profile", "email", "groups", "offline_access"],
         "basicAuthUnsupported": True,
         "insecureEnableGroups": True,
+        "getUserInfo": True,
         "insecureSkipEmailVerified": True,
         "insecureSkipIssuerCallbackDomainCheck": False,
     }

@@ -115,7 +115,8 @@ def test_the_current_program_on_a_legacy_stack_changes_only_the_connector(
     result = engine.up(plan)
 
     # Since b113a31 the program's connector document changed (Okta's client_secret_post:
-    # basicAuthUnsupported; Dex adds openid itself): that, and only that, is pachd state to change.
+    # basicAuthUnsupported; Dex adds openid itself; getUserInfo for Okta's thin ID token): that,
+    # and only that, is pachd state to change.
     changed = [urn.split("::")[-1] for urn, kind in kinds.items() if kind is not DiffKind.NONE]
     assert changed == ["auth-connector"]
     assert [step.urn.split("::")[-1] for step in result.steps if step.action != "same"] == changed

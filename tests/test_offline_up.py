@@ -83,6 +83,7 @@ def test_first_up_leaves_pachd_ready_for_okta_logins(
         "scopes": ["profile", "email", "groups", "offline_access"],
         "basicAuthUnsupported": True,
         "insecureEnableGroups": True,
+        "getUserInfo": True,
         "insecureSkipEmailVerified": True,
         "insecureSkipIssuerCallbackDomainCheck": False,
     }

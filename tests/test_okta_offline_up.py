@@ -4,8 +4,9 @@ Guards the path from Okta to pachd end to end (``__main__.py`` under mocks, the 
 through Pulumi's real dynamic provider host, a fake pachd): on the org server and on a custom
 authorization server in CUSTOM_URL issuer mode, the connector stored in pachd and the
 ``oktaIssuer`` stack output carry Okta's issuer byte for byte, the client authenticates in the POST
-body, and a custom server gets an access policy bound to the app's client id. A connector built
-from ``okta:orgName``/``okta:baseUrl`` instead would fail OIDC discovery in the cluster.
+body, Dex reads Okta's userinfo on both, and a custom server gets an access policy bound to the
+app's client id. A connector built from ``okta:orgName``/``okta:baseUrl`` instead would fail OIDC
+discovery in the cluster.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def test_org_server_connector_carries_the_org_url_okta_publishes(
     assert config["issuer"] == plan.exports[program.OUTPUT_OKTA_ISSUER]
     assert config["issuer"] == "https://dev-123456.okta.com"
     assert config["basicAuthUnsupported"] is True
+    assert config["getUserInfo"] is True
     app = next(r for r in plan.registrations if r.type == OKTA_APP)
     assert app.plain_inputs["tokenEndpointAuthMethod"] == "client_secret_post"
     assert not [r for r in plan.registrations if r.type in (SERVER_POLICY, SERVER_POLICY_RULE)]
@@ -63,6 +65,8 @@ def test_custom_server_connector_carries_the_issuer_okta_reports(
 
     issuer = "https://sso.example.org/oauth2/aus1custom"
     assert pachd.state.connectors["okta"]["config"]["issuer"] == issuer
+    # Groups arrive in the ID token here, but email_verified only through userinfo.
+    assert pachd.state.connectors["okta"]["config"]["getUserInfo"] is True
     assert plan.exports[program.OUTPUT_OKTA_ISSUER] == issuer
     (policy,) = [r for r in plan.registrations if r.type == SERVER_POLICY]
     assert policy.plain_inputs["clientWhitelists"] == [OKTA_CLIENT_ID]

@@ -48,6 +48,8 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "connector name": (CONNECTOR_UPDATE, ["auth-connector"]),
     "connector scopes": (CONNECTOR_UPDATE, ["auth-connector"]),
     "skip-email setting": (CONNECTOR_UPDATE, ["auth-connector"]),
+    # A stack deployed by a version before getUserInfo (docs/decisions.md, decision 28).
+    "program upgrade: connector gains getUserInfo": (CONNECTOR_UPDATE, ["auth-connector"]),
 }
 
 
