@@ -48,6 +48,11 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "connector name": (CONNECTOR_UPDATE, ["auth-connector"]),
     "connector scopes": (CONNECTOR_UPDATE, ["auth-connector"]),
     "skip-email setting": (CONNECTOR_UPDATE, ["auth-connector"]),
+    # The new key is applied at once, and only licence calls are made (no auth call).
+    "2.11 licence change": (
+        ["version.GetVersion", "license.Activate", "enterprise.Activate"],
+        ["auth-activation"],
+    ),
 }
 
 
