@@ -4,9 +4,11 @@ Regressions guarded (one test or more per rule listed in ``components/pachyderm_
 activation must be idempotent and resumable after a failure at *any* step of the
 2.12 and the 2.11 sequence (a Python dynamic provider cannot report partial state); 2.12 must
 never touch the removed license/enterprise services; "already activated" with our token is
-success only for ``pach:root``, and a foreign token is an error that says how to recover; the root
-token rotates on update; delete never deactivates auth unless asked; connector updates send the
-*stored* version + 1 and adopt leftovers; a Dex client with another secret is replaced; read
+success only for ``pach:root``, and a foreign token (seen at WhoAmI: pachd says "already
+activated" to anyone) is an error that says how to recover; the root token rotates on update; a
+changed 2.11 licence is applied on update with licence calls only, and resumes after a
+failure; delete never deactivates auth unless asked; connector updates send the *stored* version
++ 1 and adopt leftovers; a Dex client with another secret is replaced; read
 reports live state so drift shows on refresh and a vanished object reads as gone; check/diff are
 pure (no pachd call) and tolerate unknowns; ints arriving as floats compare equal; and no
 exception message ever carries the root token, a client secret, a connector secret or the
@@ -388,6 +390,39 @@ def test_a_changed_2_11_licence_is_applied_while_enterprise_is_active(
     )
     _assert_auth_active_with(legacy, ROOT)
     assert result.outs == {**news, "pachd_version": "2.11.6"}
+
+
+@pytest.mark.parametrize(
+    ("method", "after"),
+    [
+        (method, after)
+        for method in ("license.Activate", "license.UpdateCluster", "enterprise.Activate")
+        for after in (False, True)
+    ],
+)
+def test_a_licence_change_resumes_after_a_failure(
+    legacy: FakePachd, method: str, after: bool
+) -> None:
+    # On failure the engine keeps the old outputs: the re-run sends the whole change again.
+    _activate(legacy)
+    olds = _legacy_activation(legacy)
+    news = _legacy_activation(
+        legacy, license_key=NEW_LICENSE, enterprise_secret=NEW_ENTERPRISE_SECRET
+    )
+    echo = f"injected {LICENSE} {NEW_LICENSE} {ENTERPRISE_SECRET} {NEW_ENTERPRISE_SECRET}"
+    legacy.inject(method, grpc.StatusCode.INTERNAL, echo, after=after)
+    error = _raises(lambda: ActivationProvider().update("pachyderm-auth", olds, news))
+    assert error.code == grpc.StatusCode.INTERNAL
+    assert legacy.pending_faults() == {}
+    ActivationProvider().update("pachyderm-auth", olds, news)
+    assert _licence_state(legacy) == (
+        NEW_LICENSE,
+        "ACTIVE",
+        NEW_LICENSE,
+        NEW_ENTERPRISE_SECRET,
+        _enterprise_config(NEW_ENTERPRISE_SECRET),
+        "pach:root",
+    )
 
 
 def test_a_changed_licence_costs_pachd_nothing_on_2_12(fake: FakePachd) -> None:
