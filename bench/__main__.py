@@ -139,8 +139,9 @@ def section_budget(report: Report, results: Sequence[budget.Measured]) -> None:
             ]
         )
     report.out(
-        "2. pachd calls per change between two ups (dev stack; one fake pachd, wiped before each",
-        "   change; real dynamic provider host configured with each side's stack config)",
+        "2. pachd calls per change between two ups (dev stack; one fake pachd per version,",
+        "   wiped before each change; real dynamic provider host configured with each side's",
+        "   stack config)",
         "",
         *table(rows, right=(2, 3)),
         "",

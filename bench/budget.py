@@ -1,7 +1,8 @@
 """pachd calls per kind of change between two ``pulumi up`` runs, against the allowed budget.
 
-Each change starts from a freshly installed fake pachd (one server, wiped between changes, so
-its address - part of the stack config - stays the same): a first ``up`` of the dev stack (the
+Each change starts from a freshly installed fake pachd (one server per pachd version, wiped
+between changes, so its address - part of the stack config - stays the same; 2.12.2 unless the
+change is about 2.11): a first ``up`` of the dev stack (the
 "before" side), then ``preview`` and ``up`` with the "after" side, through
 :class:`OfflineEngine` and Pulumi's real dynamic-provider host configured with each side's stack
 config (as the engine configures it). The calls the second ``up`` sends pachd are counted and
@@ -32,6 +33,8 @@ ADOPTED_TOKEN = "bench-adopted-root-token-0008"
 ROTATED_TOKEN = "bench-rotated-root-token-0009"
 REMINTED_TOKEN = "bench-reminted-root-token-0010"
 ROTATED_OKTA_SECRET = "bench-rotated-okta-client-secret-0011"
+RENEWED_LICENSE_KEY = "bench-renewed-license-key-0012"
+LEGACY_PACHD = (2, 11, 6)
 ROOT_TOKEN_RESOURCE = "auth-root-token"
 
 
@@ -40,6 +43,13 @@ def dev_auth(**changes: Any) -> str:
     config, _ = stack_config("dev")
     auth: dict[str, Any] = json.loads(config["pachyderm-okta:auth"])
     return json.dumps({**auth, **changes})
+
+
+def dev_pachyderm(**changes: Any) -> str:
+    """The dev stack's ``pachyderm-okta:pachyderm`` object with ``changes`` applied, as text."""
+    config, _ = stack_config("dev")
+    pachyderm: dict[str, Any] = json.loads(config["pachyderm-okta:pachyderm"])
+    return json.dumps({**pachyderm, **changes})
 
 
 @dataclass(frozen=True)
@@ -91,9 +101,18 @@ def _adopted(token: str) -> Side:
     return Side(secrets={"pachyderm-okta:rootToken": token})
 
 
+def _licensed(key: str) -> Side:
+    """The dev stack on chart 2.11.6 with licence ``key``."""
+    return Side(
+        overrides={"pachyderm_okta__pachyderm": dev_pachyderm(chartVersion="2.11.6")},
+        secrets={"pachyderm-okta:licenseKey": key},
+    )
+
+
 ONE_CONNECTOR_WRITE = ("identity.GetIDPConnector", "identity.UpdateIDPConnector")
 ONE_BINDING_WRITE = ("auth.ModifyRoleBinding",)
 ROTATION = ("version.GetVersion", "auth.RotateRootToken")
+LICENCE_CHANGE = ("version.GetVersion", "license.Activate", "enterprise.Activate")
 
 
 @dataclass(frozen=True)
@@ -105,6 +124,7 @@ class Change:
     before: Side
     after: Side
     within: Callable[[Calls], bool]
+    pachd_version: tuple[int, int, int] = (2, 12, 2)
 
 
 def _none(calls: Calls) -> bool:
@@ -224,6 +244,14 @@ CHANGES: tuple[Change, ...] = (
         Side(),
         _exactly(ONE_CONNECTOR_WRITE),
     ),
+    Change(
+        "2.11 licence change",
+        "1 read + 2 licence writes",
+        _licensed(TEST_SECRETS["pachyderm-okta:licenseKey"]),
+        _licensed(RENEWED_LICENSE_KEY),
+        _exactly(LICENCE_CHANGE),
+        pachd_version=LEGACY_PACHD,
+    ),
 )
 
 
@@ -265,6 +293,11 @@ def measure(hosts: HostPool, pachd: FakePachd, change: Change) -> Measured:
 
 
 def measure_changes(hosts: HostPool) -> list[Measured]:
-    """Every change in :data:`CHANGES`, measured against one fake pachd."""
-    with FakePachd() as pachd:
-        return [measure(hosts, pachd, change) for change in CHANGES]
+    """Every change in :data:`CHANGES`, measured against one fake pachd per pachd version."""
+    results: dict[str, Measured] = {}
+    for version in dict.fromkeys(change.pachd_version for change in CHANGES):
+        with FakePachd(version=version) as pachd:
+            for change in CHANGES:
+                if change.pachd_version == version:
+                    results[change.label] = measure(hosts, pachd, change)
+    return [results[change.label] for change in CHANGES]

@@ -234,6 +234,10 @@ class PachdState:
     enterprise_state: str = "NONE"
     """NONE, ACTIVE, EXPIRED or HEARTBEAT_FAILED."""
     enterprise_config: dict[str, str] | None = None
+    enterprise_license_code: str | None = None
+    """The licence the enterprise service copied at its last heartbeat (enterprise.Activate; the
+    hourly heartbeat is not modelled): what GetState reports, whatever license.Activate stored
+    since (2.11.x src/server/enterprise/server/api_server.go, ``Activate``, ``GetState``)."""
 
     # cluster identity
     cluster_id: str = "fake-cluster"
@@ -294,10 +298,9 @@ def _json_roundtrip(obj: dict[str, Any]) -> dict[str, Any]:
 _Msg = Any
 """A response message. pachyderm_sdk ships no ``py.typed``, so its betterproto classes are Any."""
 
-_Policy = Literal["open", "activate", "user", "admin", "license", "license_open"]
-"""open: no checks; activate: Activate's own rules; user: auth active + valid token;
-admin: user + clusterAdmin; license: <= 2.11 only, admin when auth is on;
-license_open: <= 2.11 only, no checks."""
+_Policy = Literal["open", "user", "admin", "license", "license_open"]
+"""open: no checks; user: auth active + valid token; admin: user + clusterAdmin;
+license: <= 2.11 only, admin when auth is on; license_open: <= 2.11 only, no checks."""
 
 
 @dataclass(frozen=True)
@@ -309,7 +312,10 @@ class _Spec:
 
 _METHODS: dict[str, _Spec] = {
     # auth_v2
-    "/auth_v2.API/Activate": _Spec(auth.ActivateRequest, "activate", "_auth_activate"),
+    # pachd's interceptor lets Activate through without a token, and the handler answers
+    # "already activated" to anyone (src/internal/middleware/auth/interceptor.go; Activate in
+    # src/server/auth/server/api_server.go).
+    "/auth_v2.API/Activate": _Spec(auth.ActivateRequest, "open", "_auth_activate"),
     "/auth_v2.API/Deactivate": _Spec(auth.DeactivateRequest, "admin", "_auth_deactivate"),
     "/auth_v2.API/GetConfiguration": _Spec(
         auth.GetConfigurationRequest, "admin", "_auth_get_configuration"
@@ -669,8 +675,6 @@ class FakePachd:
         """Apply the method's policy; return the caller's subject when known."""
         if policy in ("open", "license_open"):
             return None
-        if policy == "activate":
-            return self._subject(token) if self.state.auth_active else None
         if policy == "license":
             if not self.state.auth_active:
                 return None
@@ -818,8 +822,10 @@ class FakePachd:
 
     def _identity_set_config(self, req: Any, subject: str | None) -> _Msg:
         if self.state.env_managed_identity_config:
+            # 2.11.x says "is disable when" (src/server/identity/server/api_server.go).
+            verb = "disable" if self.legacy else "disabled"
             raise _unknown(
-                "identity.SetIdentityServerConfig() is disabled when the Identity Config is set "
+                f"identity.SetIdentityServerConfig() is {verb} when the Identity Config is set "
                 "via environment."
             )
         cfg = req.config
@@ -1059,14 +1065,15 @@ class FakePachd:
         return license.AddClusterResponse(secret=secret)
 
     def _license_update_cluster(self, req: Any, subject: str | None) -> _Msg:
-        self._require_license()
+        # 2.11.x src/server/license/server/api_server.go ``UpdateCluster``: no licence check, an
+        # SQL UPDATE of the fields given (none is an error), no error for an unknown id.
+        keys = ("address", "user_address", "cluster_deployment_id", "secret")
+        values = {key: getattr(req, key) for key in keys if getattr(req, key)}
+        if not values:
+            raise _unknown("No cluster fields were provided to the UpdateCluster RPC")
         stored = self.state.license_clusters.get(req.id)
-        if stored is None:
-            raise _unknown(f"cluster {req.id!r} not found")
-        for key in ("address", "user_address", "cluster_deployment_id", "secret"):
-            value = getattr(req, key)
-            if value:
-                stored[key] = value
+        if stored is not None:
+            stored.update(values)
         return license.UpdateClusterResponse()
 
     def _license_delete_cluster(self, req: Any, subject: str | None) -> _Msg:
@@ -1101,6 +1108,7 @@ class FakePachd:
                 "is not valid"
             )
         self.state.enterprise_state = "ACTIVE"
+        self.state.enterprise_license_code = self.state.license_code
         self.state.enterprise_config = {
             "license_server": req.license_server,
             "id": req.id,
@@ -1112,7 +1120,7 @@ class FakePachd:
         st = enterprise.State.from_string(self.state.enterprise_state)
         if self.state.enterprise_state == "NONE":
             return st, enterprise.TokenInfo(), ""
-        return st, self._token_info(), self.state.license_code or ""
+        return st, self._token_info(), self.state.enterprise_license_code or ""
 
     def _enterprise_get_state(self, req: Any, subject: str | None) -> _Msg:
         state, info, code = self._enterprise_state_message()
@@ -1125,6 +1133,7 @@ class FakePachd:
     def _enterprise_deactivate(self, req: Any, subject: str | None) -> _Msg:
         self.state.enterprise_state = "NONE"
         self.state.enterprise_config = None
+        self.state.enterprise_license_code = None
         return enterprise.DeactivateResponse()
 
     # --- admin_v2 / versionpb_v2 ------------------------------------------------------------------

@@ -26,6 +26,7 @@ import pulumi
 import pytest
 
 from components.pachyderm_auth import resources
+from components.pachyderm_auth.activation import foreign_token_message
 from components.pachyderm_auth.base import PachdProvider
 from components.pachyderm_auth.provider import (
     ActivationProvider,
@@ -45,7 +46,7 @@ from testkit.dynamic_host import (
     unknown,
     urn,
 )
-from testkit.fake_pachd import FakePachd
+from testkit.fake_pachd import BAD_TOKEN, FakePachd
 from tests.auth_props import ISSUER, AuthProps
 from tests.conftest import MockRun
 
@@ -55,6 +56,7 @@ ROOT = "test-root-token-host-0001"
 NEW_ROOT = "test-root-token-host-rotated-0002"
 FOREIGN_ROOT = "test-foreign-root-host-0003"
 LICENSE = "test-license-key-host-0004"
+NEW_LICENSE = "test-license-key-host-renewed-0009"
 ENTERPRISE_SECRET = "test-enterprise-secret-host-0005"
 PACHD_SECRET = "test-pachd-client-secret-host-0006"
 OKTA_SECRET = "test-okta-client-secret-host-0007"
@@ -68,6 +70,7 @@ SECRETS = (
     PACHD_SECRET,
     OKTA_SECRET,
     OKTA_SECRET_2,
+    NEW_LICENSE,
 )
 
 
@@ -450,17 +453,46 @@ def _host_error(fn: Callable[[], Any]) -> HostError:
     return raised.value
 
 
+@pytest.mark.parametrize("version", [(2, 12, 2), (2, 11, 6)], ids=["2.12", "2.11"])
 def test_foreign_root_token_error_through_the_host(
-    host: DynamicProviderHost, fake: FakePachd
+    host: DynamicProviderHost, version: tuple[int, int, int]
 ) -> None:
-    client = fake.client(FOREIGN_ROOT)
-    client.auth.activate(root_token=FOREIGN_ROOT)
-    client._channel.close()
+    # pachd answers "already activated" whatever the token: the foreign auth shows at WhoAmI,
+    # and the user must read how to adopt the cluster, not that WhoAmI failed.
+    with FakePachd(version=version) as fake:
+        fake.state.enterprise_state = "ACTIVE"
+        client = fake.client(FOREIGN_ROOT)
+        client.auth.activate(root_token=FOREIGN_ROOT)
+        client._channel.close()
+        case = CASES["activation"]
+        inputs = _check(host, case, "a", _activation(fake))
+        error = _host_error(lambda: host.create(urn(case.type_token, "a"), inputs))
+        expected = foreign_token_message(fake.address, f"UNAUTHENTICATED: {BAD_TOKEN}")
+    assert f"PachdError: {expected}\n" in error.details
+    _assert_no_secret(host.stderr_text())
+
+
+def test_a_changed_2_11_licence_is_applied_through_the_host(host: DynamicProviderHost) -> None:
     case = CASES["activation"]
-    inputs = _check(host, case, "a", _activation(fake))
-    error = _host_error(lambda: host.create(urn(case.type_token, "a"), inputs))
-    assert "pachyderm-okta:rootToken" in error.details
-    assert "PachdError" in error.details
+    resource_urn = urn(case.type_token, "a")
+    with FakePachd(version=(2, 11, 6)) as fake:
+        created = host.create(resource_urn, _check(host, case, "a", _activation(fake)))
+        fake.reset_calls()
+        news = _check(host, case, "a", _activation(fake, license_key=NEW_LICENSE))
+        diff = host.diff(resource_urn, created.id, created.outputs, news)
+        assert (diff.kind, diff.replaces) == (DiffKind.SOME, [])
+        updated = host.update(resource_urn, created.id, created.outputs, news)
+        # Only the licence calls: no auth call, nothing re-registered.
+        assert fake.calls == ["version.GetVersion", "license.Activate", "enterprise.Activate"]
+        state = fake.state
+        assert (state.license_code, state.enterprise_license_code) == (NEW_LICENSE, NEW_LICENSE)
+        assert state.enterprise_state == "ACTIVE"
+        _auth_on(fake, ROOT)
+        root = fake.client(ROOT)
+        assert root.auth.who_am_i().username == "pach:root"
+        root._channel.close()
+    assert updated.outputs["license_key"] == NEW_LICENSE
+    assert updated.outputs["pachd_version"] == "2.11.6"
     _assert_no_secret(host.stderr_text())
 
 

@@ -4,9 +4,11 @@ Regressions guarded (one test or more per rule listed in ``components/pachyderm_
 activation must be idempotent and resumable after a failure at *any* step of the
 2.12 and the 2.11 sequence (a Python dynamic provider cannot report partial state); 2.12 must
 never touch the removed license/enterprise services; "already activated" with our token is
-success only for ``pach:root``, and a foreign token is an error that says how to recover; the root
-token rotates on update; delete never deactivates auth unless asked; connector updates send the
-*stored* version + 1 and adopt leftovers; a Dex client with another secret is replaced; read
+success only for ``pach:root``, and a foreign token (seen at WhoAmI: pachd says "already
+activated" to anyone) is an error that says how to recover; the root token rotates on update; a
+changed 2.11 licence is applied on update with licence calls only, and resumes after a
+failure; delete never deactivates auth unless asked; connector updates send the *stored* version
++ 1 and adopt leftovers; a Dex client with another secret is replaced; read
 reports live state so drift shows on refresh and a vanished object reads as gone; check/diff are
 pure (no pachd call) and tolerate unknowns; ints arriving as floats compare equal; and no
 exception message ever carries the root token, a client secret, a connector secret or the
@@ -26,6 +28,7 @@ from pachyderm_sdk.api import identity
 from pulumi.output import Unknown
 
 from components.pachyderm_auth import provider as prov
+from components.pachyderm_auth.activation import foreign_token_message
 from components.pachyderm_auth.base import PachdProvider
 from components.pachyderm_auth.idp_connector import ConnectorState
 from components.pachyderm_auth.pachd import PachdError
@@ -37,11 +40,13 @@ from components.pachyderm_auth.provider import (
     OidcClientProvider,
     RoleBindingProvider,
 )
-from testkit.fake_pachd import FakePachd, dict_to_struct
+from testkit.fake_pachd import BAD_TOKEN, FakePachd, dict_to_struct
 from tests.auth_props import ISSUER, OKTA_ISSUER, AuthProps
 
 ROOT = "test-root-token-provider-0001"
 NEW_ROOT = "test-root-token-provider-rotated-0002"
+NEW_LICENSE = "test-license-key-provider-renewed-0010"
+NEW_ENTERPRISE_SECRET = "test-enterprise-secret-renewed-0011"
 FOREIGN_ROOT = "test-foreign-root-token-0003"
 LICENSE = "test-license-key-provider-0004"
 ENTERPRISE_SECRET = "test-enterprise-secret-0005"
@@ -59,6 +64,8 @@ ALL_SECRETS = (
     CONSOLE_SECRET,
     OKTA_SECRET,
     STALE_SECRET,
+    NEW_LICENSE,
+    NEW_ENTERPRISE_SECRET,
 )
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -297,16 +304,15 @@ def test_already_active_with_our_token_is_success_after_whoami(fake: FakePachd) 
 
 @pytest.mark.parametrize("version", [(2, 12, 2), (2, 11, 6)])
 def test_foreign_root_token_is_a_clear_error(version: tuple[int, int, int]) -> None:
+    # pachd answers "already activated" to any token; the foreign auth shows at WhoAmI.
     with FakePachd(version=version) as server:
         _activate(server, FOREIGN_ROOT)
         error = _raises(lambda: ActivationProvider().create(_legacy_activation(server)))
-        message = str(error)
-        assert "pachyderm-okta:rootToken" in message
-        assert "already has auth active" in message
-        assert "rotate-root-token" in message
-        assert server.address in message
+        assert str(error) == foreign_token_message(server.address, f"UNAUTHENTICATED: {BAD_TOKEN}")
+        assert error.code == grpc.StatusCode.UNAUTHENTICATED
+        assert server.calls[-2:] == ["auth.Activate", "auth.WhoAmI"]
+        assert server.writes()[-1] == "auth.Activate"
         assert server.state.root_token == FOREIGN_ROOT
-        assert "auth.WhoAmI" not in server.calls
 
 
 def test_our_token_as_a_non_root_user_is_refused(fake: FakePachd) -> None:
@@ -316,6 +322,152 @@ def test_our_token_as_a_non_root_user_is_refused(fake: FakePachd) -> None:
     assert "'user:alice@example.com'" in str(error)
     assert "pachyderm-okta:rootToken" in str(error)
     assert "pfs.ActivateAuth" not in fake.calls
+
+
+def _licence_state(server: FakePachd) -> tuple[Any, ...]:
+    """The licence, the enterprise record and registration, and whether root still works."""
+    state = server.state
+    root = server.client(ROOT)
+    try:
+        username = root.auth.who_am_i().username
+    finally:
+        root._channel.close()
+    return (
+        state.license_code,
+        state.enterprise_state,
+        state.enterprise_license_code,
+        state.license_clusters["localhost"]["secret"],
+        state.enterprise_config,
+        username,
+    )
+
+
+def _enterprise_config(secret: str) -> dict[str, str]:
+    return {"license_server": "grpc://localhost:1653", "id": "localhost", "secret": secret}
+
+
+@pytest.mark.parametrize(
+    ("change", "calls", "licence", "secret"),
+    [
+        pytest.param(
+            {"license_key": NEW_LICENSE},
+            ["license.Activate", "enterprise.Activate"],
+            NEW_LICENSE,
+            ENTERPRISE_SECRET,
+            id="key",
+        ),
+        pytest.param(
+            {"enterprise_secret": NEW_ENTERPRISE_SECRET},
+            ["license.UpdateCluster", "enterprise.Activate"],
+            LICENSE,
+            NEW_ENTERPRISE_SECRET,
+            id="secret",
+        ),
+        pytest.param(
+            {"license_key": NEW_LICENSE, "enterprise_secret": NEW_ENTERPRISE_SECRET},
+            ["license.Activate", "license.UpdateCluster", "enterprise.Activate"],
+            NEW_LICENSE,
+            NEW_ENTERPRISE_SECRET,
+            id="both",
+        ),
+    ],
+)
+def test_a_changed_2_11_licence_is_applied_while_enterprise_is_active(
+    legacy: FakePachd, change: dict[str, str], calls: list[str], licence: str, secret: str
+) -> None:
+    _activate(legacy)
+    olds = {**_legacy_activation(legacy), "pachd_version": "2.11.6"}
+    news = _legacy_activation(legacy, **change)
+    result = ActivationProvider().update("pachyderm-auth", olds, news)
+    assert legacy.calls == ["version.GetVersion", *calls]
+    assert _licence_state(legacy) == (
+        licence,
+        "ACTIVE",
+        licence,
+        secret,
+        _enterprise_config(secret),
+        "pach:root",
+    )
+    _assert_auth_active_with(legacy, ROOT)
+    assert result.outs == {**news, "pachd_version": "2.11.6"}
+
+
+@pytest.mark.parametrize(
+    ("method", "after"),
+    [
+        (method, after)
+        for method in ("license.Activate", "license.UpdateCluster", "enterprise.Activate")
+        for after in (False, True)
+    ],
+)
+def test_a_licence_change_resumes_after_a_failure(
+    legacy: FakePachd, method: str, after: bool
+) -> None:
+    # On failure the engine keeps the old outputs: the re-run sends the whole change again.
+    _activate(legacy)
+    olds = _legacy_activation(legacy)
+    news = _legacy_activation(
+        legacy, license_key=NEW_LICENSE, enterprise_secret=NEW_ENTERPRISE_SECRET
+    )
+    echo = f"injected {LICENSE} {NEW_LICENSE} {ENTERPRISE_SECRET} {NEW_ENTERPRISE_SECRET}"
+    legacy.inject(method, grpc.StatusCode.INTERNAL, echo, after=after)
+    error = _raises(lambda: ActivationProvider().update("pachyderm-auth", olds, news))
+    assert error.code == grpc.StatusCode.INTERNAL
+    assert legacy.pending_faults() == {}
+    ActivationProvider().update("pachyderm-auth", olds, news)
+    assert _licence_state(legacy) == (
+        NEW_LICENSE,
+        "ACTIVE",
+        NEW_LICENSE,
+        NEW_ENTERPRISE_SECRET,
+        _enterprise_config(NEW_ENTERPRISE_SECRET),
+        "pach:root",
+    )
+
+
+def test_a_changed_licence_costs_pachd_nothing_on_2_12(fake: FakePachd) -> None:
+    _activate(fake)
+    olds = {**_legacy_activation(fake), "pachd_version": "2.12.2"}
+    ActivationProvider().update("x", olds, _legacy_activation(fake, license_key=NEW_LICENSE))
+    assert fake.calls == ["version.GetVersion"]
+
+
+def test_a_changed_licence_and_root_token_rotate_then_apply_the_licence(
+    legacy: FakePachd,
+) -> None:
+    _activate(legacy)
+    olds = _legacy_activation(legacy)
+    news = _legacy_activation(legacy, root_token=NEW_ROOT, license_key=NEW_LICENSE)
+    ActivationProvider().update("pachyderm-auth", olds, news)
+    assert legacy.calls == [
+        "version.GetVersion",
+        "auth.RotateRootToken",
+        "license.Activate",
+        "enterprise.Activate",
+    ]
+    _assert_auth_active_with(legacy, NEW_ROOT)
+    assert (legacy.state.license_code, legacy.state.enterprise_license_code) == (
+        NEW_LICENSE,
+        NEW_LICENSE,
+    )
+
+
+def test_a_changed_licence_is_applied_when_auth_was_deactivated_meanwhile(
+    legacy: FakePachd,
+) -> None:
+    _activate(legacy)
+    root = legacy.client(ROOT)
+    root.auth.deactivate()
+    root._channel.close()
+    legacy.reset_calls()
+    olds = _legacy_activation(legacy)
+    news = _legacy_activation(legacy, root_token=NEW_ROOT, license_key=NEW_LICENSE)
+    ActivationProvider().update("pachyderm-auth", olds, news)
+    _assert_auth_active_with(legacy, NEW_ROOT)
+    assert (legacy.state.license_code, legacy.state.enterprise_license_code) == (
+        NEW_LICENSE,
+        NEW_LICENSE,
+    )
 
 
 def test_root_token_rotation_on_update(fake: FakePachd) -> None:
@@ -461,12 +613,20 @@ def test_identity_config_read_when_auth_is_off_is_gone(fake: FakePachd) -> None:
     assert IdentityConfigProvider().read("identity-server-config", _identity(fake)).id is None
 
 
-def test_identity_config_refused_when_env_managed() -> None:
-    with FakePachd(env_managed_identity=True) as server:
+@pytest.mark.parametrize(
+    ("version", "verb"), [((2, 12, 2), "disabled"), ((2, 11, 6), "disable")], ids=["2.12", "2.11"]
+)
+def test_identity_config_refused_when_env_managed(version: tuple[int, int, int], verb: str) -> None:
+    with FakePachd(version=version, env_managed_identity=True) as server:
         _activate(server)
         error = _raises(lambda: IdentityConfigProvider().create(_identity(server)))
-    assert "oidc.mockIDP or oidc.upstreamIDPs is set" in str(error)
-    assert "is disabled when the Identity" in str(error)
+        assert str(error) == (
+            f"setting the identity server config failed at {server.address}: UNKNOWN: "
+            f"identity.SetIdentityServerConfig() is {verb} when the Identity Config is set via "
+            "environment. - the Helm release manages identity (oidc.mockIDP or "
+            "oidc.upstreamIDPs is set); this program owns identity through pachd's API, so the "
+            "release must set neither"
+        )
 
 
 # --- IDP connector ------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ drifts from pachd's behaviour (as the pachyderm/pachyderm sources named in
 ``testkit/fake_pachd.py`` implement it) -
 a wrong gRPC code, a changed detail string, a missing check or the wrong check order - provider
 tests would pass against a server that does not exist. These tests pin each modelled rule: the
-activation sequence and its token checks, the <= 2.11 enterprise gate and license path, the 2.12
+activation sequence (no token check on Activate), the <= 2.11 enterprise gate and license path
+(a new licence reaches the enterprise state only at its next Activate), the 2.12
 removal of license/enterprise, the connector version rule, duplicate ids, env-managed refusals,
 the SetConfiguration issuer check, role-binding validation, the readiness delay, injected faults,
 and the call log with its read/write classification that "second pass is a no-op" tests rely on.
@@ -177,15 +178,15 @@ def test_activate_again_with_root_token_is_already_activated(active: FakePachd) 
     assert ALREADY_ACTIVATED in err.details()
 
 
-@pytest.mark.parametrize(
-    ("token", "details"), [(None, NO_TOKEN), ("someone-elses-token", BAD_TOKEN)]
-)
-def test_activate_again_without_valid_token_is_unauthenticated(
-    active: FakePachd, token: str | None, details: str
+@pytest.mark.parametrize("token", [None, "someone-elses-token"])
+def test_activate_again_is_already_activated_whatever_the_token(
+    active: FakePachd, token: str | None
 ) -> None:
+    # The interceptor lets Activate through unauthenticated; only the next call checks a token.
     err = rpc_error(lambda: client(active, token).auth.activate(root_token=ROOT))
-    assert err.code() == grpc.StatusCode.UNAUTHENTICATED
-    assert details in err.details()
+    assert (err.code(), err.details()) == (grpc.StatusCode.UNIMPLEMENTED, ALREADY_ACTIVATED)
+    err = rpc_error(lambda: client(active, "someone-elses-token").auth.who_am_i())
+    assert (err.code(), err.details()) == (grpc.StatusCode.UNAUTHENTICATED, BAD_TOKEN)
 
 
 def test_token_sent_while_auth_is_off_is_ignored(fake: FakePachd) -> None:
@@ -345,6 +346,52 @@ def test_211_activate_needs_enterprise_then_license_path_works(make_fake: Factor
     assert c.enterprise.get_state().state == enterprise.State.ACTIVE
 
 
+def test_211_a_new_licence_reaches_enterprise_state_at_its_next_activate(
+    make_fake: Factory,
+) -> None:
+    fake = make_fake(version=(2, 11, 6))
+    c = client(fake)
+    c.license.activate(activation_code="LICENSE")
+    c.license.add_cluster(id="localhost", address="grpc://localhost:1653", secret="s1")
+    c.enterprise.activate(license_server="grpc://localhost:1653", id="localhost", secret="s1")
+    c.auth.activate(root_token=ROOT)
+    root = client(fake, ROOT)
+    # Activate again with another code while active: the stored licence is replaced...
+    root.license.activate(activation_code="RENEWED")
+    assert root.license.get_activation_code().activation_code == "RENEWED"
+    # ...but the enterprise service reports the one it copied at its last heartbeat.
+    assert (c.enterprise.get_state().state, c.enterprise.get_state().activation_code) == (
+        enterprise.State.ACTIVE,
+        "LICENSE",
+    )
+    # A new secret: the registration first, then the heartbeat that authenticates with it.
+    err = rpc_error(
+        lambda: root.enterprise.activate(
+            license_server="grpc://localhost:1653", id="localhost", secret="s2"
+        )
+    )
+    assert "cluster ID or secret is not valid" in err.details()
+    root.license.update_cluster(id="localhost", secret="s2")
+    root.enterprise.activate(license_server="grpc://localhost:1653", id="localhost", secret="s2")
+    assert c.enterprise.get_state().activation_code == "RENEWED"
+    assert fake.state.enterprise_config == {
+        "license_server": "grpc://localhost:1653",
+        "id": "localhost",
+        "secret": "s2",
+    }
+
+
+def test_211_update_cluster_has_no_licence_check_and_ignores_an_unknown_id(
+    make_fake: Factory,
+) -> None:
+    fake = make_fake(version=(2, 11, 6))
+    c = client(fake)
+    c.license.update_cluster(id="nowhere", secret="s")
+    assert fake.state.license_clusters == {}
+    err = rpc_error(lambda: c.license.update_cluster(id="nowhere"))
+    assert err.details() == "No cluster fields were provided to the UpdateCluster RPC"
+
+
 def test_211_add_cluster_needs_a_license_and_update_cluster_works(make_fake: Factory) -> None:
     c = client(make_fake(version=(2, 11, 6)))
     err = rpc_error(lambda: c.license.add_cluster(id="localhost", address="grpc://x:1653"))
@@ -365,7 +412,7 @@ def test_211_enterprise_gate_runs_before_already_activated(make_fake: Factory) -
     err = rpc_error(lambda: client(fake, ROOT).auth.activate(root_token=ROOT))
     assert ENTERPRISE_NOT_ACTIVE in err.details()
     err = rpc_error(lambda: client(fake).auth.activate(root_token=ROOT))
-    assert err.details() == NO_TOKEN  # the token check comes first of all
+    assert ENTERPRISE_NOT_ACTIVE in err.details()  # no token check at all
 
 
 def test_212_has_no_enterprise_gate(fake: FakePachd) -> None:
@@ -598,6 +645,25 @@ def test_env_managed_identity_refuses_writes(make_fake: Factory) -> None:
         )
     assert fake.state.connectors["okta"]["config_version"] == 0
     assert root.identity.get_idp_connector(id="okta").connector.name == "Okta"
+
+
+def test_211_env_managed_identity_config_refusal_has_its_own_wording(
+    make_fake: Factory,
+) -> None:
+    fake = make_fake(version=(2, 11, 6), env_managed_identity=True)
+    fake.state.enterprise_state = "ACTIVE"
+    root = client(fake, ROOT)
+    root.auth.activate(root_token=ROOT)
+    err = rpc_error(
+        lambda: root.identity.set_identity_server_config(
+            config=identity.IdentityServerConfig(issuer=ISSUER)
+        )
+    )
+    assert (err.code(), err.details()) == (
+        grpc.StatusCode.UNKNOWN,
+        "identity.SetIdentityServerConfig() is disable when the Identity Config is set via "
+        "environment.",
+    )
 
 
 # --- OIDC clients ---------------------------------------------------------------------------------

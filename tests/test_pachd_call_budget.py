@@ -50,6 +50,11 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "skip-email setting": (CONNECTOR_UPDATE, ["auth-connector"]),
     # A stack deployed by a version before getUserInfo (docs/decisions.md, decision 28).
     "program upgrade: connector gains getUserInfo": (CONNECTOR_UPDATE, ["auth-connector"]),
+    # The new key is applied at once, and only licence calls are made (no auth call).
+    "2.11 licence change": (
+        ["version.GetVersion", "license.Activate", "enterprise.Activate"],
+        ["auth-activation"],
+    ),
 }
 
 

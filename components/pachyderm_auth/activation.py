@@ -5,8 +5,10 @@ with ``RotateRootToken``. Delete leaves auth active unless the stack asks otherw
 
 Sequences follow ``pachctl auth activate`` (``ActivateCmd``, pachyderm/pachyderm
 src/server/auth/cmds/cmds.go) and, on 2.11, ``pachctl license activate`` (2.11.x
-src/server/license/cmds/cmds.go): the server checks the caller's token before it says "already
-activated" (``activateInTransaction``, src/server/auth/server/api_server.go).
+src/server/license/cmds/cmds.go). pachd lets ``Activate`` through without looking at the token
+and answers "already activated" to anyone (src/internal/middleware/auth/interceptor.go,
+``activateInTransaction`` in src/server/auth/server/api_server.go), so whether the stack's token is
+the root token is only known from the ``WhoAmI`` that follows.
 """
 
 from __future__ import annotations
@@ -74,21 +76,22 @@ class ActivationProvider(PachdProvider[ActivationState]):
     def _apply(
         self, props: Props[ActivationState], previous: Props[ActivationState] | None
     ) -> dict[str, Any]:
-        if previous is not None:
-            old, new = previous.state, props.state
-            licence_changed = (old.license_key, old.enterprise_secret) != (
-                new.license_key,
-                new.enterprise_secret,
-            )
-            if old.root_token != new.root_token:
-                still_active = self._rotate_root_token(props, old.root_token)
-                if still_active and not licence_changed:
-                    return {}
-        return self._activate(props)
+        version = wait_until_ready(props.connection)
+        old = previous.state if previous is not None else None
+        if old is None:
+            return self._activate(props, version, None)
+        if old.root_token != props.state.root_token and not self._rotate_root_token(
+            props, old.root_token
+        ):
+            # Deactivated behind Pulumi's back: activate again, with the new token.
+            return self._activate(props, version, old)
+        if _needs_licence(version) and _licence(old) != _licence(props.state):
+            with pachd_client(props.connection) as client:
+                self._change_licence(client, props, old)
+        return _version_output(version)
 
     def _rotate_root_token(self, props: Props[ActivationState], old_token: str) -> bool:
         """Rotate to the new token; ``False`` if auth turned out to be off (nothing to rotate)."""
-        wait_until_ready(props.connection)
         with_old_token = props.connection.model_copy(update={"root_token": old_token})
         address = props.connection.pachd_address
         with pachd_client(with_old_token) as client:
@@ -118,20 +121,32 @@ class ActivationProvider(PachdProvider[ActivationState]):
             )
         return True
 
-    def _activate(self, props: Props[ActivationState]) -> dict[str, Any]:
-        major, minor, micro = wait_until_ready(props.connection)
+    def _activate(
+        self,
+        props: Props[ActivationState],
+        version: tuple[int, int, int],
+        old: ActivationState | None,
+    ) -> dict[str, Any]:
         with pachd_client(props.connection) as client:
-            if (major, minor) < (2, 12):
-                self._activate_enterprise(client, props)
+            if _needs_licence(version):
+                self._activate_enterprise(client, props, old)
             self._activate_auth(client, props)
-        return {"pachd_version": f"{major}.{minor}.{micro}"}
+        return _version_output(version)
 
-    def _activate_enterprise(self, client: Any, props: Props[ActivationState]) -> None:
-        """Pachyderm 2.11 refuses auth until enterprise is ACTIVE (2.11.x ``Activate``)."""
+    def _activate_enterprise(
+        self, client: Any, props: Props[ActivationState], old: ActivationState | None
+    ) -> None:
+        """Pachyderm 2.11 refuses auth until enterprise is ACTIVE (2.11.x ``Activate``).
+
+        ``old`` is the stored state on an update: a licence that changed since is applied even
+        though enterprise is still active.
+        """
         state = props.state
         if self._call("enterprise GetState", props, client.enterprise.get_state).state == (
             enterprise.State.ACTIVE
         ):
+            if old is not None and _licence(old) != _licence(state):
+                self._change_licence(client, props, old)
             return
         if not state.license_key:
             raise PachdError(
@@ -173,22 +188,53 @@ class ActivationProvider(PachdProvider[ActivationState]):
             ),
         )
 
+    def _change_licence(
+        self, client: Any, props: Props[ActivationState], old: ActivationState
+    ) -> None:
+        """Apply a new licence key or enterprise secret to a cluster whose enterprise is active.
+
+        ``license.Activate`` replaces the stored licence whatever is there; the enterprise
+        service only copies it at its next heartbeat, an hour away, and until then keeps
+        answering (and gating logins) with the old one. ``enterprise.Activate`` heartbeats at
+        once. A new secret must reach the license server's registration first: that heartbeat
+        authenticates with it (docs/decisions.md, "A changed 2.11 licence is applied at once").
+        """
+        state = props.state
+        if state.license_key != old.license_key:
+            self._call(
+                "license Activate",
+                props,
+                lambda: client.license.activate(activation_code=state.license_key),
+            )
+        if state.enterprise_secret != old.enterprise_secret:
+            self._call(
+                "license UpdateCluster",
+                props,
+                lambda: client.license.update_cluster(
+                    id=LICENSE_CLUSTER_ID, secret=state.enterprise_secret
+                ),
+            )
+        self._call(
+            "enterprise Activate",
+            props,
+            lambda: client.enterprise.activate(
+                license_server=LICENSE_SERVER_ADDRESS,
+                id=LICENSE_CLUSTER_ID,
+                secret=state.enterprise_secret,
+            ),
+        )
+
     def _activate_auth(self, client: Any, props: Props[ActivationState]) -> None:
         address = props.connection.pachd_address
         try:
             client.auth.activate(root_token=props.state.root_token)
         except (grpc.RpcError, ConnectionError) as error:
-            if is_status(error, grpc.StatusCode.UNAUTHENTICATED):
-                status = describe(error, props.secrets)
-                raise PachdError(
-                    foreign_token_message(address, status), code=grpc.StatusCode.UNAUTHENTICATED
-                ) from None
             if not is_status(error, grpc.StatusCode.UNIMPLEMENTED, "already activated"):
                 raise
-            # pachd checks the caller's token before saying "already activated", so our token is
-            # valid; it must also be the root token, or we would manage a cluster with someone
-            # else's credentials.
-            username = self._call("auth WhoAmI", props, client.auth.who_am_i).username
+            # pachd says "already activated" to any caller: only WhoAmI tells whether our token
+            # is valid, and it must also be the root token, or we would manage a cluster with
+            # someone else's credentials.
+            username = self._who_am_i(client, props)
             if username != ROOT_PRINCIPAL:
                 raise PachdError(
                     f"pachd at {address} accepts this stack's root token as {username!r}, not "
@@ -200,21 +246,28 @@ class ActivationProvider(PachdProvider[ActivationState]):
         self._call("pfs ActivateAuth", props, client.pfs.activate_auth)
         self._call("pps ActivateAuth", props, client.pps.activate_auth)
 
+    def _who_am_i(self, client: Any, props: Props[ActivationState]) -> str | None:
+        """Whom pachd takes the stack's token for; ``None`` when auth is off.
+
+        A refused token means auth is active under a root token this stack does not hold.
+        """
+        address = props.connection.pachd_address
+        try:
+            return str(client.auth.who_am_i().username)
+        except (grpc.RpcError, ConnectionError) as error:
+            if not_activated(error):
+                return None
+            if is_status(error, grpc.StatusCode.UNAUTHENTICATED):
+                status = describe(error, props.secrets)
+                raise PachdError(
+                    foreign_token_message(address, status), code=grpc.StatusCode.UNAUTHENTICATED
+                ) from None
+            raise failure("auth WhoAmI", address, error, props.secrets) from None
+
     def _read(self, props: Props[ActivationState]) -> dict[str, Any] | None:
         with pachd_client(props.connection) as client:
-            try:
-                username = client.auth.who_am_i().username
-            except (grpc.RpcError, ConnectionError) as error:
-                if not_activated(error):
-                    return None
-                if is_status(error, grpc.StatusCode.UNAUTHENTICATED):
-                    status = describe(error, props.secrets)
-                    raise PachdError(
-                        foreign_token_message(props.connection.pachd_address, status),
-                        code=grpc.StatusCode.UNAUTHENTICATED,
-                    ) from None
-                raise
-        return {"root_principal": username}
+            username = self._who_am_i(client, props)
+        return None if username is None else {"root_principal": username}
 
     def _remove(self, props: Props[ActivationState]) -> None:
         if not props.state.deactivate_on_delete:
@@ -225,6 +278,19 @@ class ActivationProvider(PachdProvider[ActivationState]):
             # What `pachctl auth deactivate` does (``DeactivateCmd``, src/server/auth/cmds/
             # cmds.go): identity.DeleteAll, then auth.Deactivate.
             unless_gone(lambda: (client.identity.delete_all(), client.auth.deactivate()))
+
+
+def _needs_licence(version: tuple[int, int, int]) -> bool:
+    """Pachyderm 2.12 removed the licence and enterprise services (docs/decisions.md, 7)."""
+    return version[:2] < (2, 12)
+
+
+def _licence(state: ActivationState) -> tuple[str, str]:
+    return state.license_key, state.enterprise_secret
+
+
+def _version_output(version: tuple[int, int, int]) -> dict[str, Any]:
+    return {"pachd_version": ".".join(map(str, version))}
 
 
 class AuthActivation(Resource, module="pachyderm", name="AuthActivation"):

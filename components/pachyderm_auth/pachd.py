@@ -225,11 +225,16 @@ def unless_gone(action: Callable[[], T], gone_when: str | None = None) -> T | No
         raise
 
 
+# pachd refuses identity API writes while the chart supplies identity through its environment
+# (the disabled-RPC errors of pachyderm/pachyderm src/server/identity/server/api_server.go);
+# 2.11.x words SetIdentityServerConfig's refusal "is disable when".
+_ENV_MANAGED_REFUSALS = ("is disabled when the Identity", "is disable when the Identity")
+
+
 def env_managed_hint(error: BaseException) -> str:
     """Why pachd refuses identity changes when its Helm release manages identity."""
-    # pachd refuses identity API writes while the chart supplies identity through its environment
-    # (the disabled-RPC errors of pachyderm/pachyderm src/server/identity/server/api_server.go).
-    if "is disabled when the Identity" in grpc_status(error)[1]:
+    details = grpc_status(error)[1]
+    if any(refusal in details for refusal in _ENV_MANAGED_REFUSALS):
         return (
             " - the Helm release manages identity (oidc.mockIDP or oidc.upstreamIDPs is set); "
             "this program owns identity through pachd's API, so the release must set neither"
