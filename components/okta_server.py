@@ -22,6 +22,10 @@ class OktaIssuerError(ValueError):
     """Okta's answer carries no usable issuer."""
 
 
+class OktaGroupNameError(ValueError):
+    """Okta's group lookup found a group whose name is not the configured one."""
+
+
 def org_issuer(organization_url: str | None) -> str:
     """The org authorization server's issuer from the org URL Okta publishes.
 
@@ -49,6 +53,23 @@ def custom_server_issuer(issuer: str | None, server_id: str) -> str:
             "(pachyderm-okta:okta.authorizationServer); is it active?"
         )
     return issuer
+
+
+def exact_group_id(configured: str, found_name: str | None, found_id: str, config_key: str) -> str:
+    """The id of the group Okta found, if its name is exactly the configured one.
+
+    pulumi-okta's ``getGroup`` searches Okta by name prefix and, when one group matches, returns
+    it even if its name only starts with the one asked for (docs/decisions.md, "The Okta group
+    you named"). Assigning that group would let its members in, and Pachyderm's ``group:`` role
+    bindings, which compare names exactly, would still not match them.
+    """
+    if found_name != configured:
+        raise OktaGroupNameError(
+            f"{config_key}: Okta has no group named {configured!r}; its name search found only "
+            f"{found_name!r}, which pulumi-okta would have assigned instead. Nothing was assigned: "
+            "correct the name (compared exactly, case included), or create the group in Okta"
+        )
+    return found_id
 
 
 def groups_scope_description(project: str, stack: str) -> str:

@@ -43,7 +43,7 @@ import pulumi
 from pulumi.runtime import rpc
 
 from testkit.dynamic_host import DiffKind, DynamicProviderHost, strip_secrets
-from testkit.mocks import MockRun, Registration, set_stack_config, start_mock_run
+from testkit.mocks import MockRun, OktaGroups, Registration, set_stack_config, start_mock_run
 from testkit.stacks import ROOT, TEST_SECRETS, stack_config
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/pachyderm:"
@@ -93,7 +93,8 @@ class World:
             "result": self.passwords.get(args.name, password_value(args.name))
         }
         run.mocks.outputs[RANDOM_ID] = lambda _args: {"hex": "0123456789abcdef0123456789abcdef"}
-        run.mocks.invokes[GET_GROUP] = lambda args: {"id": f"00g-{args['name']}"}
+        # Every group the stack names exists under exactly that name (OktaGroups models the rest).
+        run.mocks.invokes[GET_GROUP] = lambda args: OktaGroups((args["name"],)).get_group(args)
         run.mocks.invokes[GET_USER] = lambda args: {"id": f"00u-{args['searches'][0]['value']}"}
         run.mocks.invokes[GET_ORG_METADATA] = lambda _args: {
             "id": "00o-test-org",

@@ -7,7 +7,7 @@ policy for the app ("Policy evaluation failed for this request"); an issuer asse
 instead of read from Okta (a CUSTOM_URL server, a trailing slash); a second ``groups`` scope on a
 server that already has one, or this stack's own scope dropped on the next ``up``; groups missing
 from ID tokens (claim on the wrong server); a dashboard tile that leads nowhere; assignments that
-reference the wrong group or user; children outside the component or its explicit provider; and a
+reference the wrong group or user (a group Okta only prefix-matches); children outside the component or its explicit provider; and a
 client secret that is not a Pulumi secret.
 """
 
@@ -24,6 +24,7 @@ from components import providers
 from components.naming import name_suffix
 from components.okta_app import OktaOidcApp, OktaOidcAppArgs
 from components.settings import load_settings
+from testkit.mocks import OktaGroups
 from tests.conftest import MockRun
 
 COMPONENT = "pachyderm-okta:okta:OidcApp"
@@ -53,6 +54,9 @@ CUSTOM_SERVER = "aus1custom"
 CUSTOM_ISSUER = "https://login.example.com/oauth2/aus1custom"
 OUR_SCOPE = "Groups in ID tokens for Pachyderm's Dex sign-in (Pulumi stack pachyderm-okta/dev)"
 DEX_SCOPES = ["openid", "profile", "email", "groups", "offline_access"]
+# The org's groups: every name a test configures, some next to a longer name it prefixes (Okta's
+# name search is a prefix match).
+ORG_GROUPS = OktaGroups(("admins", "pachyderm-admins", "Data Eng", "Data Engineering"))
 
 
 def _entries(okta_app: dict[str, Any]) -> dict[str, tuple[str, bool]]:
@@ -68,7 +72,7 @@ def _entries(okta_app: dict[str, Any]) -> dict[str, tuple[str, bool]]:
 
 
 def _group_id(name: str) -> str:
-    return f"00g-{name}"
+    return OktaGroups.group_id(name)
 
 
 def _user_id(login: str) -> str:
@@ -127,7 +131,7 @@ def okta_mocks(mock_run: MockRun) -> MockRun:
         "domains": {"organization": f"{ORG_URL}/", "alternate": ""},
     }
     mock_run.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes()
-    mock_run.mocks.invokes[GET_GROUP] = lambda args: {"id": _group_id(args["name"])}
+    mock_run.mocks.invokes[GET_GROUP] = ORG_GROUPS.get_group
     mock_run.mocks.invokes[GET_USER] = _get_user
     return mock_run
 
@@ -408,6 +412,23 @@ def test_existing_groups_and_users_are_looked_up_and_assigned_once(okta_mocks: M
     assert all(ref.startswith(f"{provider.urn}::") for ref in invoke_providers)
     app = okta_mocks.one(OAUTH)
     assert all(app.urn in r.dependencies for r in okta_mocks.of_type(GROUP_ASSIGNMENT))
+
+
+def test_group_okta_only_prefix_matches_fails_before_it_is_assigned(okta_mocks: MockRun) -> None:
+    # The org has `pachyderm-admins-eu` but no `pachyderm-admin`: the lookup returns the lone
+    # prefix match, and assigning it would let the wrong people in.
+    okta_mocks.mocks.invokes[GET_GROUP] = OktaGroups(("admins", "pachyderm-admins-eu")).get_group
+
+    with pytest.raises(ValueError) as raised:
+        _deploy(okta_mocks, {"groups": ["admins", "pachyderm-admin"]})
+
+    assert (
+        "pachyderm-okta:okta.groups[1]: Okta has no group named 'pachyderm-admin'; its name "
+        "search found only 'pachyderm-admins-eu', which pulumi-okta would have assigned instead."
+    ) in str(raised.value)
+    assigned = [r.plain_inputs["groupId"] for r in okta_mocks.of_type(GROUP_ASSIGNMENT)]
+    assert _group_id("pachyderm-admins-eu") not in assigned
+    assert assigned in ([], [_group_id("admins")])
 
 
 def test_created_groups_are_assigned_without_lookups(okta_mocks: MockRun) -> None:
