@@ -174,6 +174,10 @@ class OktaOidcApp(pulumi.ComponentResource):
             login_mode=LOGIN_MODE,
             login_scopes=list(LOGIN_SCOPES),
             hide_web=False,
+            # Okta puts every new app under the org's default authentication policy itself; the
+            # provider's own re-assignment of that policy would only add calls and the
+            # okta.policies.read right (docs/decisions.md, "Creating the app").
+            skip_authentication_policy=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
 

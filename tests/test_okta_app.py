@@ -173,6 +173,8 @@ def _app_inputs(**changes: Any) -> dict[str, Any]:
         "loginMode": "SPEC",
         "loginScopes": ["openid", "profile", "email"],
         "hideWeb": False,
+        # Okta assigns the default authentication policy; the provider must not need policy rights.
+        "skipAuthenticationPolicy": True,
     }
     for key, value in changes.items():
         if value is None:
