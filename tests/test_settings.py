@@ -410,22 +410,6 @@ def test_private_key_scopes_must_cover_every_okta_call_of_the_stack() -> None:
     ]
 
 
-def test_private_key_scopes_need_no_policy_scope() -> None:
-    # The default authentication policy is Okta's to assign, not the provider's.
-    settings = load_settings(
-        lambda: entries(
-            **{
-                "okta:apiToken": None,
-                "okta:clientId": "0oa1",
-                "okta:privateKey": ("-----BEGIN PRIVATE KEY-----", True),
-                "okta:scopes": ["okta.apps.read", "okta.apps.manage", "okta.groups.read"],
-                f"{P}:okta": {"groups": ["admins"], "groupsClaim": False},
-            }
-        )
-    )
-    assert settings.okta_org.scopes == ("okta.apps.read", "okta.apps.manage", "okta.groups.read")
-
-
 def test_private_key_auth_is_fine_with_a_custom_server_groups_claim() -> None:
     settings = load_settings(
         lambda: entries(
