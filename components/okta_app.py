@@ -94,9 +94,12 @@ class OktaOidcApp(pulumi.ComponentResource):
         settings = args.app
         custom_server = settings.authorization_server != "org"
 
+        # A custom server is read first: a server this stack would clash with is refused before
+        # anything is created.
+        found = okta_custom_server.read_server(settings, parent=self) if custom_server else None
         app = self._create_app(name, settings, args.public_url, org_groups_claim=not custom_server)
-        if custom_server:
-            access = okta_custom_server.admit_app(name, settings, app, parent=self)
+        if found:
+            access = okta_custom_server.admit_app(name, settings, found, app, parent=self)
             self.issuer = access.issuer
             self.connector_scopes = access.connector_scopes
         else:

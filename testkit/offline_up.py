@@ -54,6 +54,7 @@ GET_GROUP = "okta:group/getGroup:getGroup"
 GET_USER = "okta:user/getUser:getUser"
 GET_ORG_METADATA = "okta:index/getOrgMetadata:getOrgMetadata"
 GET_SERVER_SCOPES = "okta:auth/getServerScopes:getServerScopes"
+GET_SERVER_CLAIMS = "okta:index/getAuthServerClaims:getAuthServerClaims"
 AUTH_SERVER = "okta:auth/server:Server"
 
 # What Okta would return for the app: distinctive, so leak scans can look for them.
@@ -110,6 +111,11 @@ class World:
             "authServerId": args["authServerId"],
             "id": args["authServerId"],
             "scopes": [],
+        }
+        run.mocks.invokes[GET_SERVER_CLAIMS] = lambda args: {
+            "authServerId": args["authServerId"],
+            "id": args["authServerId"],
+            "claims": [],
         }
 
 

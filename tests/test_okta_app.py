@@ -42,6 +42,7 @@ GET_GROUP = "okta:group/getGroup:getGroup"
 GET_USER = "okta:user/getUser:getUser"
 GET_ORG_METADATA = "okta:index/getOrgMetadata:getOrgMetadata"
 GET_SERVER_SCOPES = "okta:auth/getServerScopes:getServerScopes"
+GET_SERVER_CLAIMS = "okta:index/getAuthServerClaims:getAuthServerClaims"
 PROVIDER = "pulumi:providers:okta"
 
 CLIENT_ID = "0oa-test-client-id"
@@ -113,6 +114,34 @@ def _server_scopes(*extra: dict[str, Any]) -> Callable[[dict[str, Any]], dict[st
     }
 
 
+def _claim(name: str, **changes: Any) -> dict[str, Any]:
+    """A claim as ``getAuthServerClaims`` lists it: by default this program's ``groups`` claim."""
+    return {
+        "id": f"ocl-{name}",
+        "name": name,
+        "claimType": "IDENTITY",
+        "valueType": "GROUPS",
+        "value": ".*",
+        "scopes": ["groups"],
+        "alwaysIncludeInToken": True,
+        "status": "ACTIVE",
+        **changes,
+    }
+
+
+# The claim every custom server starts with (Okta, "Create claims": a default subject claim).
+SUB_CLAIM = _claim("sub", claimType="RESOURCE", valueType="EXPRESSION", value="user.id", scopes=[])
+
+
+def _server_claims(*extra: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """``getAuthServerClaims`` for a server with its default ``sub`` claim plus ``extra``."""
+    return lambda args: {
+        "authServerId": args["authServerId"],
+        "id": args["authServerId"],
+        "claims": [SUB_CLAIM, *extra],
+    }
+
+
 @pytest.fixture
 def okta_mocks(mock_run: MockRun) -> MockRun:
     """``mock_run`` answering what Okta would: app credentials, org metadata, server, lookups."""
@@ -131,6 +160,7 @@ def okta_mocks(mock_run: MockRun) -> MockRun:
         "domains": {"organization": f"{ORG_URL}/", "alternate": ""},
     }
     mock_run.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes()
+    mock_run.mocks.invokes[GET_SERVER_CLAIMS] = _server_claims()
     mock_run.mocks.invokes[GET_GROUP] = ORG_GROUPS.get_group
     mock_run.mocks.invokes[GET_USER] = _get_user
     return mock_run
@@ -309,20 +339,72 @@ def test_custom_server_with_its_own_groups_scope_uses_it(okta_mocks: MockRun) ->
 
 
 @pytest.mark.parametrize(
-    "description",
-    [OUR_SCOPE, "", None],
+    ("description", "claims"),
+    [(OUR_SCOPE, [_claim("groups")]), ("", [_claim("groups")]), (None, [_claim("groups")])],
     ids=["this-stack", "earlier-version-without-description", "no-description"],
 )
 def test_this_stacks_own_groups_scope_stays_declared(
-    okta_mocks: MockRun, description: str | None
+    okta_mocks: MockRun, description: str | None, claims: list[dict[str, Any]]
 ) -> None:
     # The second `up` finds the scope the first one created: dropping it from the program would
-    # make Pulumi delete it (and break every login).
+    # make Pulumi delete it (and break every login). Versions before the description mark always
+    # created this program's claim with the scope.
     okta_mocks.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes(_scope("groups", description))
+    okta_mocks.mocks.invokes[GET_SERVER_CLAIMS] = _server_claims(*claims)
     _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
 
     scope = okta_mocks.one(SERVER_SCOPE, "sso-groups-scope")
     assert scope.plain_inputs["description"] == OUR_SCOPE
+
+
+@pytest.mark.parametrize("description", ["", None], ids=["empty", "none"])
+def test_someone_elses_groups_scope_without_description_is_not_taken(
+    okta_mocks: MockRun, description: str | None
+) -> None:
+    # A bare `groups` scope made in the console, with no claim of this program's shape next to
+    # it: declaring it would make Pulumi create a second one, and destroy delete theirs.
+    okta_mocks.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes(_scope("groups", description))
+    _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
+
+    assert okta_mocks.of_type(SERVER_SCOPE) == []
+    claim = okta_mocks.one(SERVER_CLAIM, "sso-groups-claim")
+    assert claim.plain_inputs["scopes"] == ["groups"]
+    assert okta_mocks.one(SERVER_POLICY_RULE).plain_inputs["scopeWhitelists"] == DEX_SCOPES
+
+
+@pytest.mark.parametrize(
+    "server_scopes",
+    [(_scope("groups", "Group memberships, for every app"),), ()],
+    ids=["their-groups-scope", "no-groups-scope"],
+)
+def test_someone_elses_groups_claim_fails_before_anything_is_created(
+    okta_mocks: MockRun, server_scopes: tuple[dict[str, Any], ...]
+) -> None:
+    okta_mocks.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes(*server_scopes)
+    okta_mocks.mocks.invokes[GET_SERVER_CLAIMS] = _server_claims(
+        _claim("groups", value="pachyderm-", scopes=["groups", "profile"])
+    )
+
+    with pytest.raises(ValueError) as raised:
+        _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
+
+    assert str(raised.value) == (
+        "pachyderm-okta:okta.groupsClaim: authorization server 'aus1custom' already has a "
+        "'groups' claim that this stack did not make; set groupsClaim: false to leave the "
+        "server's groups claim and scope as they are, or delete that claim in Okta"
+    )
+    created = [r for r in okta_mocks.registrations if r.type not in (COMPONENT, PROVIDER)]
+    assert created == []
+
+
+def test_access_policy_leaves_okta_renumbering_alone(okta_mocks: MockRun) -> None:
+    # Another policy created at priority 1 moves this one down; setting 1 again on every `up`
+    # would make two stacks on one server take turns (okta/terraform-provider-okta#2140).
+    _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
+
+    policy = okta_mocks.one(SERVER_POLICY, "sso-access-policy")
+    assert policy.plain_inputs["priority"] == 1
+    assert policy.ignore_changes == ("priority",)
 
 
 @pytest.mark.parametrize(
