@@ -227,7 +227,7 @@ def start_mock_run(*, preview: bool = False) -> MockRun:
     return MockRun(mocks=mocks, monitor=monitor)
 
 
-class OktaGroupNotFound(Exception):
+class OktaGroupLookupError(Exception):
     """What ``getGroup`` fails with when the search is empty or ambiguous (the provider's words)."""
 
 
@@ -257,12 +257,12 @@ class OktaGroups:
         if len(found) > 1:
             found = [name for name in found if name == wanted]
             if not found:
-                raise OktaGroupNotFound(
+                raise OktaGroupLookupError(
                     f"group starting with name {wanted!r} matches several groups, "
                     "select a more precise name parameter"
                 )
         if not found:
-            raise OktaGroupNotFound(f"group with name {wanted!r} does not exist")
+            raise OktaGroupLookupError(f"group with name {wanted!r} does not exist")
         (name,) = found
         return {
             "id": self.group_id(name),

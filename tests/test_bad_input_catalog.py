@@ -31,7 +31,7 @@ API_TOKEN = TEST_SECRETS["okta:apiToken"]
 LICENSE_KEY = TEST_SECRETS["pachyderm-okta:licenseKey"]
 ROOT_TOKEN = TEST_SECRETS["pachyderm-okta:rootToken"]
 P = "pachyderm-okta"
-# What the program's Okta calls need for the catalog's base stack (groups and users on the org server).
+# What the program's Okta calls need for the catalog's base stack (org server, groups, users).
 SERVICE_APP_SCOPES = ["okta.apps.read", "okta.apps.manage", "okta.groups.read", "okta.users.read"]
 
 # The dev example stack's objects, to change one key at a time.

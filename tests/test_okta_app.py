@@ -6,9 +6,10 @@ auth method differs from how Dex sends the secret; a custom authorization server
 policy for the app ("Policy evaluation failed for this request"); an issuer assembled from strings
 instead of read from Okta (a CUSTOM_URL server, a trailing slash); a second ``groups`` scope on a
 server that already has one, or this stack's own scope dropped on the next ``up``; groups missing
-from ID tokens (claim on the wrong server); a dashboard tile that leads nowhere; assignments that
-reference the wrong group or user (a group Okta only prefix-matches); children outside the component or its explicit provider; and a
-client secret that is not a Pulumi secret.
+from ID tokens (claim on the wrong server); someone else's ``groups`` claim or bare scope taken for
+this stack's; an access policy that fights Okta's renumbering; a dashboard tile that leads nowhere;
+assignments that reference the wrong group or user (a group Okta only prefix-matches); children
+outside the component or its explicit provider; and a client secret that is not a Pulumi secret.
 """
 
 from __future__ import annotations
