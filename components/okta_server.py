@@ -67,7 +67,7 @@ def exact_group_id(configured: str, found_name: str | None, found_id: str, confi
     if found_name != configured:
         raise OktaGroupNameError(
             f"{config_key}: Okta has no group named {configured!r}; its name search found only "
-            f"{found_name!r}, which pulumi-okta would have assigned instead. Nothing was assigned: "
+            f"{found_name!r}, which pulumi-okta would have assigned instead. It was not assigned: "
             "correct the name (compared exactly, case included), or create the group in Okta"
         )
     return found_id

@@ -140,7 +140,7 @@ def _needed_okta_scopes(app: OktaAppSettings) -> list[tuple[str, str]]:
     Okta's read scopes cover GET and its manage scopes POST, PUT and DELETE (Okta "OAuth 2.0
     scopes" guide), and the provider reads back all it writes. The app's authentication policy
     is left to Okta (``skip_authentication_policy``), so no ``okta.policies.*`` scope is needed;
-    the org metadata read is public. README.md, "Before you start", lists the same.
+    the org metadata read is public. README.md, "Prerequisites", lists the same.
     """
     needed = [("okta.apps.read", "the app"), ("okta.apps.manage", "the app and its assignments")]
     if app.groups:
