@@ -15,7 +15,8 @@ import pulumi_okta as okta
 
 from components import connector, okta_custom_server, okta_server, urls
 from components.naming import name_suffix
-from components.settings import OktaAppSettings
+from components.settings import PROJECT, OktaAppSettings
+from components.settings.messages import config_key
 
 # Okta's admin console offers 30 s as the rotation grace period; with 0 s, one retried refresh
 # (Dex refreshes upstream tokens on every `pachctl` token refresh) would invalidate the session.
@@ -66,7 +67,8 @@ class OktaOidcApp(pulumi.ComponentResource):
       ``okta:auth/serverScope:ServerScope`` ``<name>-groups-scope``.
     - On the org server the issuer comes from ``okta:index/getOrgMetadata:getOrgMetadata``.
     - ``okta:group/group:Group`` ``<name>-group-<slug>``: one per group, only with ``createGroups``;
-      otherwise each group is looked up by name (``okta:group/getGroup:getGroup``).
+      otherwise each group is looked up by name (``okta:group/getGroup:getGroup``) and must
+      be found under exactly that name, or the ``up`` fails before assigning it.
     - ``okta:app/groupAssignment:GroupAssignment`` ``<name>-group-<slug>``: one per group.
     - ``okta:app/user:User`` ``<name>-user-<slug>``: one per user login, looked up by
       ``profile.login`` (``okta:user/getUser:getUser``).
@@ -92,17 +94,20 @@ class OktaOidcApp(pulumi.ComponentResource):
         settings = args.app
         custom_server = settings.authorization_server != "org"
 
+        # A custom server is read first: a server this stack would clash with is refused before
+        # anything is created.
+        found = okta_custom_server.read_server(settings, parent=self) if custom_server else None
         app = self._create_app(name, settings, args.public_url, org_groups_claim=not custom_server)
-        if custom_server:
-            access = okta_custom_server.admit_app(name, settings, app, parent=self)
+        if found:
+            access = okta_custom_server.admit_app(name, settings, found, app, parent=self)
             self.issuer = access.issuer
             self.connector_scopes = access.connector_scopes
         else:
             self.issuer = self._org_issuer()
             # The org server defines `groups` itself (Okta "Scopes": org authorization server).
             self.connector_scopes = connector.okta_connector_scopes(groups=True)
-        for group in settings.groups:
-            self._assign_group(name, app, group, create=settings.create_groups)
+        for index, group in enumerate(settings.groups):
+            self._assign_group(name, app, group, index, create=settings.create_groups)
         for login in settings.users:
             self._assign_user(name, app, login)
 
@@ -172,6 +177,10 @@ class OktaOidcApp(pulumi.ComponentResource):
             login_mode=LOGIN_MODE,
             login_scopes=list(LOGIN_SCOPES),
             hide_web=False,
+            # Okta puts every new app under the org's default authentication policy itself; the
+            # provider's own re-assignment of that policy would only add calls and the
+            # okta.policies.read right (docs/decisions.md, "Creating the app").
+            skip_authentication_policy=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -186,7 +195,9 @@ class OktaOidcApp(pulumi.ComponentResource):
             )
         )
 
-    def _assign_group(self, name: str, app: okta.app.OAuth, group: str, *, create: bool) -> None:
+    def _assign_group(
+        self, name: str, app: okta.app.OAuth, group: str, index: int, *, create: bool
+    ) -> None:
         child = f"{name}-group-{name_suffix(group)}"
         group_id: pulumi.Output[str]
         if create:
@@ -197,11 +208,17 @@ class OktaOidcApp(pulumi.ComponentResource):
             # parent=self makes the lookup use the component's explicit provider (default
             # providers are disabled). include_users=False: membership is not needed and costs
             # paged API calls against Okta's rate limits (okta/terraform-provider-okta#2166).
-            group_id = okta.group.get_group_output(
+            found = okta.group.get_group_output(
                 name=group,
                 include_users=False,
                 opts=pulumi.InvokeOutputOptions(parent=self),
-            ).id
+            )
+            # The lookup accepts a lone prefix match; failing here fails the assignment's
+            # registration, so no assignment is ever made with that group's id.
+            key = config_key((PROJECT, "okta", "groups", index))
+            group_id = pulumi.Output.all(found.name, found.id).apply(
+                lambda answer: okta_server.exact_group_id(group, answer[0], answer[1], key)
+            )
         # One GroupAssignment per group, never okta.AppGroupAssignments: that resource owns the
         # app's whole group list and removes assignments it did not declare (#1871).
         okta.app.GroupAssignment(

@@ -26,16 +26,51 @@ class CustomServerAccess:
     """The Dex connector's scopes: with ``groups`` only when the server defines that scope."""
 
 
+@dataclass(frozen=True)
+class ServerScopes:
+    """What the custom server has now, read before anything is created."""
+
+    server_id: str
+    marker: str
+    """The description that marks the ``groups`` scope this stack creates."""
+    others_groups_scope: bool
+    """The server has a ``groups`` scope that is someone else's (never this stack's to keep)."""
+
+
+def read_server(settings: OktaAppSettings, *, parent: pulumi.Resource) -> ServerScopes:
+    """Read the custom server's scopes and claims, and refuse one this stack would clash with.
+
+    Runs before the component creates anything, so a refusal leaves Okta untouched.
+    """
+    server_id = settings.authorization_server
+    existing = _scope_names_and_descriptions(server_id, parent)
+    claims = _server_claims(server_id, parent)
+    marker = okta_server.groups_scope_description(pulumi.get_project(), pulumi.get_stack())
+    ours_or_absent = okta_server.create_groups_scope(
+        existing, claims, okta_server.GROUPS_SCOPE, marker
+    )
+    scope_is_ours = ours_or_absent and any(name == okta_server.GROUPS_SCOPE for name, _ in existing)
+    if settings.groups_claim and not scope_is_ours:
+        okta_server.check_groups_claim_is_free(claims, server_id)
+    return ServerScopes(server_id, marker, others_groups_scope=not ours_or_absent)
+
+
 def admit_app(
-    name: str, settings: OktaAppSettings, app: okta.app.OAuth, *, parent: pulumi.Resource
+    name: str,
+    settings: OktaAppSettings,
+    found: ServerScopes,
+    app: okta.app.OAuth,
+    *,
+    parent: pulumi.Resource,
 ) -> CustomServerAccess:
     """Let ``app`` sign in through the custom server ``settings.authorization_server``.
 
-    Children of ``parent``: the server read ``<name>-authorization-server`` (never created or
-    deleted), ``<name>-access-policy`` and ``<name>-access-rule``, and with ``groupsClaim`` the
-    ``<name>-groups-claim`` (plus ``<name>-groups-scope`` unless the server has its own).
+    ``found`` is :func:`read_server`'s answer. Children of ``parent``: the server read
+    ``<name>-authorization-server`` (never created or deleted), ``<name>-access-policy`` and
+    ``<name>-access-rule``, and with ``groupsClaim`` the ``<name>-groups-claim`` (plus
+    ``<name>-groups-scope`` unless the server has its own).
     """
-    server_id = settings.authorization_server
+    server_id = found.server_id
     # A read, not a resource this stack owns: destroy leaves the server alone. Okta reports
     # the issuer for the server's issuer mode (ORG_URL or a CUSTOM_URL domain); the lookup
     # by id is the resource read (okta/terraform-provider-okta resource_okta_auth_server.go),
@@ -43,16 +78,10 @@ def admit_app(
     server = okta.auth.Server.get(
         f"{name}-authorization-server", server_id, opts=pulumi.ResourceOptions(parent=parent)
     )
-    existing = _scope_names_and_descriptions(server_id, parent)
-    marker = okta_server.groups_scope_description(pulumi.get_project(), pulumi.get_stack())
-    # Whether the server's `groups` scope, if any, is someone else's (never this stack's to keep
-    # or delete) rather than absent or this stack's own.
-    others_groups_scope = not okta_server.create_groups_scope(
-        existing, okta_server.GROUPS_SCOPE, marker
-    )
+    others_groups_scope = found.others_groups_scope
     scope = None
     if settings.groups_claim:
-        scope = _create_groups_claim(name, server_id, marker, others_groups_scope, parent)
+        scope = _create_groups_claim(name, server_id, found.marker, others_groups_scope, parent)
     # Without the claim the stack declares no `groups` scope (one it made earlier is deleted by
     # this `up`); Dex may still request someone else's (their claim may use it), and must not
     # request one that does not exist.
@@ -74,6 +103,23 @@ def _scope_names_and_descriptions(
         auth_server_id=server_id, opts=pulumi.InvokeOptions(parent=parent)
     ).scopes
     return [(scope.name, scope.description) for scope in found or []]
+
+
+def _server_claims(server_id: str, parent: pulumi.Resource) -> list[okta_server.ServerClaim]:
+    found = okta.get_auth_server_claims(
+        auth_server_id=server_id, opts=pulumi.InvokeOptions(parent=parent)
+    ).claims
+    return [
+        okta_server.ServerClaim(
+            name=claim.name,
+            claim_type=claim.claim_type,
+            value_type=claim.value_type,
+            value=claim.value,
+            scopes=tuple(claim.scopes or ()),
+            always_include_in_token=claim.always_include_in_token,
+        )
+        for claim in found or []
+    ]
 
 
 def _create_groups_claim(
@@ -127,8 +173,8 @@ def _allow_app(
 ) -> None:
     # A custom server evaluates an access policy for every token request; a client no rule
     # covers gets "Policy evaluation failed for this request" (Okta "Create access
-    # policies"). This policy covers this app's client only, first in order, so no broader
-    # policy decides for it; its rule allows what Dex does and nothing more.
+    # policies"). This policy covers this app's client only, created first in order, so no
+    # broader policy decides for it; its rule allows what Dex does and nothing more.
     policy = okta.auth.ServerPolicy(
         f"{name}-access-policy",
         auth_server_id=server_id,
@@ -136,7 +182,9 @@ def _allow_app(
         description=f"Sign-in to Pachyderm through Dex ({label})",
         priority=1,
         client_whitelists=[app.client_id],
-        opts=pulumi.ResourceOptions(parent=parent),
+        # Okta renumbers a server's policies when another one takes priority 1; setting 1
+        # again on every `up` would fight it (okta/terraform-provider-okta#2140).
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["priority"]),
     )
     okta.auth.ServerPolicyRule(
         f"{name}-access-rule",

@@ -225,3 +225,49 @@ def start_mock_run(*, preview: bool = False) -> MockRun:
     pulumi.runtime.settings.SETTINGS.outputs.clear()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=preview, monitor=monitor)
     return MockRun(mocks=mocks, monitor=monitor)
+
+
+class OktaGroupLookupError(Exception):
+    """What ``getGroup`` fails with when the search is empty or ambiguous (the provider's words)."""
+
+
+@dataclass(frozen=True)
+class OktaGroups:
+    """Okta's groups as pulumi-okta's ``getGroup`` finds them by name, fuzzy match included.
+
+    Models terraform-provider-okta ``okta/services/idaas/data_source_okta_group.go``
+    (``findGroup``): the lookup lists ``/api/v1/groups?q=<name>``, which Okta answers with a
+    starts-with match on the group name (Okta Groups API, ``q``). Of several results only an exact
+    name is taken, else the lookup fails; a single result is returned whatever its name ("a fuzzy
+    match is acceptable if query only returns one group"), with that group's own ``name``.
+    """
+
+    names: tuple[str, ...]
+    """The names of the groups in the org."""
+
+    @staticmethod
+    def group_id(name: str) -> str:
+        """The id Okta gives the group ``name`` in these mocks."""
+        return f"00g-{name}"
+
+    def get_group(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Answer ``okta:group/getGroup:getGroup`` as the provider would."""
+        wanted = args["name"]
+        found = [name for name in self.names if name.startswith(wanted)]
+        if len(found) > 1:
+            found = [name for name in found if name == wanted]
+            if not found:
+                raise OktaGroupLookupError(
+                    f"group starting with name {wanted!r} matches several groups, "
+                    "select a more precise name parameter"
+                )
+        if not found:
+            raise OktaGroupLookupError(f"group with name {wanted!r} does not exist")
+        (name,) = found
+        return {
+            "id": self.group_id(name),
+            "name": name,
+            "type": "OKTA_GROUP",
+            "description": "",
+            "includeUsers": args.get("includeUsers", False),
+        }

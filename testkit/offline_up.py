@@ -43,7 +43,7 @@ import pulumi
 from pulumi.runtime import rpc
 
 from testkit.dynamic_host import DiffKind, DynamicProviderHost, strip_secrets
-from testkit.mocks import MockRun, Registration, set_stack_config, start_mock_run
+from testkit.mocks import MockRun, OktaGroups, Registration, set_stack_config, start_mock_run
 from testkit.stacks import ROOT, TEST_SECRETS, stack_config
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/pachyderm:"
@@ -54,6 +54,7 @@ GET_GROUP = "okta:group/getGroup:getGroup"
 GET_USER = "okta:user/getUser:getUser"
 GET_ORG_METADATA = "okta:index/getOrgMetadata:getOrgMetadata"
 GET_SERVER_SCOPES = "okta:auth/getServerScopes:getServerScopes"
+GET_SERVER_CLAIMS = "okta:index/getAuthServerClaims:getAuthServerClaims"
 AUTH_SERVER = "okta:auth/server:Server"
 
 # What Okta would return for the app: distinctive, so leak scans can look for them.
@@ -93,7 +94,8 @@ class World:
             "result": self.passwords.get(args.name, password_value(args.name))
         }
         run.mocks.outputs[RANDOM_ID] = lambda _args: {"hex": "0123456789abcdef0123456789abcdef"}
-        run.mocks.invokes[GET_GROUP] = lambda args: {"id": f"00g-{args['name']}"}
+        # Every group the stack names exists under exactly that name (OktaGroups models the rest).
+        run.mocks.invokes[GET_GROUP] = lambda args: OktaGroups((args["name"],)).get_group(args)
         run.mocks.invokes[GET_USER] = lambda args: {"id": f"00u-{args['searches'][0]['value']}"}
         run.mocks.invokes[GET_ORG_METADATA] = lambda _args: {
             "id": "00o-test-org",
@@ -109,6 +111,11 @@ class World:
             "authServerId": args["authServerId"],
             "id": args["authServerId"],
             "scopes": [],
+        }
+        run.mocks.invokes[GET_SERVER_CLAIMS] = lambda args: {
+            "authServerId": args["authServerId"],
+            "id": args["authServerId"],
+            "claims": [],
         }
 
 

@@ -31,6 +31,8 @@ API_TOKEN = TEST_SECRETS["okta:apiToken"]
 LICENSE_KEY = TEST_SECRETS["pachyderm-okta:licenseKey"]
 ROOT_TOKEN = TEST_SECRETS["pachyderm-okta:rootToken"]
 P = "pachyderm-okta"
+# What the program's Okta calls need for the catalog's base stack (org server, groups, users).
+SERVICE_APP_SCOPES = ["okta.apps.read", "okta.apps.manage", "okta.groups.read", "okta.users.read"]
 
 # The dev example stack's objects, to change one key at a time.
 DEV_OKTA: dict[str, Any] = {"appLabel": "Pachyderm (dev)", "groups": ["pachyderm-admins"]}
@@ -144,7 +146,7 @@ CATALOG: list[Bad] = [
     Bad(
         "groups-claim-without-ssws",
         (f"{P}:okta.groupsClaim",),
-        {"okta__clientId": "0oa-service", "okta__scopes": json.dumps(["okta.apps.manage"])},
+        {"okta__clientId": "0oa-service", "okta__scopes": json.dumps(SERVICE_APP_SCOPES)},
         secrets={"okta:privateKey": "test-private-key-0009"},
     ),
     # --- unknown keys and namespaces

@@ -6,9 +6,10 @@ auth method differs from how Dex sends the secret; a custom authorization server
 policy for the app ("Policy evaluation failed for this request"); an issuer assembled from strings
 instead of read from Okta (a CUSTOM_URL server, a trailing slash); a second ``groups`` scope on a
 server that already has one, or this stack's own scope dropped on the next ``up``; groups missing
-from ID tokens (claim on the wrong server); a dashboard tile that leads nowhere; assignments that
-reference the wrong group or user; children outside the component or its explicit provider; and a
-client secret that is not a Pulumi secret.
+from ID tokens (claim on the wrong server); someone else's ``groups`` claim or bare scope taken for
+this stack's; an access policy that fights Okta's renumbering; a dashboard tile that leads nowhere;
+assignments that reference the wrong group or user (a group Okta only prefix-matches); children
+outside the component or its explicit provider; and a client secret that is not a Pulumi secret.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from components import providers
 from components.naming import name_suffix
 from components.okta_app import OktaOidcApp, OktaOidcAppArgs
 from components.settings import load_settings
+from testkit.mocks import OktaGroups
 from tests.conftest import MockRun
 
 COMPONENT = "pachyderm-okta:okta:OidcApp"
@@ -41,6 +43,7 @@ GET_GROUP = "okta:group/getGroup:getGroup"
 GET_USER = "okta:user/getUser:getUser"
 GET_ORG_METADATA = "okta:index/getOrgMetadata:getOrgMetadata"
 GET_SERVER_SCOPES = "okta:auth/getServerScopes:getServerScopes"
+GET_SERVER_CLAIMS = "okta:index/getAuthServerClaims:getAuthServerClaims"
 PROVIDER = "pulumi:providers:okta"
 
 CLIENT_ID = "0oa-test-client-id"
@@ -53,6 +56,9 @@ CUSTOM_SERVER = "aus1custom"
 CUSTOM_ISSUER = "https://login.example.com/oauth2/aus1custom"
 OUR_SCOPE = "Groups in ID tokens for Pachyderm's Dex sign-in (Pulumi stack pachyderm-okta/dev)"
 DEX_SCOPES = ["openid", "profile", "email", "groups", "offline_access"]
+# The org's groups: every name a test configures, some next to a longer name it prefixes (Okta's
+# name search is a prefix match).
+ORG_GROUPS = OktaGroups(("admins", "pachyderm-admins", "Data Eng", "Data Engineering"))
 
 
 def _entries(okta_app: dict[str, Any]) -> dict[str, tuple[str, bool]]:
@@ -68,7 +74,7 @@ def _entries(okta_app: dict[str, Any]) -> dict[str, tuple[str, bool]]:
 
 
 def _group_id(name: str) -> str:
-    return f"00g-{name}"
+    return OktaGroups.group_id(name)
 
 
 def _user_id(login: str) -> str:
@@ -109,6 +115,34 @@ def _server_scopes(*extra: dict[str, Any]) -> Callable[[dict[str, Any]], dict[st
     }
 
 
+def _claim(name: str, **changes: Any) -> dict[str, Any]:
+    """A claim as ``getAuthServerClaims`` lists it: by default this program's ``groups`` claim."""
+    return {
+        "id": f"ocl-{name}",
+        "name": name,
+        "claimType": "IDENTITY",
+        "valueType": "GROUPS",
+        "value": ".*",
+        "scopes": ["groups"],
+        "alwaysIncludeInToken": True,
+        "status": "ACTIVE",
+        **changes,
+    }
+
+
+# The claim every custom server starts with (Okta, "Create claims": a default subject claim).
+SUB_CLAIM = _claim("sub", claimType="RESOURCE", valueType="EXPRESSION", value="user.id", scopes=[])
+
+
+def _server_claims(*extra: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """``getAuthServerClaims`` for a server with its default ``sub`` claim plus ``extra``."""
+    return lambda args: {
+        "authServerId": args["authServerId"],
+        "id": args["authServerId"],
+        "claims": [SUB_CLAIM, *extra],
+    }
+
+
 @pytest.fixture
 def okta_mocks(mock_run: MockRun) -> MockRun:
     """``mock_run`` answering what Okta would: app credentials, org metadata, server, lookups."""
@@ -127,7 +161,8 @@ def okta_mocks(mock_run: MockRun) -> MockRun:
         "domains": {"organization": f"{ORG_URL}/", "alternate": ""},
     }
     mock_run.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes()
-    mock_run.mocks.invokes[GET_GROUP] = lambda args: {"id": _group_id(args["name"])}
+    mock_run.mocks.invokes[GET_SERVER_CLAIMS] = _server_claims()
+    mock_run.mocks.invokes[GET_GROUP] = ORG_GROUPS.get_group
     mock_run.mocks.invokes[GET_USER] = _get_user
     return mock_run
 
@@ -169,6 +204,8 @@ def _app_inputs(**changes: Any) -> dict[str, Any]:
         "loginMode": "SPEC",
         "loginScopes": ["openid", "profile", "email"],
         "hideWeb": False,
+        # Okta assigns the default authentication policy; the provider must not need policy rights.
+        "skipAuthenticationPolicy": True,
     }
     for key, value in changes.items():
         if value is None:
@@ -303,20 +340,72 @@ def test_custom_server_with_its_own_groups_scope_uses_it(okta_mocks: MockRun) ->
 
 
 @pytest.mark.parametrize(
-    "description",
-    [OUR_SCOPE, "", None],
+    ("description", "claims"),
+    [(OUR_SCOPE, [_claim("groups")]), ("", [_claim("groups")]), (None, [_claim("groups")])],
     ids=["this-stack", "earlier-version-without-description", "no-description"],
 )
 def test_this_stacks_own_groups_scope_stays_declared(
-    okta_mocks: MockRun, description: str | None
+    okta_mocks: MockRun, description: str | None, claims: list[dict[str, Any]]
 ) -> None:
     # The second `up` finds the scope the first one created: dropping it from the program would
-    # make Pulumi delete it (and break every login).
+    # make Pulumi delete it (and break every login). Versions before the description mark always
+    # created this program's claim with the scope.
     okta_mocks.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes(_scope("groups", description))
+    okta_mocks.mocks.invokes[GET_SERVER_CLAIMS] = _server_claims(*claims)
     _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
 
     scope = okta_mocks.one(SERVER_SCOPE, "sso-groups-scope")
     assert scope.plain_inputs["description"] == OUR_SCOPE
+
+
+@pytest.mark.parametrize("description", ["", None], ids=["empty", "none"])
+def test_someone_elses_groups_scope_without_description_is_not_taken(
+    okta_mocks: MockRun, description: str | None
+) -> None:
+    # A bare `groups` scope made in the console, with no claim of this program's shape next to
+    # it: declaring it would make Pulumi create a second one, and destroy delete theirs.
+    okta_mocks.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes(_scope("groups", description))
+    _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
+
+    assert okta_mocks.of_type(SERVER_SCOPE) == []
+    claim = okta_mocks.one(SERVER_CLAIM, "sso-groups-claim")
+    assert claim.plain_inputs["scopes"] == ["groups"]
+    assert okta_mocks.one(SERVER_POLICY_RULE).plain_inputs["scopeWhitelists"] == DEX_SCOPES
+
+
+@pytest.mark.parametrize(
+    "server_scopes",
+    [(_scope("groups", "Group memberships, for every app"),), ()],
+    ids=["their-groups-scope", "no-groups-scope"],
+)
+def test_someone_elses_groups_claim_fails_before_anything_is_created(
+    okta_mocks: MockRun, server_scopes: tuple[dict[str, Any], ...]
+) -> None:
+    okta_mocks.mocks.invokes[GET_SERVER_SCOPES] = _server_scopes(*server_scopes)
+    okta_mocks.mocks.invokes[GET_SERVER_CLAIMS] = _server_claims(
+        _claim("groups", value="pachyderm-", scopes=["groups", "profile"])
+    )
+
+    with pytest.raises(ValueError) as raised:
+        _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
+
+    assert str(raised.value) == (
+        "pachyderm-okta:okta.groupsClaim: authorization server 'aus1custom' already has a "
+        "'groups' claim that this stack did not make; set groupsClaim: false to leave the "
+        "server's groups claim and scope as they are, or delete that claim in Okta"
+    )
+    created = [r for r in okta_mocks.registrations if r.type not in (COMPONENT, PROVIDER)]
+    assert created == []
+
+
+def test_access_policy_leaves_okta_renumbering_alone(okta_mocks: MockRun) -> None:
+    # Another policy created at priority 1 moves this one down; setting 1 again on every `up`
+    # would make two stacks on one server take turns (okta/terraform-provider-okta#2140).
+    _deploy(okta_mocks, {"authorizationServer": CUSTOM_SERVER})
+
+    policy = okta_mocks.one(SERVER_POLICY, "sso-access-policy")
+    assert policy.plain_inputs["priority"] == 1
+    assert policy.ignore_changes == ("priority",)
 
 
 @pytest.mark.parametrize(
@@ -408,6 +497,23 @@ def test_existing_groups_and_users_are_looked_up_and_assigned_once(okta_mocks: M
     assert all(ref.startswith(f"{provider.urn}::") for ref in invoke_providers)
     app = okta_mocks.one(OAUTH)
     assert all(app.urn in r.dependencies for r in okta_mocks.of_type(GROUP_ASSIGNMENT))
+
+
+def test_group_okta_only_prefix_matches_fails_before_it_is_assigned(okta_mocks: MockRun) -> None:
+    # The org has `pachyderm-admins-eu` but no `pachyderm-admin`: the lookup returns the lone
+    # prefix match, and assigning it would let the wrong people in.
+    okta_mocks.mocks.invokes[GET_GROUP] = OktaGroups(("admins", "pachyderm-admins-eu")).get_group
+
+    with pytest.raises(ValueError) as raised:
+        _deploy(okta_mocks, {"groups": ["admins", "pachyderm-admin"]})
+
+    assert (
+        "pachyderm-okta:okta.groups[1]: Okta has no group named 'pachyderm-admin'; its name "
+        "search found only 'pachyderm-admins-eu', which pulumi-okta would have assigned instead."
+    ) in str(raised.value)
+    assigned = [r.plain_inputs["groupId"] for r in okta_mocks.of_type(GROUP_ASSIGNMENT)]
+    assert _group_id("pachyderm-admins-eu") not in assigned
+    assert assigned in ([], [_group_id("admins")])
 
 
 def test_created_groups_are_assigned_without_lookups(okta_mocks: MockRun) -> None:

@@ -4,10 +4,13 @@ Regressions guarded: an org issuer with the trailing slash Okta's org link may c
 issuers byte for byte and pachd refuses the connector); a custom server's issuer altered instead
 of taken as Okta reports it; an empty issuer reaching the connector; and the ``groups`` scope
 decision flapping between runs (this stack's own scope must stay declared, or the next ``up``
-deletes it) or taking over a scope someone else made (``destroy`` would delete it).
+deletes it) or taking over a scope someone else made (``destroy`` would delete it), a bare scope
+without a description among them; and a second ``groups`` claim next to someone else's.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
@@ -62,21 +65,73 @@ def test_scope_mark_names_the_stack() -> None:
     assert okta_server.groups_scope_description("pachyderm-okta", "prod") != MARK
 
 
+OUR_CLAIM = okta_server.ServerClaim(
+    name="groups",
+    claim_type="IDENTITY",
+    value_type="GROUPS",
+    value=".*",
+    scopes=("groups",),
+    always_include_in_token=True,
+)
+THEIR_CLAIM = okta_server.ServerClaim(
+    name="groups",
+    claim_type="IDENTITY",
+    value_type="GROUPS",
+    value="pachyderm-",
+    scopes=("groups",),
+    always_include_in_token=True,
+)
+
+
 @pytest.mark.parametrize(
-    ("existing", "create"),
+    ("existing", "claims", "create"),
     [
-        ([], True),
-        ([("openid", ""), ("offline_access", "")], True),
-        ([("groups", MARK)], True),
-        # Created by an earlier version of this program, which set no description.
-        ([("groups", "")], True),
-        ([("groups", None)], True),
-        ([("openid", ""), ("groups", "Group memberships, for every app")], False),
+        ([], [], True),
+        ([("openid", ""), ("offline_access", "")], [], True),
+        ([("groups", MARK)], [OUR_CLAIM], True),
+        # Created by an earlier version of this program, which set no description and always
+        # made this program's claim with the scope.
+        ([("groups", "")], [OUR_CLAIM], True),
+        ([("groups", None)], [OUR_CLAIM], True),
+        # A bare scope without a description, or one next to someone else's claim: not ours.
+        ([("groups", "")], [], False),
+        ([("groups", None)], [THEIR_CLAIM], False),
+        ([("openid", ""), ("groups", "Group memberships, for every app")], [OUR_CLAIM], False),
         # Another stack's scope on the same server is not this stack's to delete.
-        ([("groups", okta_server.groups_scope_description("pachyderm-okta", "prod"))], False),
+        (
+            [("groups", okta_server.groups_scope_description("pachyderm-okta", "prod"))],
+            [OUR_CLAIM],
+            False,
+        ),
     ],
 )
 def test_groups_scope_is_declared_unless_someone_else_owns_it(
-    existing: list[tuple[str, str | None]], create: bool
+    existing: list[tuple[str, str | None]], claims: list[okta_server.ServerClaim], create: bool
 ) -> None:
-    assert okta_server.create_groups_scope(existing, "groups", MARK) is create
+    assert okta_server.create_groups_scope(existing, claims, "groups", MARK) is create
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [[], [OUR_CLAIM], [OUR_CLAIM, THEIR_CLAIM], [replace(THEIR_CLAIM, name="roles")]],
+    ids=["none", "ours", "ours-next-to-theirs", "another-name"],
+)
+def test_groups_claim_is_free_unless_only_someone_elses_exists(
+    claims: list[okta_server.ServerClaim],
+) -> None:
+    okta_server.check_groups_claim_is_free(claims, "aus1x")
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        THEIR_CLAIM,
+        replace(OUR_CLAIM, always_include_in_token=False),
+        replace(OUR_CLAIM, claim_type="RESOURCE"),
+        replace(OUR_CLAIM, scopes=("groups", "profile")),
+        replace(OUR_CLAIM, value_type="EXPRESSION"),
+    ],
+)
+def test_someone_elses_groups_claim_is_refused(claim: okta_server.ServerClaim) -> None:
+    with pytest.raises(okta_server.OktaServerConflictError, match="'aus1x' already has a 'groups'"):
+        okta_server.check_groups_claim_is_free([claim], "aus1x")

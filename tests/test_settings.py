@@ -136,7 +136,7 @@ INVALID_STACKS: list[tuple[str, dict[str, Any], list[str]]] = [
             "okta:apiToken": None,
             "okta:clientId": "0oa1",
             "okta:privateKey": "-----BEGIN PRIVATE KEY-----",
-            "okta:scopes": ["okta.apps.manage"],
+            "okta:scopes": ["okta.apps.read", "okta.apps.manage"],
         },
         [f"{P}:okta.groupsClaim"],
     ),
@@ -380,6 +380,36 @@ def test_runtime_source_reads_every_key_set_through_pulumi(mock_run: MockRun) ->
     }
 
 
+def test_private_key_scopes_must_cover_every_okta_call_of_the_stack() -> None:
+    # Each missing scope would fail its call at `up`, after the app was created.
+    found = problems(
+        entries(
+            **{
+                "okta:apiToken": None,
+                "okta:clientId": "0oa1",
+                "okta:privateKey": ("-----BEGIN PRIVATE KEY-----", True),
+                "okta:scopes": ["okta.apps.manage", "okta.groups.read"],
+                f"{P}:okta": {
+                    "authorizationServer": "default",
+                    "groups": ["admins"],
+                    "createGroups": True,
+                    "users": ["a@example.com"],
+                },
+            }
+        )
+    )
+    assert found == [
+        (
+            "okta:scopes",
+            "lacks okta.apps.read (for the app), okta.groups.manage (for "
+            f"{P}:okta.createGroups), okta.users.read (for {P}:okta.users), "
+            f"okta.authorizationServers.read (for {P}:okta.authorizationServer), "
+            f"okta.authorizationServers.manage (for {P}:okta.authorizationServer); add them "
+            "here and grant them to the service app in Okta",
+        )
+    ]
+
+
 def test_private_key_auth_is_fine_with_a_custom_server_groups_claim() -> None:
     settings = load_settings(
         lambda: entries(
@@ -387,7 +417,12 @@ def test_private_key_auth_is_fine_with_a_custom_server_groups_claim() -> None:
                 "okta:apiToken": None,
                 "okta:clientId": "0oa1",
                 "okta:privateKey": ("-----BEGIN PRIVATE KEY-----", True),
-                "okta:scopes": ["okta.apps.manage"],
+                "okta:scopes": [
+                    "okta.apps.read",
+                    "okta.apps.manage",
+                    "okta.authorizationServers.read",
+                    "okta.authorizationServers.manage",
+                ],
                 f"{P}:okta": {"authorizationServer": "default"},
             }
         )

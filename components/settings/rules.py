@@ -134,6 +134,52 @@ def _okta_auth_problems(okta_org: dict[str, Any]) -> list[ConfigProblem]:
     return []
 
 
+def _needed_okta_scopes(app: OktaAppSettings) -> list[tuple[str, str]]:
+    """``(scope, what needs it)`` for every Okta API scope this stack's calls need.
+
+    Okta's read scopes cover GET and its manage scopes POST, PUT and DELETE (Okta "OAuth 2.0
+    scopes" guide), and the provider reads back all it writes. The app's authentication policy
+    is left to Okta (``skip_authentication_policy``), so no ``okta.policies.*`` scope is needed;
+    the org metadata read is public. README.md, "Prerequisites", lists the same.
+    """
+    needed = [("okta.apps.read", "the app"), ("okta.apps.manage", "the app and its assignments")]
+    if app.groups:
+        needed.append(("okta.groups.read", f"{PROJECT}:okta.groups"))
+    if app.groups and app.create_groups:
+        needed.append(("okta.groups.manage", f"{PROJECT}:okta.createGroups"))
+    if app.users:
+        needed.append(("okta.users.read", f"{PROJECT}:okta.users"))
+    if app.authorization_server != "org":
+        for scope in ("okta.authorizationServers.read", "okta.authorizationServers.manage"):
+            needed.append((scope, f"{PROJECT}:okta.authorizationServer"))
+    return needed
+
+
+def _okta_scope_problems(project: dict[str, Any], okta_org: dict[str, Any]) -> list[ConfigProblem]:
+    granted = _valid(tuple[str, ...], okta_org.get("scopes"))
+    if "scopes" not in okta_org or granted is _MISSING:
+        # No scopes (not private-key auth, or reported missing by _okta_auth_problems), or a
+        # malformed list (reported by its own validator).
+        return []
+    app = _valid(
+        OktaAppSettings,
+        _subset(project.get("okta"), "groups", "users", "createGroups", "authorizationServer"),
+    )
+    if app is _MISSING:
+        return []
+    missing = [(scope, why) for scope, why in _needed_okta_scopes(app) if scope not in granted]
+    if not missing:
+        return []
+    return [
+        ConfigProblem(
+            "okta:scopes",
+            "lacks "
+            + ", ".join(f"{scope} (for {why})" for scope, why in missing)
+            + "; add them here and grant them to the service app in Okta",
+        )
+    ]
+
+
 def _groups_claim_problems(
     project: dict[str, Any], okta_org: dict[str, Any]
 ) -> list[ConfigProblem]:
@@ -167,5 +213,6 @@ def cross_setting_problems(raw: Mapping[str, dict[str, Any]]) -> list[ConfigProb
         *_proxy_problems(project),
         *_storage_url_problems(project),
         *_okta_auth_problems(okta_org),
+        *_okta_scope_problems(project, okta_org),
         *_groups_claim_problems(project, okta_org),
     ]
