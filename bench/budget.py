@@ -111,6 +111,8 @@ def _licensed(key: str) -> Side:
 
 ONE_CONNECTOR_WRITE = ("identity.GetIDPConnector", "identity.UpdateIDPConnector")
 ONE_BINDING_WRITE = ("auth.ModifyRoleBinding",)
+# A new binding first reads what the principal held, which its delete gives back.
+ONE_BINDING_CREATE = ("auth.GetRoleBinding", "auth.ModifyRoleBinding")
 ROTATION = ("version.GetVersion", "auth.RotateRootToken")
 LICENCE_CHANGE = ("version.GetVersion", "license.Activate", "enterprise.Activate")
 
@@ -182,7 +184,7 @@ CHANGES: tuple[Change, ...] = (
     ),
     Change(
         "principal added",
-        "1 write",
+        "1 read + 1 write",
         Side(),
         Side(
             overrides={
@@ -194,7 +196,7 @@ CHANGES: tuple[Change, ...] = (
                 )
             }
         ),
-        _exactly(ONE_BINDING_WRITE),
+        _exactly(ONE_BINDING_CREATE),
     ),
     Change(
         "principal removed",

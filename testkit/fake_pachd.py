@@ -47,6 +47,8 @@ import betterproto.lib.google.protobuf as pb
 import grpc
 from pachyderm_sdk.api import admin, auth, enterprise, identity, license, pfs, pps, version
 
+from components.settings.roles import roles_of
+
 __all__ = [
     "ALREADY_ACTIVATED",
     "BAD_TOKEN",
@@ -55,7 +57,6 @@ __all__ = [
     "NOT_ACTIVATED",
     "NOT_READY",
     "NO_TOKEN",
-    "ROLES",
     "FakePachd",
     "PachdError",
     "PachdState",
@@ -80,30 +81,6 @@ ENTERPRISE_NOT_ACTIVE = (
     "Enterprise-level feature"
 )
 NOT_READY = "pachd is starting"
-
-ROLES: frozenset[str] = frozenset(
-    {
-        "clusterAdmin",
-        "repoOwner",
-        "repoWriter",
-        "repoReader",
-        "oidcAppAdmin",
-        "idpAdmin",
-        "identityAdmin",
-        "jobAdmin",
-        "debugger",
-        "lokiLogReader",
-        "robotUser",
-        "licenseAdmin",
-        "secretAdmin",
-        "pachdLogReader",
-        "projectViewer",
-        "projectWriter",
-        "projectOwner",
-        "projectCreator",
-    }
-)
-"""Role names accepted by ModifyRoleBinding (pachd 2.12 ``roles.go``)."""
 
 _PRINCIPAL_PREFIXES = ("user:", "group:", "robot:", "pipeline:", "pach:", "internal:")
 
@@ -778,8 +755,10 @@ class FakePachd:
         if rtype != auth.ResourceType.CLUSTER:
             raise _unknown(f"unknown resource type {_enum_name(rtype)} (the fake models CLUSTER)")
         self._require_admin(subject or "")
+        # The roles of the emulated release (``getRole``, src/server/auth/server/roles.go).
+        known = roles_of(self.version)
         for role in req.roles:
-            if role not in ROLES:
+            if role not in known:
                 raise _unknown(f'unknown role "{role}"')
         if req.roles:
             self.state.cluster_role_bindings[principal] = set(req.roles)

@@ -364,6 +364,26 @@ def test_activation_deactivates_on_delete_when_asked(
     assert not fake.state.auth_active
 
 
+@pytest.mark.parametrize(
+    ("principal", "after_delete"), [("allClusterUsers", {"projectCreator"}), ("group:new", None)]
+)
+def test_a_deleted_binding_gives_back_what_the_principal_held(
+    host: DynamicProviderHost, fake: FakePachd, principal: str, after_delete: set[str] | None
+) -> None:
+    # Activation seeded allClusterUsers: projectCreator; group:new held nothing.
+    case = CASES["role-binding"]
+    _prepare(fake)
+    resource_urn = urn(case.type_token, "b")
+    props = _binding(fake, principal=principal, roles=["clusterAdmin"])
+    created = host.create(resource_urn, _check(host, case, "b", props))
+    assert fake.state.cluster_role_bindings[principal] == {"clusterAdmin"}
+
+    fake.reset_calls()
+    host.delete(resource_urn, created.id, created.outputs)
+    assert fake.calls == ["auth.ModifyRoleBinding"]
+    assert fake.state.cluster_role_bindings.get(principal) == after_delete
+
+
 @pytest.mark.parametrize("name", ["identity", "connector", "oidc-client", "role-binding"])
 def test_read_of_a_vanished_object_is_gone(
     host: DynamicProviderHost, fake: FakePachd, name: str

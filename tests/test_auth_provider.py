@@ -955,16 +955,21 @@ def test_role_binding_create_read_update_delete(fake: FakePachd) -> None:
     provider.create(_binding(fake, "group:others", roles=["repoReader"]))
     fake.reset_calls()
     created = provider.create(_binding(fake))
-    assert fake.calls == ["auth.ModifyRoleBinding"]
+    # One read of what the principal held before, one write.
+    assert fake.calls == ["auth.GetRoleBinding", "auth.ModifyRoleBinding"]
     assert created.id == "cluster/group:admins"
+    assert created.outs == {**_binding(fake), "roles_before": []}
     assert fake.state.cluster_role_bindings["group:admins"] == {"clusterAdmin"}
 
-    read = provider.read(created.id, _binding(fake))
-    assert read.outs == _binding(fake)
+    read = provider.read(created.id, created.outs)
+    assert read.outs == created.outs
 
     news = _binding(fake, roles=["repoReader", "clusterAdmin"])
-    updated = provider.update(created.id, _binding(fake), news)
-    assert updated.outs == news
+    fake.reset_calls()
+    updated = provider.update(created.id, created.outs, news)
+    assert fake.calls == ["auth.ModifyRoleBinding"]
+    assert updated.outs == {**news, "roles_before": []}
+    news = updated.outs
     assert fake.state.cluster_role_bindings["group:admins"] == {"clusterAdmin", "repoReader"}
     assert provider.read(created.id, news).outs == {
         **news,
@@ -972,11 +977,95 @@ def test_role_binding_create_read_update_delete(fake: FakePachd) -> None:
     }
 
     before = copy.deepcopy(fake.state.cluster_role_bindings)
+    fake.reset_calls()
     provider.delete(created.id, news)
+    assert fake.calls == ["auth.ModifyRoleBinding"]
     del before["group:admins"]
     assert fake.state.cluster_role_bindings == before
     assert "group:others" in fake.state.cluster_role_bindings
     assert provider.read(created.id, news).id is None
+
+
+def test_deleting_a_binding_gives_back_the_roles_activation_seeded(fake: FakePachd) -> None:
+    # Activate binds allClusterUsers to projectCreator (``activateInTransaction``, pachyderm
+    # src/server/auth/server/api_server.go, 2.11.x and 2.12.x).
+    _activate(fake)
+    assert fake.state.cluster_role_bindings["allClusterUsers"] == {"projectCreator"}
+    provider = RoleBindingProvider()
+    props = _binding(fake, "allClusterUsers", roles=["clusterAdmin"])
+    created = provider.create(props)
+    assert created.outs is not None
+    assert created.outs["roles_before"] == ["projectCreator"]
+    assert fake.state.cluster_role_bindings["allClusterUsers"] == {"clusterAdmin"}
+
+    # An update keeps what was held before the stack took the principal over.
+    news = _binding(fake, "allClusterUsers", roles=["projectViewer"])
+    updated = provider.update(created.id, created.outs, news)
+    assert updated.outs is not None
+    assert updated.outs["roles_before"] == ["projectCreator"]
+    read = provider.read(created.id, updated.outs)
+    assert read.outs is not None
+    assert read.outs["roles_before"] == ["projectCreator"]
+
+    fake.reset_calls()
+    provider.delete(created.id, updated.outs)
+    assert fake.calls == ["auth.ModifyRoleBinding"]
+    assert fake.state.cluster_role_bindings["allClusterUsers"] == {"projectCreator"}
+
+
+def test_an_adopted_binding_comes_back_whole(fake: FakePachd) -> None:
+    _activate(fake)
+    fake.state.cluster_role_bindings["group:ops"] = {"debugger", "repoReader"}
+    provider = RoleBindingProvider()
+    created = provider.create(_binding(fake, "group:ops", roles=["clusterAdmin"]))
+    assert created.outs is not None
+    assert created.outs["roles_before"] == ["debugger", "repoReader"]
+    provider.delete(created.id, created.outs)
+    assert fake.state.cluster_role_bindings["group:ops"] == {"debugger", "repoReader"}
+
+
+def test_replacing_the_principal_gives_the_old_one_its_roles_back(fake: FakePachd) -> None:
+    _activate(fake)
+    provider = RoleBindingProvider()
+    old = provider.create(_binding(fake, "allClusterUsers", roles=["projectViewer"])).outs
+    # A replacement creates the new binding first, then deletes the old one.
+    new = provider.create(_binding(fake, "group:viewers", roles=["projectViewer"])).outs
+    assert old is not None
+    assert new is not None
+    provider.delete("cluster/allClusterUsers", old)
+    bindings = fake.state.cluster_role_bindings
+    assert bindings["allClusterUsers"] == {"projectCreator"}
+    assert bindings["group:viewers"] == {"projectViewer"}
+    provider.delete("cluster/group:viewers", new)
+    assert "group:viewers" not in fake.state.cluster_role_bindings
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["refused", "answer-lost"])
+def test_a_failed_create_leaves_the_held_roles_for_its_re_run(fake: FakePachd, after: bool) -> None:
+    # after=True: pachd applied the binding and the answer was lost; the re-run must still read
+    # what allClusterUsers held before the stack, not the stack's own roles.
+    _activate(fake)
+    provider = RoleBindingProvider()
+    props = _binding(fake, "allClusterUsers", roles=["projectViewer"])
+    fake.inject("auth.ModifyRoleBinding", grpc.StatusCode.UNAVAILABLE, after=after)
+    _raises(lambda: provider.create(props))
+    assert fake.state.cluster_role_bindings["allClusterUsers"] == {"projectCreator"}
+
+    created = provider.create(props)
+    assert created.outs is not None
+    assert created.outs["roles_before"] == ["projectCreator"]
+    provider.delete(created.id, created.outs)
+    assert fake.state.cluster_role_bindings["allClusterUsers"] == {"projectCreator"}
+
+
+def test_state_without_roles_before_deletes_the_binding(fake: FakePachd) -> None:
+    # Outputs stored before roles_before existed: the binding is deleted, as it was then.
+    _activate(fake)
+    fake.state.cluster_role_bindings["allClusterUsers"] = {"projectViewer"}
+    RoleBindingProvider().delete(
+        "cluster/allClusterUsers", _binding(fake, "allClusterUsers", roles=["projectViewer"])
+    )
+    assert "allClusterUsers" not in fake.state.cluster_role_bindings
 
 
 def test_role_binding_principal_change_replaces(fake: FakePachd) -> None:

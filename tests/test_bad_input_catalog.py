@@ -374,6 +374,15 @@ CATALOG: list[Bad] = [
         {"pachyderm_okta__auth": auth(roleBindings={"allClusterUsers": ["projectReader"]})},
     ),
     Bad(
+        "role-newer-than-the-chart",
+        (f"{P}:auth.roleBindings.allClusterUsers[0]",),
+        {
+            "pachyderm_okta__pachyderm": pachyderm(chartVersion="2.11.6"),
+            "pachyderm_okta__auth": auth(roleBindings={"allClusterUsers": ["jobAdmin"]}),
+        },
+        secrets={"okta:apiToken": API_TOKEN, f"{P}:licenseKey": LICENSE_KEY},
+    ),
+    Bad(
         "role-binding-principal-without-prefix",
         (f'{P}:auth.roleBindings["data-engineers"]',),
         {"pachyderm_okta__auth": auth(roleBindings={"data-engineers": ["projectWriter"]})},

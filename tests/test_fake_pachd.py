@@ -752,6 +752,28 @@ def test_modify_role_binding_validation(
     assert active.state.cluster_role_bindings == before
 
 
+@pytest.mark.parametrize(("version", "accepted"), [((2, 11, 6), False), ((2, 12, 2), True)])
+def test_job_admin_is_a_role_only_from_2_12(
+    make_fake: Factory, version: tuple[int, int, int], accepted: bool
+) -> None:
+    fake = make_fake(version=version)
+    if fake.legacy:
+        fake.state.enterprise_state = "ACTIVE"  # 2.11 activates auth only under enterprise
+    root = client(fake, ROOT)
+    root.auth.activate(root_token=ROOT)
+
+    def bind_job_admin() -> None:
+        root.auth.modify_role_binding(resource=CLUSTER, principal="group:jobs", roles=["jobAdmin"])
+
+    if accepted:
+        bind_job_admin()
+        assert fake.state.cluster_role_bindings["group:jobs"] == {"jobAdmin"}
+        return
+    err = rpc_error(bind_job_admin)
+    assert (err.code(), err.details()) == (grpc.StatusCode.UNKNOWN, 'unknown role "jobAdmin"')
+    assert "group:jobs" not in fake.state.cluster_role_bindings
+
+
 def test_modify_and_get_role_bindings(active: FakePachd) -> None:
     root = client(active, ROOT)
     root.auth.modify_role_binding(

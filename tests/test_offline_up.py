@@ -199,9 +199,12 @@ def test_destroy_in_reverse_order_leaves_auth_active(
     assert state.root_token == root_token
     assert state.connectors == {}
     assert state.oidc_clients == {}
-    assert "group:pachyderm-admins" not in state.cluster_role_bindings
-    assert "allClusterUsers" not in state.cluster_role_bindings
-    assert state.cluster_role_bindings["pach:root"] == {"clusterAdmin"}
+    # Bindings as activation left them: the stack's principals get back what they held.
+    assert state.cluster_role_bindings == {
+        "pach:root": {"clusterAdmin"},
+        "internal:auth-server": {"clusterAdmin"},
+        "allClusterUsers": {"projectCreator"},
+    }
     assert state.identity_config["issuer"] == ISSUER
     assert state.auth_config is not None
 

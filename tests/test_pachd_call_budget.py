@@ -39,7 +39,10 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     # update without a pachd call - to reach pachd with it later (docs/decisions-provider.md).
     "root token re-minted": (ROTATION, EVERY_DYNAMIC_RESOURCE),
     "Okta client secret": (CONNECTOR_UPDATE, ["auth-connector"]),
-    "principal added": (["auth.ModifyRoleBinding"], ["auth-binding-group-data-team-086f8300"]),
+    "principal added": (
+        ["auth.GetRoleBinding", "auth.ModifyRoleBinding"],
+        ["auth-binding-group-data-team-086f8300"],
+    ),
     "principal removed": (["auth.ModifyRoleBinding"], ["auth-binding-allclusterusers-b72cc0ee"]),
     "principal's roles changed": (
         ["auth.ModifyRoleBinding"],

@@ -49,7 +49,12 @@ def assert_destroyed(pachd: FakePachd) -> None:
     state = pachd.state
     assert state.connectors == {}
     assert state.oidc_clients == {}
-    assert set(state.cluster_role_bindings) == {"pach:root", "internal:auth-server"}
+    # As activation left them: allClusterUsers gets back the projectCreator it held.
+    assert state.cluster_role_bindings == {
+        "pach:root": {"clusterAdmin"},
+        "internal:auth-server": {"clusterAdmin"},
+        "allClusterUsers": {"projectCreator"},
+    }
 
 
 @pytest.mark.parametrize(

@@ -339,6 +339,36 @@ def test_2_11_stack_with_a_secret_license_loads(mock_run: MockRun) -> None:
     assert mock_run.resolve(settings.project.license_key)[2] is True
 
 
+def _job_admins(chart_version: str) -> dict[str, tuple[str, bool]]:
+    """A stack on ``chart_version`` that binds ``group:jobs`` to repoReader and jobAdmin."""
+    needs_license = chart_version.startswith("2.11.")
+    license_key = (TEST_SECRETS[f"{P}:licenseKey"], True) if needs_license else None
+    return entries(
+        **{
+            f"{P}:pachyderm": {"chartVersion": chart_version},
+            f"{P}:licenseKey": license_key,
+            f"{P}:auth": {"roleBindings": {"group:jobs": ["repoReader", "jobAdmin"]}},
+        }
+    )
+
+
+def test_a_role_the_chart_version_lacks_is_refused_by_key_role_and_version() -> None:
+    # 2.11.x src/server/auth/server/roles.go registers no jobAdmin: pachd would refuse the
+    # binding only after the Okta app and the release were created.
+    assert problems(_job_admins("2.11.6")) == [
+        (
+            f'{P}:auth.roleBindings["group:jobs"][1]',
+            "'jobAdmin' is not a role of Pachyderm 2.11 (pachyderm.chartVersion 2.11.6), so "
+            "pachd would refuse the binding; it came with 2.12: remove it or pin a 2.12.x chart",
+        )
+    ]
+
+
+def test_a_role_of_the_chart_version_loads() -> None:
+    auth = load_settings(lambda: _job_admins("2.12.2")).project.auth
+    assert auth.cluster_role_bindings() == {"group:jobs": ("jobAdmin", "repoReader")}
+
+
 def test_empty_optional_keys_mean_unset() -> None:
     settings = load_settings(
         lambda: entries(**{f"{P}:pachdAddress": "", f"{P}:licenseKey": ("", False)})

@@ -2,17 +2,23 @@
 
 ``ModifyRoleBinding`` replaces the principal's whole role set and an empty list deletes the
 binding (``ModifyRoleBindingInTransaction``, pachyderm/pachyderm
-src/server/auth/server/api_server.go), so neither update nor delete needs a read.
+src/server/auth/server/api_server.go). So create reads what the principal held before the stack
+bound it (output ``roles_before``, e.g. the ``allClusterUsers: projectCreator`` activation seeds)
+and delete gives exactly that back in the one call that deleting costs (docs/decisions.md,
+decision 35). Update and delete need no read.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
+import grpc
 import pulumi
 from pachyderm_sdk.api import auth
 from pulumi.dynamic import Resource
+from pydantic import BaseModel, ConfigDict
 
 from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
 from components.pachyderm_auth.pachd import pachd_client, unless_gone
@@ -28,12 +34,27 @@ class RoleBindingState(PachdState):
     roles: list[str]
 
 
+class _HeldBefore(BaseModel):
+    """The stored ``roles_before``; absent in state written before it existed: nothing held."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    roles_before: list[str] | None = None
+
+
+def _granted(binding: Any, principal: str) -> list[str]:
+    """The roles ``binding`` (a CLUSTER ``RoleBinding``) grants ``principal``, sorted."""
+    entry = binding.entries.get(principal) if binding is not None else None
+    return sorted(role for role, granted in (entry.roles if entry else {}).items() if granted)
+
+
 class RoleBindingProvider(PachdProvider[RoleBindingState]):
-    """One principal's CLUSTER roles; delete removes exactly that principal's binding."""
+    """One principal's CLUSTER roles; delete gives back what the principal held before."""
 
     state_model = RoleBindingState
     resource_kind = "cluster role binding"
     replace_on = frozenset({"principal"})
+    output_fields = ("roles_before",)
 
     def _id(self, props: Props[RoleBindingState]) -> str:
         return f"cluster/{props.state.principal}"
@@ -47,28 +68,57 @@ class RoleBindingProvider(PachdProvider[RoleBindingState]):
     def _apply(
         self, props: Props[RoleBindingState], previous: Props[RoleBindingState] | None
     ) -> dict[str, Any]:
-        self._modify(props, props.state.roles)
-        return {}
+        if previous is not None:
+            # roles_before stays what it was when the stack took the principal over.
+            self._modify(props, props.state.roles)
+            return {}
+        principal = props.state.principal
+        with pachd_client(props.connection) as client:
+            held = self._call(
+                f"reading the cluster role binding of {principal!r}",
+                props,
+                lambda: _granted(
+                    client.auth.get_role_binding(resource=_CLUSTER).binding, principal
+                ),
+            )
+        try:
+            self._modify(props, props.state.roles)
+        except (grpc.RpcError, ConnectionError):
+            # pachd may have applied it and lost the answer (it commits before it waits for its
+            # cache): put the held roles back, so that the re-run reads them, not ours.
+            with contextlib.suppress(grpc.RpcError, ConnectionError):
+                self._modify(props, held)
+            raise
+        return {"roles_before": held}
 
     def _read(self, props: Props[RoleBindingState]) -> dict[str, Any] | None:
         with pachd_client(props.connection) as client:
             binding = unless_gone(lambda: client.auth.get_role_binding(resource=_CLUSTER).binding)
         if binding is None:
             return None
-        entry = binding.entries.get(props.state.principal)
-        roles = sorted(role for role, granted in (entry.roles if entry else {}).items() if granted)
+        roles = _granted(binding, props.state.principal)
         return {"roles": roles} if roles else None
 
-    def _remove(self, props: Props[RoleBindingState]) -> None:
-        unless_gone(lambda: self._modify(props, []))
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """Give the principal back the roles it held before the stack bound it (none: unbind)."""
+        before = _HeldBefore.model_validate(props).roles_before or []
+        self._with_current_connection(
+            self._parse(props), lambda parsed: unless_gone(lambda: self._modify(parsed, before))
+        )
 
 
 class ClusterRoleBinding(Resource, module="pachyderm", name="ClusterRoleBinding"):
     """One principal's roles on the CLUSTER resource."""
 
+    roles_before: pulumi.Output[list[str]]
+    """The principal's cluster roles before this binding was created; destroy restores them."""
+
     def __init__(
         self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
     ) -> None:
         super().__init__(
-            RoleBindingProvider(), name, dict(props), with_secret_outputs(RoleBindingProvider, opts)
+            RoleBindingProvider(),
+            name,
+            {**props, "roles_before": None},
+            with_secret_outputs(RoleBindingProvider, opts),
         )

@@ -6,6 +6,7 @@
 
 - :mod:`.problems` - :class:`ConfigProblem` and :class:`StackConfigError`;
 - :mod:`.fields` - closed sets, checked strings, secrets and chart versions;
+- :mod:`.roles` - Pachyderm's role names per minor version;
 - :mod:`.schema` - the frozen ``extra="forbid"`` models, one per config object;
 - :mod:`.namespaces` - which config namespaces are read, and what any other one is told;
 - :mod:`.messages` - pydantic's errors in the words of a YAML stack file;

@@ -15,29 +15,8 @@ from pydantic import AfterValidator, PlainValidator, ValidationInfo
 
 from components import urls
 from components.settings.problems import problem
+from components.settings.roles import KNOWN_ROLES
 
-# Pachyderm 2.12 src/server/auth/server/roles.go: ModifyRoleBinding rejects anything else with
-# `unknown role "x"`.
-Role = Literal[
-    "clusterAdmin",
-    "repoOwner",
-    "repoWriter",
-    "repoReader",
-    "oidcAppAdmin",
-    "idpAdmin",
-    "identityAdmin",
-    "jobAdmin",
-    "debugger",
-    "lokiLogReader",
-    "robotUser",
-    "licenseAdmin",
-    "secretAdmin",
-    "pachdLogReader",
-    "projectViewer",
-    "projectWriter",
-    "projectOwner",
-    "projectCreator",
-]
 # etc/helm/pachyderm/values.yaml `deployTarget` and `proxy.service.type`.
 DeployTarget = Literal["LOCAL", "GOOGLE", "AMAZON", "MICROSOFT"]
 ServiceType = Literal["NodePort", "LoadBalancer", "ClusterIP"]
@@ -132,6 +111,13 @@ def _check_principal(value: str) -> str:
     return value
 
 
+def _check_role(value: str) -> str:
+    # Known to some Pachyderm release; whether the stack's chart has it is a cross-setting rule.
+    if value not in KNOWN_ROLES:
+        raise problem(f"{value!r} is not a Pachyderm role: use one of {', '.join(KNOWN_ROLES)}")
+    return value
+
+
 def _check_non_blank(value: str) -> str:
     if not value.strip():
         raise problem("must not be empty")
@@ -149,6 +135,7 @@ def check_unique(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 Principal = Annotated[str, AfterValidator(_check_principal)]
+Role = Annotated[str, AfterValidator(_check_role)]
 NonBlank = Annotated[str, AfterValidator(_check_non_blank)]
 GoDuration = Annotated[str, AfterValidator(_check_go_duration)]
 UniqueNames = Annotated[tuple[NonBlank, ...], AfterValidator(check_unique)]

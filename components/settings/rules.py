@@ -21,8 +21,10 @@ from components.settings.fields import (
     PublicUrlText,
     chart_version_tuple,
 )
+from components.settings.messages import config_key
 from components.settings.namespaces import OKTA, PROJECT
 from components.settings.problems import ConfigProblem
+from components.settings.roles import KNOWN_ROLES, first_release_with, roles_of
 from components.settings.schema import OktaAppSettings, PachydermSettings
 
 _MISSING = object()
@@ -63,6 +65,35 @@ def _license_problems(project: dict[str, Any]) -> list[ConfigProblem]:
     else:
         return []
     return [ConfigProblem(f"{PROJECT}:licenseKey", message)]
+
+
+def _role_release_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    pachyderm, auth = project.get("pachyderm", {}), project.get("auth", {})
+    if not isinstance(pachyderm, dict) or not isinstance(auth, dict):
+        return []
+    version = _valid(ChartVersion, pachyderm.get("chartVersion", DEFAULT_CHART_VERSION))
+    bindings = auth.get("roleBindings")
+    if version is _MISSING or not isinstance(bindings, dict):
+        return []
+    major, minor, _ = chart_version_tuple(version)
+    available = roles_of((major, minor))
+    problems: list[ConfigProblem] = []
+    for principal, roles in bindings.items():
+        for index, role in enumerate(roles if isinstance(roles, list) else []):
+            name = role.strip() if isinstance(role, str) else None
+            # A name no release has is reported by the field's own check.
+            if name is None or name not in KNOWN_ROLES or name in available:
+                continue
+            added = ".".join(map(str, first_release_with(name) or ()))
+            problems.append(
+                ConfigProblem(
+                    config_key((PROJECT, "auth", "roleBindings", principal, index)),
+                    f"{name!r} is not a role of Pachyderm {major}.{minor} (pachyderm.chartVersion "
+                    f"{version}), so pachd would refuse the binding; it came with {added}: remove "
+                    f"it or pin a {added}.x chart",
+                )
+            )
+    return problems
 
 
 def _proxy_problems(project: dict[str, Any]) -> list[ConfigProblem]:
@@ -210,6 +241,7 @@ def cross_setting_problems(raw: Mapping[str, dict[str, Any]]) -> list[ConfigProb
     project, okta_org = raw[PROJECT], raw[OKTA]
     return [
         *_license_problems(project),
+        *_role_release_problems(project),
         *_proxy_problems(project),
         *_storage_url_problems(project),
         *_okta_auth_problems(okta_org),
