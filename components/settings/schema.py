@@ -8,10 +8,9 @@ setting live in :mod:`components.settings.rules`; reading the config is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from components import helm_owned_values, urls
 from components.settings.fields import (
@@ -23,8 +22,6 @@ from components.settings.fields import (
     DnsLabel,
     GoDuration,
     NonBlank,
-    OktaDomain,
-    OktaOrgName,
     PachdAddress,
     Principal,
     RefreshTokenRotation,
@@ -36,23 +33,22 @@ from components.settings.fields import (
     check_public_url,
     check_unique,
 )
-from components.settings.namespaces import KUBERNETES, OKTA, PROJECT
+from components.settings.frozen import Frozen as _Frozen
+from components.settings.namespaces import KUBERNETES, OKTA, PROJECT, why_not_ignorable
 from components.settings.problems import problem
+from components.settings.provider_config import KubernetesConfig, OktaOrgConfig
 
 
-class _Frozen(BaseModel):
-    """Shared model config: immutable, unknown keys rejected, camelCase keys as in stack files."""
+def _check_ignorable(namespace: str) -> str:
+    reason = why_not_ignorable(namespace)
+    if reason is not None:
+        raise problem(reason)
+    return namespace
 
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=False,
-        validate_default=True,
-        arbitrary_types_allowed=True,
-        str_strip_whitespace=True,
-    )
+
+IgnoredNamespaces = Annotated[
+    tuple[Annotated[str, AfterValidator(_check_ignorable)], ...], AfterValidator(check_unique)
+]
 
 
 # --- pachyderm-okta:* ------------------------------------------------------------------------
@@ -209,6 +205,12 @@ class ProjectConfig(_Frozen):
     root_token: Secret | None = Field(
         default=None, description="An existing root token to adopt (secret)."
     )
+    ignore_namespaces: IgnoredNamespaces = Field(
+        default=(),
+        description="Config namespaces that are not for this program (`[aws]`), for a stack "
+        "that imports an ESC environment shared with other programs: their keys are ignored. "
+        "A namespace this program reads, or one that looks like a typo of it, is refused.",
+    )
 
     @field_validator("public_url", mode="before")
     @classmethod
@@ -216,30 +218,6 @@ class ProjectConfig(_Frozen):
         if isinstance(value, str):
             return check_public_url(value)
         return value
-
-
-# --- okta:* and kubernetes:* ---------------------------------------------------------------------
-
-
-class OktaOrgConfig(_Frozen):
-    """The ``okta:*`` keys: which org, and how the Okta provider authenticates."""
-
-    org_name: OktaOrgName = Field(description="Okta org name.")
-    base_url: OktaDomain = Field(description="Okta domain.")
-    api_token: Secret | None = Field(default=None, description="SSWS API token (secret).")
-    access_token: Secret | None = Field(default=None, description="OAuth access token (secret).")
-    client_id: str | None = Field(default=None, description="Service app client id.")
-    private_key: Secret | None = Field(default=None, description="Service app key (secret).")
-    private_key_id: str | None = Field(default=None, description="Service app key id.")
-    scopes: tuple[NonBlank, ...] = Field(default=(), description="Service app scopes.")
-    max_retries: int | None = Field(default=None, ge=0, le=100, description="Okta API retries.")
-
-
-class KubernetesConfig(_Frozen):
-    """The ``kubernetes:*`` keys: which cluster (default providers are disabled)."""
-
-    context: str | None = Field(default=None, description="kubeconfig context to use.")
-    kubeconfig: str | None = Field(default=None, description="kubeconfig path or contents.")
 
 
 class StackSettings(_Frozen):
@@ -256,9 +234,12 @@ def model_at(path: tuple[int | str, ...]) -> type[BaseModel] | None:
     for part in path:
         fields = {info.alias or name: info for name, info in model.model_fields.items()}
         annotation = fields[part].annotation if part in fields else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        # An optional mapping (``KubeClientSettings | None``) is the model inside it.
+        candidates = [annotation, *get_args(annotation)]
+        models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not models:
             return None
-        model = annotation
+        model = models[0]
     return model
 
 
