@@ -4,7 +4,10 @@ Guards the day-one mistake of the issue this came from: ``pachyderm-okts:auth`` 
 ``pachyderm-okta:auth`` deployed with no role bindings and no word said. Keys in a namespace
 nothing reads, unknown keys in the namespaces the program reads, and provider settings the
 program does not pass on are all reported, each by its full key, with the key probably meant;
-only ``pulumi:*`` (Pulumi's own) passes through.
+only ``pulumi:*`` (Pulumi's own) passes through. A stack that imports an ESC environment shared
+with other programs lists their namespaces in ``pachyderm-okta:ignoreNamespaces`` (the message for
+an unread namespace says so), but a typo of a namespace the program reads is reported even then,
+and a namespace it reads cannot be listed. The providers' tuning keys are typed and ranged.
 """
 
 from __future__ import annotations
