@@ -12,12 +12,15 @@ and a namespace it reads cannot be listed. The providers' tuning keys are typed 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+import pulumi_kubernetes
 import pytest
 
 from components.settings import KubernetesConfig, OktaOrgConfig, load_settings
 from components.settings.namespaces import REFUSED_PROVIDER_KEYS, provider_keys
+from components.settings.provider_config import KubeClientSettings
 from components.settings.schema import known_keys
 from testkit.stacks import MINIMAL_SOURCE, config_problems, config_source
 
@@ -219,6 +222,11 @@ def test_every_provider_key_the_program_reads_is_one_its_provider_accepts() -> N
     assert set(known_keys(OktaOrgConfig)) <= provider_keys("okta")
     assert set(known_keys(KubernetesConfig)) <= provider_keys("kubernetes")
     assert {key.partition(":")[2] for key in REFUSED_PROVIDER_KEYS} <= provider_keys("kubernetes")
+
+
+def test_the_kube_client_settings_are_those_the_kubernetes_sdk_accepts() -> None:
+    accepted = inspect.signature(pulumi_kubernetes.KubeClientSettingsArgs).parameters
+    assert set(known_keys(KubeClientSettings)) == set(accepted)
 
 
 def test_a_namespace_the_stack_ignores_is_not_read() -> None:
