@@ -16,7 +16,10 @@ from components.settings import KubernetesConfig, OktaOrgConfig
 
 
 def okta_provider(name: str, org: OktaOrgConfig) -> okta.Provider:
-    """The Okta provider for the configured org, authenticated exactly one way."""
+    """The Okta provider for the configured org, authenticated exactly one way.
+
+    The tuning keys the stack leaves unset stay unset, so the provider's own defaults apply.
+    """
     return okta.Provider(
         name,
         org_name=org.org_name,
@@ -28,17 +31,34 @@ def okta_provider(name: str, org: OktaOrgConfig) -> okta.Provider:
         private_key_id=org.private_key_id,
         scopes=list(org.scopes) or None,
         # Okta rate-limits bursts of assignment calls (okta/terraform-provider-okta#2166).
-        backoff=True,
-        max_retries=org.max_retries if org.max_retries is not None else 5,
+        backoff=org.backoff,
+        max_retries=org.max_retries,
+        min_wait_seconds=org.min_wait_seconds,
+        max_wait_seconds=org.max_wait_seconds,
+        max_api_capacity=org.max_api_capacity,
+        request_timeout=org.request_timeout,
+        parallelism=org.parallelism,
+        http_proxy=org.http_proxy,
+        log_level=org.log_level,
     )
 
 
 def kubernetes_provider(name: str, cluster: KubernetesConfig) -> kubernetes.Provider:
-    """The Kubernetes provider for the configured context or kubeconfig."""
+    """The Kubernetes provider for the configured context or kubeconfig, with its tuning."""
+    client = cluster.kube_client_settings
     return kubernetes.Provider(
         name,
         context=cluster.context,
         kubeconfig=cluster.kubeconfig,
+        kube_client_settings=(
+            kubernetes.KubeClientSettingsArgs(
+                burst=client.burst, qps=client.qps, timeout=client.timeout
+            )
+            if client is not None
+            else None
+        ),
+        delete_unreachable=cluster.delete_unreachable,
+        skip_update_unreachable=cluster.skip_update_unreachable,
         # Pulumi still sees a missing cluster as an error instead of silently skipping resources.
         suppress_deprecation_warnings=True,
         opts=pulumi.ResourceOptions(),

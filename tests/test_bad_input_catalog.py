@@ -168,7 +168,8 @@ CATALOG: list[Bad] = [
         messages={
             "aws:region": 'is in the config namespace "aws", which this program does not read '
             "(it reads pachyderm-okta, okta and kubernetes keys, and Pulumi reads pulumi keys); "
-            "remove the key"
+            "remove the key, or, if it comes from an ESC environment shared with other programs, "
+            "list its namespace in pachyderm-okta:ignoreNamespaces ([aws])"
         },
     ),
     Bad("unknown-project-key", (f"{P}:publicURL",), {"pachyderm_okta__publicURL": "http://x"}),
@@ -183,12 +184,20 @@ CATALOG: list[Bad] = [
         },
     ),
     Bad(
-        "kubernetes-provider-key-not-passed-on",
+        "kubernetes-provider-key-refused",
         ("kubernetes:namespace",),
         {"kubernetes__namespace": "pachyderm"},
     ),
     Bad(
-        "okta-provider-key-not-passed-on", ("okta:requestTimeout",), {"okta__requestTimeout": "30"}
+        "kubernetes-provider-key-not-passed-on",
+        ("kubernetes:enableServerSideApply",),
+        {"kubernetes__enableServerSideApply": "false"},
+    ),
+    Bad("okta-tuning-key-out-of-range", ("okta:maxApiCapacity",), {"okta__maxApiCapacity": "0"}),
+    Bad(
+        "namespace-the-program-reads-ignored",
+        (f"{P}:ignoreNamespaces[0]",),
+        {"pachyderm_okta__ignoreNamespaces": ["okta"]},
     ),
     Bad("unknown-okta-app-key", (f"{P}:okta.lable",), {"pachyderm_okta__okta": okta(lable="x")}),
     Bad(

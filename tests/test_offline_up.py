@@ -194,7 +194,7 @@ def test_destroy_in_reverse_order_leaves_auth_active(
     assert deleted == [r.urn for r in reversed(plan.dynamic)]
     assert deleted[-1].endswith("::auth-activation")
     state = pachd.state
-    # Documented in README "What `pulumi destroy` does and leaves".
+    # Documented in docs/operations.md, "What destroy does and leaves".
     assert state.auth_active
     assert state.root_token == root_token
     assert state.connectors == {}

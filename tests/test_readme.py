@@ -1,9 +1,13 @@
 """Every command the README shows works as written, in a new shell, on the backend the user chose.
 
+The manual is the README plus the user documents in docs/ (configuration, operations,
+troubleshooting, security); every command in any of them is run here.
+
 Regressions guarded: ``make up`` pointing Pulumi at a backend only for its own process, so that the
 README's follow-up ``pulumi`` commands in the user's next shell find no stack (or another one); a
 user logged in with ``pulumi login`` silently moved to the project-local file backend; a README
-command that no test runs; a quickstart that no longer fits on one screen; and references to
+command that no test runs; a quickstart that no longer fits on one screen; a README that grows back
+into a 570-line reference, or links to a document or heading that is gone; and references to
 documents a reader of this repository does not have.
 
 Each scenario starts from a fresh clone and a fresh home directory, runs ``make up`` as the
@@ -183,11 +187,67 @@ def reached(tools: Toolbox) -> tuple[set[str], set[str]]:
     )
 
 
-def test_the_readme_shows_only_commands_these_tests_run() -> None:
-    shown = set(readme_commands((ROOT / "README.md").read_text()))
+# Documents that explain how the program and its tests are built: they quote commands in passing
+# (`pulumi up --stack <stack>`, `pulumi version`) as evidence, not as instructions to a user.
+DESIGN_DOCUMENTS = frozenset(
+    {"architecture.md", "decisions.md", "decisions-provider.md", "testing.md", "benchmarks.md"}
+)
+
+
+def manual() -> list[Path]:
+    """The user's manual: the README and every document in docs/ but the design documents."""
+    documents = sorted(path for path in (ROOT / "docs").glob("*.md"))
+    return [ROOT / "README.md", *(p for p in documents if p.name not in DESIGN_DOCUMENTS)]
+
+
+def test_the_manual_shows_only_commands_these_tests_run() -> None:
+    shown = {command for path in manual() for command in readme_commands(path.read_text())}
     tested = {step.command for step in STEPS} | set(LOGIN_COMMANDS) | set(NOT_RUN)
-    assert shown - tested == set(), "README commands no test runs"
-    assert tested - shown == set(), "commands tested but no longer in the README"
+    assert shown - tested == set(), "commands in the manual that no test runs"
+    assert tested - shown == set(), "commands tested but no longer in the manual"
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading: lower case, punctuation dropped, '-' for spaces."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def broken_links(path: Path) -> list[str]:
+    """Relative links of ``path`` whose file or heading does not exist."""
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text()):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file_part, _, fragment = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.exists():
+            broken.append(target)
+        elif fragment and linked.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.M)
+            if fragment not in {anchor(heading) for heading in headings}:
+                broken.append(target)
+    return broken
+
+
+def test_the_readme_is_a_short_manual_that_links_to_the_rest() -> None:
+    readme = (ROOT / "README.md").read_text()
+    sections = re.findall(r"^## (.+)$", readme, re.M)
+
+    assert len(readme.splitlines()) <= 250
+    assert sections[:5] == [
+        "Quickstart",
+        "Prerequisites",
+        "Configuration",
+        "Day-2 commands",
+        "Troubleshooting",
+    ]
+    assert "(docs/configuration.md)" in readme
+    linked = set(re.findall(r"\]\((docs/[^)#\s]+)", readme))
+    assert {f"docs/{path.name}" for path in manual()[1:]} <= linked
+    documents = [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    assert {str(path.relative_to(ROOT)): broken_links(path) for path in documents} == {
+        str(path.relative_to(ROOT)): [] for path in documents
+    }
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.name)

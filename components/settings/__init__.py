@@ -7,7 +7,9 @@
 - :mod:`.problems` - :class:`ConfigProblem` and :class:`StackConfigError`;
 - :mod:`.fields` - closed sets, checked strings, secrets and chart versions;
 - :mod:`.roles` - Pachyderm's role names per minor version;
+- :mod:`.frozen` - the model config every settings model shares;
 - :mod:`.schema` - the frozen ``extra="forbid"`` models, one per config object;
+- :mod:`.provider_config` - the ``okta:*`` and ``kubernetes:*`` models (providers' keys);
 - :mod:`.namespaces` - which config namespaces are read, and what any other one is told;
 - :mod:`.messages` - pydantic's errors in the words of a YAML stack file;
 - :mod:`.rules` - problems that involve more than one setting;

@@ -19,6 +19,8 @@ from pydantic import ValidationError
 from components.settings.fields import SecretText
 from components.settings.messages import problems_from
 from components.settings.namespaces import (
+    IGNORE_NAMESPACES_KEY,
+    KUBERNETES,
     NAMESPACES,
     OKTA,
     PROJECT,
@@ -43,7 +45,30 @@ SECRET_KEYS = frozenset(
 # scalars as their text; a value that is not JSON was a YAML string, and is validated as one so
 # that its message says so ("expected a list, got a string").
 STRUCTURED_KEYS = frozenset(
-    {f"{PROJECT}:okta", f"{PROJECT}:pachyderm", f"{PROJECT}:auth", "okta:scopes", "okta:maxRetries"}
+    {
+        f"{PROJECT}:okta",
+        f"{PROJECT}:pachyderm",
+        f"{PROJECT}:auth",
+        IGNORE_NAMESPACES_KEY,
+        *(
+            f"{OKTA}:{key}"
+            for key in (
+                "scopes",
+                "backoff",
+                "minWaitSeconds",
+                "maxWaitSeconds",
+                "maxRetries",
+                "maxApiCapacity",
+                "requestTimeout",
+                "parallelism",
+                "logLevel",
+            )
+        ),
+        *(
+            f"{KUBERNETES}:{key}"
+            for key in ("kubeClientSettings", "deleteUnreachable", "skipUpdateUnreachable")
+        ),
+    }
 )
 
 ConfigSource = Callable[[], Mapping[str, tuple[str, bool]]]
@@ -74,19 +99,32 @@ def _raw_value(full_key: str, text: str) -> Any:
     return text
 
 
+def ignored_namespaces(entries: Mapping[str, tuple[str, bool]]) -> frozenset[str]:
+    """The namespaces ``pachyderm-okta:ignoreNamespaces`` lists (its settings model checks it)."""
+    text, _ = entries.get(IGNORE_NAMESPACES_KEY, ("", False))
+    listed = _raw_value(IGNORE_NAMESPACES_KEY, text)
+    if not isinstance(listed, list):
+        return frozenset()
+    return frozenset(namespace for namespace in listed if isinstance(namespace, str))
+
+
 def raw_settings(
     entries: Mapping[str, tuple[str, bool]],
 ) -> tuple[dict[str, Any], list[ConfigProblem]]:
     """The entries the models read, by namespace, and the problems found on the way.
 
-    Problems here: a key in a namespace nothing reads, and a secret key stored in plaintext.
+    Problems here: a key in a namespace nothing reads (unless the stack ignores that namespace),
+    and a secret key stored in plaintext.
     """
     raw: dict[str, dict[str, Any]] = {namespace: {} for namespace in NAMESPACES}
     problems: list[ConfigProblem] = []
+    ignored = ignored_namespaces(entries)
     for full_key, (text, is_secret) in sorted(entries.items()):
         namespace, _, key = full_key.partition(":")
         if not reads_namespace(namespace):
-            problems.append(unknown_namespace_problem(full_key))
+            unread = unknown_namespace_problem(full_key, ignored)
+            if unread is not None:
+                problems.append(unread)
             continue
         if namespace not in raw or text == "":
             # `pulumi:*` is Pulumi's own. An empty value means "not set": Pulumi.yaml declares

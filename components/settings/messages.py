@@ -17,7 +17,12 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from components.settings.namespaces import PROJECT, PROVIDER_NAMESPACES, provider_keys
+from components.settings.namespaces import (
+    PROJECT,
+    PROVIDER_NAMESPACES,
+    REFUSED_PROVIDER_KEYS,
+    provider_keys,
+)
 from components.settings.problems import PROBLEM_ERROR_TYPE, ConfigProblem
 from components.settings.schema import known_keys, model_at
 
@@ -46,6 +51,8 @@ MESSAGES_BY_ERROR_TYPE: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "less_than_equal": lambda ctx: f"must be at most {_number(ctx['le'])}",
 }
 
+# Where every key is documented: generated from the settings models (scripts/config_reference.py).
+REFERENCE = "docs/configuration.md"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -92,11 +99,6 @@ def config_key(loc: tuple[int | str, ...]) -> str:
     return key
 
 
-def _listing(items: list[str]) -> str:
-    """``a, b and c``."""
-    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
-
-
 def _closest(word: str, candidates: list[str]) -> str | None:
     by_lower = {candidate.lower(): candidate for candidate in candidates}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
@@ -111,18 +113,21 @@ def unknown_key_message(loc: tuple[int | str, ...]) -> str:
     if len(loc) == 2 and str(loc[0]) in PROVIDER_NAMESPACES:
         namespace = str(loc[0])
         label = PROVIDER_NAMESPACES[namespace][0]
+        refused = REFUSED_PROVIDER_KEYS.get(f"{namespace}:{key}")
+        if refused is not None:
+            return f"is a {label} provider setting this program refuses: {refused}; remove the key"
         if key in provider_keys(namespace):
-            read = [f"{namespace}:{name}" for name in keys]
             article = "an" if label[0] in "AEIOU" else "a"
             return (
                 f"is {article} {label} provider setting that this program does not pass on: it "
-                f"builds its {label} provider from {_listing(read)} only, and Pulumi.yaml "
-                "disables the default provider that would read it; remove the key"
+                f"builds its {label} provider only from the {namespace} keys listed in "
+                f"{REFERENCE}, and Pulumi.yaml disables the default provider that would read "
+                "it; remove the key"
             )
     meant = _closest(key, keys)
     if meant is not None:
         return f"is not a setting this program knows; did you mean {config_key((*parent, meant))}?"
-    return "is not a setting this program knows (check the spelling against the README)"
+    return f"is not a setting this program knows (check the spelling against {REFERENCE})"
 
 
 def message(error: ErrorDetails) -> str:

@@ -8,10 +8,9 @@ setting live in :mod:`components.settings.rules`; reading the config is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from components import helm_owned_values, urls
 from components.settings.fields import (
@@ -23,8 +22,6 @@ from components.settings.fields import (
     DnsLabel,
     GoDuration,
     NonBlank,
-    OktaDomain,
-    OktaOrgName,
     PachdAddress,
     Principal,
     RefreshTokenRotation,
@@ -36,23 +33,22 @@ from components.settings.fields import (
     check_public_url,
     check_unique,
 )
-from components.settings.namespaces import KUBERNETES, OKTA, PROJECT
+from components.settings.frozen import Frozen as _Frozen
+from components.settings.namespaces import KUBERNETES, OKTA, PROJECT, why_not_ignorable
 from components.settings.problems import problem
+from components.settings.provider_config import KubernetesConfig, OktaOrgConfig
 
 
-class _Frozen(BaseModel):
-    """Shared model config: immutable, unknown keys rejected, camelCase keys as in stack files."""
+def _check_ignorable(namespace: str) -> str:
+    reason = why_not_ignorable(namespace)
+    if reason is not None:
+        raise problem(reason)
+    return namespace
 
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=False,
-        validate_default=True,
-        arbitrary_types_allowed=True,
-        str_strip_whitespace=True,
-    )
+
+IgnoredNamespaces = Annotated[
+    tuple[Annotated[str, AfterValidator(_check_ignorable)], ...], AfterValidator(check_unique)
+]
 
 
 # --- pachyderm-okta:* ------------------------------------------------------------------------
@@ -61,21 +57,35 @@ class _Frozen(BaseModel):
 class OktaAppSettings(_Frozen):
     """``pachyderm-okta:okta``: the Okta OIDC app and who may use it."""
 
-    app_label: NonBlank = Field(default="Pachyderm", description="Label of the Okta app.")
+    app_label: NonBlank = Field(
+        default="Pachyderm",
+        description="Label of the Okta app, and name of its access policy on a custom "
+        "authorization server (unique per server).",
+    )
     authorization_server: str = Field(
         default="org",
-        description="`org` for the org authorization server, or a custom server id (`default`).",
+        description="`org`, or the **id** of a custom authorization server (`default`, "
+        "`aus1abc...`). On a custom server the program also creates an access policy and rule "
+        "for the app; the server's issuer is read from Okta, so servers in CUSTOM_URL issuer mode "
+        "work.",
     )
-    groups: UniqueNames = Field(default=(), description="Okta group names assigned to the app.")
+    groups: UniqueNames = Field(
+        default=(),
+        description="Okta groups assigned to the app, by exact name. They must exist in Okta "
+        "unless `createGroups` is true.",
+    )
     users: UniqueNames = Field(default=(), description="Okta user logins assigned to the app.")
     create_groups: bool = Field(
-        default=False, description="Create the listed groups instead of looking them up."
+        default=False,
+        description="Create the listed groups instead of looking them up (destroy deletes them).",
     )
     groups_claim: bool = Field(
-        default=True, description="Add a `groups` claim to ID tokens (needs okta:apiToken)."
+        default=True,
+        description="Put the user's groups in ID tokens (on the org server this needs "
+        "`okta:apiToken`).",
     )
     refresh_token_rotation: RefreshTokenRotation = Field(
-        default="STATIC", description="Okta refresh-token rotation for the app."
+        default="STATIC", description="Refresh-token rotation of the Okta app."
     )
 
     @field_validator("authorization_server")
@@ -90,23 +100,38 @@ class PachydermSettings(_Frozen):
     """``pachyderm-okta:pachyderm``: the Helm release."""
 
     namespace: DnsLabel = Field(
-        default="pachyderm", description="Kubernetes namespace of the release."
+        default="pachyderm", description="Kubernetes namespace of the release (DNS-1123 label)."
     )
     release_name: DnsLabel = Field(default="pachyderm", description="Helm release name.")
     chart_version: ChartVersion = Field(
-        default=DEFAULT_CHART_VERSION, description="Pinned Pachyderm chart version."
+        default=DEFAULT_CHART_VERSION,
+        description="Pinned Pachyderm chart version (2.11 or newer); `pachctl` should match it.",
     )
-    deploy_target: DeployTarget = Field(default="LOCAL", description="Chart `deployTarget`.")
-    service_type: ServiceType = Field(default="NodePort", description="Proxy Service type.")
+    deploy_target: DeployTarget = Field(
+        default="LOCAL",
+        description="The chart's `deployTarget`. Anything but `LOCAL` stores data in object "
+        "storage and needs `pachyderm-okta:pachyderm.values.pachd.storage.storageURL` "
+        "(`s3://<bucket>`, `gs://<bucket>`, `wasb://<container>@<account>`); a stack without it "
+        "is refused at validation, because the chart refuses to render without it.",
+    )
+    service_type: ServiceType = Field(
+        default="NodePort",
+        description="Type of the proxy's Service. With `NodePort` the port of `publicUrl` is the "
+        "node port (30000-32767); with `LoadBalancer` it is the Service port; with `ClusterIP` "
+        "your ingress owns the public port.",
+    )
     local_host_path: NonBlank = Field(
         default="/var/pachyderm/",
-        description="LOCAL storage hostPath, pinned (the chart randomises a blank one per render).",
+        description="LOCAL storage path on the node, pinned (the chart randomises a blank one "
+        "per render).",
     )
     helm_timeout_seconds: int = Field(
-        default=900, ge=60, le=3600, description="How long Helm waits for the release to be ready."
+        default=900, ge=60, le=3600, description="How long Helm waits for the release, seconds."
     )
     values: dict[str, Any] = Field(
-        default_factory=dict, description="Extra Helm values, deep-merged last."
+        default_factory=dict,
+        description="Extra Helm values, deep-merged last; keys the program owns are refused, "
+        "naming the setting that owns them (docs/operations.md).",
     )
 
     @property
@@ -133,31 +158,39 @@ class PachydermSettings(_Frozen):
 class AuthSettings(_Frozen):
     """``pachyderm-okta:auth``: the Dex connector, OIDC settings and cluster role bindings."""
 
-    connector_id: str = Field(default="okta", description="Dex connector id.")
-    connector_name: NonBlank = Field(default="Okta", description="Label on Dex's login page.")
+    connector_id: str = Field(default="okta", description="Id of the Dex connector.")
+    connector_name: NonBlank = Field(
+        default="Okta", description="Name of the Dex connector, on Dex's login page."
+    )
     cluster_admins: tuple[Principal, ...] = Field(
-        default=(), description="Principals bound to clusterAdmin."
+        default=(),
+        description="Principals bound to `clusterAdmin`: `group:<okta group>`, `user:<email>`, "
+        "`robot:<name>` or `allClusterUsers`.",
     )
     role_bindings: dict[Principal, tuple[Role, ...]] = Field(
-        default_factory=dict, description="Principal to cluster roles."
+        default_factory=dict,
+        description="Principal to a list of cluster roles: Pachyderm role names of the chart "
+        "version (`jobAdmin` only from 2.12). A principal also in `clusterAdmins` gets one binding "
+        "with both role sets.",
     )
     skip_email_verified: bool = Field(
         default=True,
-        description="Dex insecureSkipEmailVerified: Okta may omit email_verified.",
+        description="Dex `insecureSkipEmailVerified`: Okta may omit `email_verified`.",
     )
     id_token_expiry: GoDuration = Field(default="24h", description="Dex ID token lifetime.")
     rotation_token_expiry: GoDuration = Field(
-        default="48h", description="Dex refresh token rotation window."
+        default="48h", description="Dex refresh-token rotation window."
     )
     pachd_ready_timeout_seconds: float = Field(
-        default=600, gt=0, le=3600, description="How long to wait for pachd to answer."
+        default=600, gt=0, le=3600, description="How long to wait for pachd to answer, seconds."
     )
     call_timeout_seconds: float = Field(
-        default=30, gt=0, le=600, description="Timeout of each pachd call."
+        default=30, gt=0, le=600, description="Timeout of every pachd call, in seconds."
     )
     deactivate_on_delete: bool = Field(
         default=False,
-        description="Deactivate auth on destroy (wipes every binding, token, client, connector).",
+        description="`pulumi destroy` deactivates auth, which wipes every role binding, token, "
+        "Dex client and connector (docs/operations.md).",
     )
 
     @field_validator("connector_id")
@@ -197,17 +230,40 @@ class ProjectConfig(_Frozen):
     """The ``pachyderm-okta:*`` keys."""
 
     public_url: urls.PublicUrl = Field(
-        description="Where browsers and pachctl reach Pachyderm's proxy."
+        description="Where browsers and `pachctl` reach Pachyderm's proxy: "
+        "`http(s)://host[:port]`, no path; https unless the host is local or private. Every "
+        "address but Okta's issuer derives from it."
     )
     pachd_address: PachdAddress | None = Field(
-        default=None, description="Override of the gRPC address the deployer uses."
+        default=None,
+        description="gRPC address `make up` uses to reach pachd (`grpc://`, `grpcs://`, "
+        "`http://`, `https://` + host:port); unset, derived from `publicUrl`.",
     )
-    okta: OktaAppSettings = Field(default_factory=OktaAppSettings)
-    pachyderm: PachydermSettings = Field(default_factory=PachydermSettings)
-    auth: AuthSettings = Field(default_factory=AuthSettings)
-    license_key: Secret | None = Field(default=None, description="2.11 enterprise code (secret).")
+    okta: OktaAppSettings = Field(
+        default_factory=OktaAppSettings, description="The Okta OIDC app and who may use it."
+    )
+    pachyderm: PachydermSettings = Field(
+        default_factory=PachydermSettings, description="The Pachyderm Helm release."
+    )
+    auth: AuthSettings = Field(
+        default_factory=AuthSettings,
+        description="Pachyderm auth: the Dex connector, OIDC settings and cluster role bindings.",
+    )
+    license_key: Secret | None = Field(
+        default=None,
+        description="Enterprise activation code: required for chart 2.11.x, refused for 2.12; a "
+        "new one is applied by the next `up`.",
+    )
     root_token: Secret | None = Field(
-        default=None, description="An existing root token to adopt (secret)."
+        default=None,
+        description="An existing root token, to adopt a cluster whose auth is already active; "
+        "unset, Pulumi mints one. Changing it rotates pachd's root token.",
+    )
+    ignore_namespaces: IgnoredNamespaces = Field(
+        default=(),
+        description="Config namespaces that are not for this program (`[aws]`), for a stack "
+        "that imports an ESC environment shared with other programs: their keys are ignored. "
+        "A namespace this program reads, or one that looks like a typo of it, is refused.",
     )
 
     @field_validator("public_url", mode="before")
@@ -216,30 +272,6 @@ class ProjectConfig(_Frozen):
         if isinstance(value, str):
             return check_public_url(value)
         return value
-
-
-# --- okta:* and kubernetes:* ---------------------------------------------------------------------
-
-
-class OktaOrgConfig(_Frozen):
-    """The ``okta:*`` keys: which org, and how the Okta provider authenticates."""
-
-    org_name: OktaOrgName = Field(description="Okta org name.")
-    base_url: OktaDomain = Field(description="Okta domain.")
-    api_token: Secret | None = Field(default=None, description="SSWS API token (secret).")
-    access_token: Secret | None = Field(default=None, description="OAuth access token (secret).")
-    client_id: str | None = Field(default=None, description="Service app client id.")
-    private_key: Secret | None = Field(default=None, description="Service app key (secret).")
-    private_key_id: str | None = Field(default=None, description="Service app key id.")
-    scopes: tuple[NonBlank, ...] = Field(default=(), description="Service app scopes.")
-    max_retries: int | None = Field(default=None, ge=0, le=100, description="Okta API retries.")
-
-
-class KubernetesConfig(_Frozen):
-    """The ``kubernetes:*`` keys: which cluster (default providers are disabled)."""
-
-    context: str | None = Field(default=None, description="kubeconfig context to use.")
-    kubeconfig: str | None = Field(default=None, description="kubeconfig path or contents.")
 
 
 class StackSettings(_Frozen):
@@ -256,9 +288,12 @@ def model_at(path: tuple[int | str, ...]) -> type[BaseModel] | None:
     for part in path:
         fields = {info.alias or name: info for name, info in model.model_fields.items()}
         annotation = fields[part].annotation if part in fields else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        # An optional mapping (``KubeClientSettings | None``) is the model inside it.
+        candidates = [annotation, *get_args(annotation)]
+        models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not models:
             return None
-        model = annotation
+        model = models[0]
     return model
 
 
