@@ -222,7 +222,7 @@ def test_error_is_one_run_error_with_a_readable_message() -> None:
             f"{P}:licenseKey",
             "is required for pachyderm.chartVersion 2.11.6: Pachyderm before 2.12 refuses to "
             "activate auth without an active enterprise license; set it with "
-            f"`pulumi config set --secret {P}:licenseKey <code>`",
+            f"`pulumi config set --secret {P}:licenseKey` (it asks for the code)",
         ),
         (
             {f"{P}:pachyderm": {"values": {"oidc": {"mockIDP": True}, "proxy": {"host": "x"}}}},
@@ -235,7 +235,7 @@ def test_error_is_one_run_error_with_a_readable_message() -> None:
             {"okta:apiToken": ("tok", False)},
             "okta:apiToken",
             "is stored in plaintext in the stack file; set it with "
-            "`pulumi config set --secret okta:apiToken ...` (and rotate it)",
+            "`pulumi config set --secret okta:apiToken`, which asks for the value (and rotate it)",
         ),
     ],
 )
