@@ -24,11 +24,20 @@ import yaml
 
 from scripts import resource_urn
 from tests.standins import ROOT, SYSTEM_PATH, Toolbox, clone, shell, toolbox
-from tests.standins.tools import write_executable
+from tests.standins.tools import write_executable, write_pulumi
 
 PINNED = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
 PINNED_VERSION = PINNED.group(1) if PINNED else ""
 INSTALLER_URL = "https://get.pulumi.com/install.sh"
+# What every failed CLI install says to do instead (scripts/lib.sh, install_by_hand).
+BY_HAND = (
+    f"       Install the Pulumi CLI {PINNED_VERSION} or newer yourself, then run make again:\n"
+    f"         Linux or macOS: curl -fsSL https://get.pulumi.com | sh -s -- --version "
+    f"{PINNED_VERSION}\n"
+    "         macOS with Homebrew: brew install pulumi/tap/pulumi\n"
+    "       and put it on your PATH, or name it: make up PULUMI=/path/to/pulumi (every make "
+    "target\n"
+)
 FIRST_UP = "OKTA_API_TOKEN=standin-okta-api-token make up"
 
 
@@ -168,9 +177,59 @@ def test_a_failed_download_fails_make_up_before_anything_else(
     result = shell(tools, project, FIRST_UP, env=profile)
 
     assert result.returncode != 0
-    assert f"error: could not download {INSTALLER_URL}" in result.stderr
+    assert (
+        f"error: could not download {INSTALLER_URL} (see curl's message above).\n" + (BY_HAND)
+        in result.stderr
+    )
     assert tools.calls("pulumi") == []
     assert tools.calls("install.sh") == []
+
+
+@pytest.mark.parametrize("target", ["preview", "outputs", "root-token", "refresh", "destroy"])
+def test_a_failed_download_tells_every_deploying_target_what_to_do(
+    tmp_path: Path, project: Path, profile: dict[str, str], target: str
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None, curl_fails=True)
+
+    result = shell(tools, project, f"make {target}", env=profile)
+
+    assert result.returncode != 0
+    assert f"error: could not download {INSTALLER_URL}" in result.stderr
+    assert BY_HAND in result.stderr
+
+
+def test_a_cli_named_by_pulumi_is_used_and_nothing_is_downloaded(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+    own = tmp_path / "opt" / "pulumi"
+    write_pulumi(own, {"log": str(tools.log), "universe": str(tools.universe)}, PINNED_VERSION)
+
+    result = shell(tools, project, f"{FIRST_UP} PULUMI={own}", env=profile)
+
+    assert result.returncode == 0, result.stderr
+    assert tools.calls("curl") == []
+    assert pulumi_clis(tools) == {str(own)}
+    tools.clear()
+    assert shell(tools, project, f"make outputs PULUMI={own}", env=profile).returncode == 0
+    assert pulumi_clis(tools) == {str(own)}
+
+
+def test_a_cli_named_by_pulumi_older_than_the_pin_is_refused(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+    own = tmp_path / "opt" / "pulumi"
+    write_pulumi(own, {"log": str(tools.log), "universe": str(tools.universe)}, "3.100.0")
+
+    result = shell(tools, project, f"make outputs PULUMI={own}", env=profile)
+
+    assert result.returncode != 0
+    assert (
+        f"error: PULUMI={own} is version 3.100.0;\n"
+        f"       this project needs the Pulumi CLI {PINNED_VERSION} or newer.\n"
+    ) in result.stderr
+    assert tools.calls("curl") == []
 
 
 def test_rotate_root_token_sets_a_fresh_secret_token_through_stdin_then_runs_up(
@@ -243,10 +302,10 @@ def test_make_up_installs_the_runtime_only(
     ]
 
 
-def test_a_passphrase_stack_without_a_passphrase_stops_before_the_stack_exists(
+def test_make_up_without_a_passphrase_stops_before_any_download(
     tmp_path: Path, project: Path
 ) -> None:
-    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
 
     result = shell(tools, project, FIRST_UP)
 
@@ -258,8 +317,33 @@ def test_a_passphrase_stack_without_a_passphrase_stops_before_the_stack_exists(
         f"       {state}: set PULUMI_CONFIG_PASSPHRASE_FILE (a file holding it) or\n"
         "       PULUMI_CONFIG_PASSPHRASE, in this shell and in every shell you run pulumi from.\n"
     ) in result.stderr
-    assert [call["argv"][0] for call in tools.calls("pulumi")] == ["version", "login"]
-    assert not (project / ".pulumi-state" / ".pulumi" / "stacks").exists()
+    assert "make up stopped before installing or downloading anything" in result.stderr
+    # Nothing downloaded, installed or created: no CLI, no virtualenv, no stack.
+    assert [call["tool"] for call in tools.calls()] == []
+    assert not (project / "venv").exists()
+    assert not (project / ".pulumi-cli").exists()
+    assert not (project / ".pulumi-state").exists()
+
+
+def test_every_shell_problem_is_reported_at_once(tmp_path: Path, project: Path) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None, pretend_python=(3, 10, 12))
+    missing = tmp_path / "no-such-passphrase"
+
+    result = shell(tools, project, "make up", env={"PULUMI_CONFIG_PASSPHRASE_FILE": str(missing)})
+
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        "error: python3 is Python 3.10.12; this project needs Python 3.11 or newer "
+        "(make up PYTHON=python3.11)",
+        f"error: PULUMI_CONFIG_PASSPHRASE_FILE names {missing}, which is not a readable file:",
+        "error: stack dev has no Okta credential: export OKTA_API_TOKEN, which make up stores as "
+        "the",
+        "error: make up stopped before installing or downloading anything. Pulumi.dev.yaml is "
+        "checked",
+    ]
+    assert "read -rs OKTA_API_TOKEN && export OKTA_API_TOKEN" in result.stderr
+    assert [call["tool"] for call in tools.calls()] == []
 
 
 def test_a_stack_with_a_kms_secrets_provider_needs_no_passphrase(
