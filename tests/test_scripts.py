@@ -731,8 +731,11 @@ def test_a_stack_file_reads_as_the_engine_passes_it(tmp_path: Path) -> None:
 
 # --- secrets on command lines --------------------------------------------------------------------
 
-# `--secret <key>` followed by a value: what ps and shell history would keep.
-SECRET_ON_A_COMMAND_LINE = re.compile(r"--secret[ \t]+[\w:.{}-]+[ \t]+[<\"'$\w.]")
+# `--secret <key>` followed by a value, or a token variable set to one in front of a command:
+# what ps and shell history would keep.
+SECRET_ON_A_COMMAND_LINE = re.compile(
+    r"--secret[ \t]+[\w:.{}-]+[ \t]+[<\"'$\w.]|\b[A-Z_]*(?:TOKEN|PASSPHRASE)=(?:<|\.\.\.)"
+)
 
 
 def test_no_message_or_document_puts_a_secret_on_a_command_line() -> None:
@@ -743,6 +746,7 @@ def test_no_message_or_document_puts_a_secret_on_a_command_line() -> None:
         *ROOT.glob("components/**/*.py"),
         *ROOT.glob("scripts/*"),
         *ROOT.glob("policy/**/*.py"),
+        *ROOT.glob("policy/*.md"),
     ]
     hits = [
         f"{path.relative_to(ROOT)}: {match.group(0)}"
