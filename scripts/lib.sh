@@ -219,7 +219,8 @@ python_problem() {
 stack_file_okta_credential() {
   local stack_file="$REPO_ROOT/Pulumi.$1.yaml"
   [ -f "$stack_file" ] || return 0
-  sed -n 's/^[[:space:]]\{1,\}\(okta:\(apiToken\|accessToken\|privateKey\)\):.*/\1/p' "$stack_file" | head -n 1
+  grep -E '^[[:space:]]+okta:(apiToken|accessToken|privateKey):' "$stack_file" | head -n 1 |
+    sed -E 's/^[[:space:]]+(okta:[A-Za-z]+):.*/\1/' || true
 }
 
 # True when the stack file imports an ESC environment, whose keys only Pulumi can read.
