@@ -616,6 +616,30 @@ def test_make_up_refuses_the_shipped_stack_before_downloading_the_cli(
     assert [call["tool"] for call in tools.calls()] == ["python3", "pip"]
 
 
+def test_with_the_runtime_installed_make_up_reports_shell_and_stack_problems_at_once(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    assert shell(tools, project, FIRST_UP, env=profile).returncode == 0
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text().replace("appLabel:", "appLable:"))
+    tools.clear()
+
+    result = shell(tools, project, "make up")
+
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if re.match(r"error: |  \S", line)]
+    assert errors == [
+        "error: stack dev keeps its secrets (Okta token, root token) encrypted with a passphrase "
+        "on",
+        "error: The stack configuration has 1 problem (nothing was created):",
+        "  pachyderm-okta:okta.appLable: is not a setting this program knows; did you mean "
+        "pachyderm-okta:okta.appLabel?",
+        "error: make up stopped before downloading anything: fix the above and run it again.",
+    ]
+    assert [call["tool"] for call in tools.calls()] == []
+
+
 def test_make_up_refuses_a_kube_context_the_kubeconfig_lacks(
     tmp_path: Path, project: Path, profile: dict[str, str]
 ) -> None:
