@@ -1,10 +1,22 @@
-# One entry point for people and CI. `make test` is the README's test command.
+# One entry point for people and CI. `make test` is the README's test command; `make` alone lists
+# the targets from their `## target: what it does` lines (one line each) and installs nothing.
 VENV ?= venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 HELM := .cache/helm-v3.17.3/helm
+# A Pulumi CLI of your own for the deploying targets (`make up PULUMI=/path/to/pulumi`): scripts/lib.sh
+# uses it instead of looking on PATH or installing one.
+PULUMI ?=
+export PULUMI
 
-.PHONY: test format up bench clean
+.DEFAULT_GOAL := help
+.PHONY: help check test format up bench clean
+
+## help: list these targets (also what `make` alone prints); installs nothing
+help:
+	@echo 'make <target> [STACK=dev] [ARGS="<pulumi flags>"] [PULUMI=/path/to/pulumi] [PYTHON=python3.11]'
+	@awk '/^## [a-z-]+: / { line = substr($$0, 4); name = substr(line, 1, index(line, ":") - 1); \
+	  printf "  %-20s %s\n", name, substr(line, length(name) + 3) }' $(firstword $(MAKEFILE_LIST))
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -12,7 +24,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## test: create the venv if needed, then format check, lint, type check and the test suite
+## test: format check, lint, type check and the test suite (creates the dev venv if needed)
 test: $(VENV)/.installed $(HELM)
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
@@ -24,21 +36,28 @@ test: $(VENV)/.installed $(HELM)
 $(HELM): scripts/fetch_helm.py | $(VENV)/.installed
 	$(PY) scripts/fetch_helm.py $@
 
+## format: format the code and apply lint fixes (ruff)
 format: $(VENV)/.installed
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-## up: `pulumi up` on STACK (default dev): installs the runtime (requirements.txt only) and, if no
-## Pulumi CLI of the pinned version or newer is on PATH, that version into .pulumi-cli; README Quickstart
-up: $(VENV)/.runtime-installed
-	STACK=$(STACK) ARGS="$(ARGS)" ./scripts/up
+## check: validate Pulumi.<STACK>.yaml offline, as `pulumi up` would (no Pulumi CLI, no cloud call)
+check: $(VENV)/.runtime-installed
+	$(PY) -m scripts.check_stack $(STACK)
+
+# `make up` checks everything it can before it downloads anything (scripts/up): the shell's checks,
+# then the runtime and the stack file (`make check`) and the kube context, then the Pulumi CLI (on
+# PATH, PULUMI=, or the pinned version installed into .pulumi-cli) and the backend.
+## up: check everything, then `pulumi up` on STACK (README Quickstart)
+up:
+	STACK=$(STACK) ARGS="$(ARGS)" PYTHON=$(PYTHON) VENV=$(VENV) MAKE="$(MAKE)" ./scripts/up
 
 ## bench: print the benchmark table (docs/benchmarks.md)
 bench: $(VENV)/.installed
 	$(PY) -m bench
 
-## clean: remove what setup made (the venv, the fetched Helm, the project-local Pulumi CLI, caches);
-## never the project-local state in .pulumi-state
+# Never the project-local state in .pulumi-state.
+## clean: remove what set-up made (the venv, the fetched Helm, the project-local Pulumi CLI, caches)
 clean:
 	rm -rf $(VENV) .cache .pulumi-cli .pytest_cache .mypy_cache .ruff_cache
 
@@ -67,7 +86,7 @@ $(VENV)/.policy-installed: policy/requirements.txt $(VENV)/.runtime-installed
 preview: $(VENV)/.policy-installed
 	./scripts/pulumi preview --stack $(STACK) --policy-pack policy $(ARGS)
 
-## outputs: the stack outputs (pachctl connect address, Okta issuer, ...); the root token stays hidden
+## outputs: the stack outputs (pachctl connect address, Okta issuer, ...), the root token hidden
 outputs:
 	./scripts/pulumi stack output --stack $(STACK) $(ARGS)
 

@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # Shared by scripts/up and scripts/pulumi (sourced, not run): which Pulumi CLI, which backend.
 #
-# The Pulumi CLI: the one on PATH when it is at least the version the program's SDK is pinned to
-# (`pulumi==` in requirements.txt), else that exact version installed into .pulumi-cli by Pulumi's
-# official installer. Nothing outside the repository is written while installing.
+# The Pulumi CLI: the one PULUMI names (`make up PULUMI=/path/to/pulumi`), else the one on PATH when
+# it is at least the version the program's SDK is pinned to (`pulumi==` in requirements.txt), else
+# that exact version installed into .pulumi-cli by Pulumi's official installer. Nothing outside the
+# repository is written while installing.
 #
 # The backend: whatever the user chose, by the CLI's own precedence (PULUMI_BACKEND_URL, then the
 # project's `backend.url`, then the stored `pulumi login`; pulumi/pulumi
@@ -20,10 +21,15 @@ LOCAL_BACKEND_URL="file://$LOCAL_STATE_DIR"
 PULUMI_INSTALL_SCRIPT_URL="https://get.pulumi.com/install.sh"
 
 note() { printf '%s\n' "$*" >&2; }
-die() {
+# Prints `error: $1`, then each further argument (a line, or several) indented under it.
+report() {
   printf 'error: %s\n' "$1" >&2
   shift
-  for line in "$@"; do printf '       %s\n' "$line" >&2; done
+  local lines
+  for lines in "$@"; do printf '%s\n' "$lines" | sed 's/^/       /' >&2; done
+}
+die() {
+  report "$@"
   exit 1
 }
 
@@ -52,11 +58,31 @@ version_at_least() {
   return 0
 }
 
+# What to do when no Pulumi CLI can be installed: install one by hand, or name one.
+install_by_hand() {
+  printf '%s\n' \
+    "Install the Pulumi CLI $1 or newer yourself, then run make again:" \
+    "  Linux or macOS: curl -fsSL https://get.pulumi.com | sh -s -- --version $1" \
+    "  macOS with Homebrew: brew install pulumi/tap/pulumi" \
+    "and put it on your PATH, or name it: make up PULUMI=/path/to/pulumi (every make target" \
+    "takes PULUMI=). See README, Troubleshooting."
+}
+
 # Sets PULUMI_BIN to a Pulumi CLI of at least the pinned version, installing it if need be.
 resolve_pulumi() {
-  local pinned on_path on_path_version="" local_cli
+  local pinned on_path on_path_version="" local_cli named named_version
   pinned="$(pinned_pulumi_version)"
   [ -n "$pinned" ] || die "requirements.txt pins no pulumi== version"
+  if [ -n "${PULUMI:-}" ]; then
+    named="$(command -v "$PULUMI" || true)"
+    [ -n "$named" ] || die "PULUMI=$PULUMI is not an executable: name the Pulumi CLI by its path"
+    named_version="$(cli_version "$named")"
+    version_at_least "$named_version" "$pinned" ||
+      die "PULUMI=$PULUMI is ${named_version:+version }${named_version:-not a Pulumi CLI (no version)};" \
+        "this project needs the Pulumi CLI $pinned or newer."
+    PULUMI_BIN="$named"
+    return
+  fi
   on_path="$(command -v pulumi || true)"
   [ -z "$on_path" ] || on_path_version="$(cli_version "$on_path")"
   if [ -n "$on_path" ] && version_at_least "$on_path_version" "$pinned"; then
@@ -80,23 +106,25 @@ resolve_pulumi() {
 # --install-root or --no-edit-path could write nothing outside the repository.
 install_pulumi() {
   local version="$1" root="$PULUMI_CLI_ROOT" installed
+  local by_hand
+  by_hand="$(install_by_hand "$version")"
   command -v curl >/dev/null 2>&1 ||
     die "curl is needed to install the Pulumi CLI $version (Pulumi's installer uses it too)." \
-      "Install curl, or a Pulumi CLI >= $version: https://www.pulumi.com/docs/install/"
+      "Install curl, or:" "$by_hand"
   note "Installing the Pulumi CLI $version into $root (nothing outside this directory is touched)."
   rm -rf "$root"
   mkdir -p "$root/.install/home" "$root/.install/tmp"
   curl -fsSL --retry 3 -o "$root/.install/install.sh" "$PULUMI_INSTALL_SCRIPT_URL" ||
-    die "could not download $PULUMI_INSTALL_SCRIPT_URL"
+    die "could not download $PULUMI_INSTALL_SCRIPT_URL (see curl's message above)." "$by_hand"
   (
     cd "$root/.install/tmp"
     HOME="$root/.install/home" TMPDIR="$root/.install/tmp" \
       sh "$root/.install/install.sh" --no-edit-path --install-root "$root" --version "$version"
-  ) >&2 || die "the Pulumi installer failed (see its output above)"
+  ) >&2 || die "the Pulumi installer failed (see its output above)." "$by_hand"
   rm -rf "$root/.install"
   installed="$(cli_version "$root/bin/pulumi")"
   [ "$installed" = "$version" ] ||
-    die "the installer left ${installed:-no} Pulumi CLI in $root/bin, not $version"
+    die "the installer left ${installed:-no} Pulumi CLI in $root/bin, not $version." "$by_hand"
 }
 
 # The backend URL the CLI will use, by its own precedence; empty when the user chose none.
@@ -163,6 +191,39 @@ stack_uses_passphrase() {
   esac
 }
 
-passphrase_is_set() {
-  [ -n "${PULUMI_CONFIG_PASSPHRASE:-}" ] || [ -n "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]
+# Prints what is wrong with the passphrase Pulumi would read, nothing when it can read one. Pulumi
+# takes PULUMI_CONFIG_PASSPHRASE when it is set at all (even empty), else reads the file
+# PULUMI_CONFIG_PASSPHRASE_FILE names (pulumi/pulumi pkg/secrets/passphrase/manager.go,
+# readPassphrase); `make up` pipes the Okta token to Pulumi, which then cannot ask on a terminal.
+passphrase_problem() {
+  [ -n "${PULUMI_CONFIG_PASSPHRASE+set}" ] && return 0
+  local file="${PULUMI_CONFIG_PASSPHRASE_FILE:-}"
+  if [ -z "$file" ]; then
+    printf '%s\n' "stack $1 keeps its secrets (Okta token, root token) encrypted with a passphrase on" \
+      "$2: set PULUMI_CONFIG_PASSPHRASE_FILE (a file holding it) or" \
+      "PULUMI_CONFIG_PASSPHRASE, in this shell and in every shell you run pulumi from."
+  elif [ ! -f "$file" ] || [ ! -r "$file" ]; then
+    printf '%s\n' "PULUMI_CONFIG_PASSPHRASE_FILE names $file, which is not a readable file:" \
+      "point it at the file holding stack $1's passphrase (README, Where state lives)."
+  fi
+}
+
+# Prints what is wrong with Python $1 (too old for this project), nothing when it will do.
+python_problem() {
+  "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && return 0
+  printf '%s\n' "$1 is $("$1" -V 2>&1 || echo 'not found'); this project needs Python 3.11 or newer (make up PYTHON=python3.11)"
+}
+
+# The Okta credential the stack file holds, if any: the keys scripts/up looks for before it stores
+# OKTA_API_TOKEN (scripts/check_stack.py counts them the same way).
+stack_file_okta_credential() {
+  local stack_file="$REPO_ROOT/Pulumi.$1.yaml"
+  [ -f "$stack_file" ] || return 0
+  grep -E '^[[:space:]]+okta:(apiToken|accessToken|privateKey):' "$stack_file" | head -n 1 |
+    sed -E 's/^[[:space:]]+(okta:[A-Za-z]+):.*/\1/' || true
+}
+
+# True when the stack file imports an ESC environment, whose keys only Pulumi can read.
+stack_imports_environment() {
+  [ -f "$REPO_ROOT/Pulumi.$1.yaml" ] && grep -q '^environment:' "$REPO_ROOT/Pulumi.$1.yaml"
 }

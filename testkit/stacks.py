@@ -3,6 +3,10 @@
 The engine flattens ``Pulumi.yaml`` defaults and ``Pulumi.<stack>.yaml`` into ``namespace:key``
 strings (objects as JSON) and passes secrets decrypted, with their keys listed as secret. Tests do
 the same, with obviously fake secret values injected in place of ``pulumi config set --secret``.
+
+The shipped stack files hold example values (``<your-okta-org>``) that the settings refuse, so a
+test's stack is the shipped one with each example value filled in as a user would
+(:data:`EXAMPLE_FILLS`): same shape, valid values.
 """
 
 from __future__ import annotations
@@ -30,6 +34,33 @@ TEST_SECRETS: dict[str, str] = {
 PYDANTIC_WORDS = ("tuple", "dict", "frozenset", "input should be a valid")
 
 
+# What a user writes in place of each example value of the shipped stack files.
+EXAMPLE_FILLS: dict[str, str] = {
+    "<your-okta-org>": "dev-123456",
+    "<your-okta-admin-group>": "pachyderm-admins",
+    "<your-okta-data-group>": "data-engineers",
+    "<your-kube-context>": "prod-cluster",
+    "<your-pachyderm-host>": "pachyderm.example.com",
+    "<your-bucket>": "example-pachyderm-data",
+    "<your-bucket-region>": "us-east-1",
+}
+
+
+def filled_stack_text(text: str) -> str:
+    """A stack file's text with every example value replaced by :data:`EXAMPLE_FILLS`."""
+    for example, value in EXAMPLE_FILLS.items():
+        text = text.replace(example, value)
+    return text
+
+
+def stack_document(stack: str) -> dict[str, Any]:
+    """``Pulumi.<stack>.yaml`` as a test uses it: the shipped file, example values filled in."""
+    document: dict[str, Any] = yaml.safe_load(
+        filled_stack_text((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    )
+    return document
+
+
 def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -48,12 +79,12 @@ def project_defaults() -> dict[str, str]:
 def stack_config(
     stack: str, *, secrets: dict[str, str] | None = None, **overrides: Any
 ) -> tuple[dict[str, str], list[str]]:
-    """``(config, secret_keys)`` for ``Pulumi.<stack>.yaml`` plus secrets and overrides.
+    """``(config, secret_keys)`` for :func:`stack_document` plus secrets and overrides.
 
     ``secrets`` defaults to just ``okta:apiToken``; overrides use ``namespace:key`` names with
     ``__`` for ``:`` (``pachyderm_okta__publicUrl="..."``) or pass a dict via ``**{key: value}``.
     """
-    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    document = stack_document(stack)
     config = project_defaults()
     for key, value in document.get("config", {}).items():
         config[key] = _as_config_string(value)

@@ -56,7 +56,7 @@ from testkit.offline_up import (
     plan_program,
 )
 from testkit.runtime import drained_event_loop
-from testkit.stacks import ROOT, TEST_SECRETS, stack_config
+from testkit.stacks import ROOT, TEST_SECRETS, stack_config, stack_document
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
@@ -168,8 +168,7 @@ class Case:
 
     @property
     def stack_document(self) -> dict[str, Any]:
-        path = ROOT / f"Pulumi.{self.stack.stack_file}.yaml"
-        config: dict[str, Any] = yaml.safe_load(path.read_text())["config"]
+        config: dict[str, Any] = stack_document(self.stack.stack_file)["config"]
         return config
 
     @property

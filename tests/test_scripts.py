@@ -22,13 +22,25 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.settings.stack_file import ENCRYPTED_PLACEHOLDER, read_stack_file
 from scripts import resource_urn
-from tests.standins import ROOT, SYSTEM_PATH, Toolbox, clone, shell, toolbox
-from tests.standins.tools import write_executable
+from scripts.kube_context import kube_context_problems
+from testkit.stacks import stack_config
+from tests.standins import ROOT, SYSTEM_PATH, Toolbox, clone, kubeconfig, shell, toolbox
+from tests.standins.tools import write_executable, write_pulumi
 
 PINNED = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
 PINNED_VERSION = PINNED.group(1) if PINNED else ""
 INSTALLER_URL = "https://get.pulumi.com/install.sh"
+# What every failed CLI install says to do instead (scripts/lib.sh, install_by_hand).
+BY_HAND = (
+    f"       Install the Pulumi CLI {PINNED_VERSION} or newer yourself, then run make again:\n"
+    f"         Linux or macOS: curl -fsSL https://get.pulumi.com | sh -s -- --version "
+    f"{PINNED_VERSION}\n"
+    "         macOS with Homebrew: brew install pulumi/tap/pulumi\n"
+    "       and put it on your PATH, or name it: make up PULUMI=/path/to/pulumi (every make "
+    "target\n"
+)
 FIRST_UP = "OKTA_API_TOKEN=standin-okta-api-token make up"
 
 
@@ -168,9 +180,59 @@ def test_a_failed_download_fails_make_up_before_anything_else(
     result = shell(tools, project, FIRST_UP, env=profile)
 
     assert result.returncode != 0
-    assert f"error: could not download {INSTALLER_URL}" in result.stderr
+    assert (
+        f"error: could not download {INSTALLER_URL} (see curl's message above).\n" + (BY_HAND)
+        in result.stderr
+    )
     assert tools.calls("pulumi") == []
     assert tools.calls("install.sh") == []
+
+
+@pytest.mark.parametrize("target", ["preview", "outputs", "root-token", "refresh", "destroy"])
+def test_a_failed_download_tells_every_deploying_target_what_to_do(
+    tmp_path: Path, project: Path, profile: dict[str, str], target: str
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None, curl_fails=True)
+
+    result = shell(tools, project, f"make {target}", env=profile)
+
+    assert result.returncode != 0
+    assert f"error: could not download {INSTALLER_URL}" in result.stderr
+    assert BY_HAND in result.stderr
+
+
+def test_a_cli_named_by_pulumi_is_used_and_nothing_is_downloaded(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+    own = tmp_path / "opt" / "pulumi"
+    write_pulumi(own, {"log": str(tools.log), "universe": str(tools.universe)}, PINNED_VERSION)
+
+    result = shell(tools, project, f"{FIRST_UP} PULUMI={own}", env=profile)
+
+    assert result.returncode == 0, result.stderr
+    assert tools.calls("curl") == []
+    assert pulumi_clis(tools) == {str(own)}
+    tools.clear()
+    assert shell(tools, project, f"make outputs PULUMI={own}", env=profile).returncode == 0
+    assert pulumi_clis(tools) == {str(own)}
+
+
+def test_a_cli_named_by_pulumi_older_than_the_pin_is_refused(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+    own = tmp_path / "opt" / "pulumi"
+    write_pulumi(own, {"log": str(tools.log), "universe": str(tools.universe)}, "3.100.0")
+
+    result = shell(tools, project, f"make outputs PULUMI={own}", env=profile)
+
+    assert result.returncode != 0
+    assert (
+        f"error: PULUMI={own} is version 3.100.0;\n"
+        f"       this project needs the Pulumi CLI {PINNED_VERSION} or newer.\n"
+    ) in result.stderr
+    assert tools.calls("curl") == []
 
 
 def test_rotate_root_token_sets_a_fresh_secret_token_through_stdin_then_runs_up(
@@ -243,10 +305,10 @@ def test_make_up_installs_the_runtime_only(
     ]
 
 
-def test_a_passphrase_stack_without_a_passphrase_stops_before_the_stack_exists(
+def test_make_up_without_a_passphrase_stops_before_any_download(
     tmp_path: Path, project: Path
 ) -> None:
-    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
 
     result = shell(tools, project, FIRST_UP)
 
@@ -258,8 +320,33 @@ def test_a_passphrase_stack_without_a_passphrase_stops_before_the_stack_exists(
         f"       {state}: set PULUMI_CONFIG_PASSPHRASE_FILE (a file holding it) or\n"
         "       PULUMI_CONFIG_PASSPHRASE, in this shell and in every shell you run pulumi from.\n"
     ) in result.stderr
-    assert [call["argv"][0] for call in tools.calls("pulumi")] == ["version", "login"]
-    assert not (project / ".pulumi-state" / ".pulumi" / "stacks").exists()
+    assert "make up stopped before installing or downloading anything" in result.stderr
+    # Nothing downloaded, installed or created: no CLI, no virtualenv, no stack.
+    assert [call["tool"] for call in tools.calls()] == []
+    assert not (project / "venv").exists()
+    assert not (project / ".pulumi-cli").exists()
+    assert not (project / ".pulumi-state").exists()
+
+
+def test_every_shell_problem_is_reported_at_once(tmp_path: Path, project: Path) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None, pretend_python=(3, 10, 12))
+    missing = tmp_path / "no-such-passphrase"
+
+    result = shell(tools, project, "make up", env={"PULUMI_CONFIG_PASSPHRASE_FILE": str(missing)})
+
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        "error: python3 is Python 3.10.12; this project needs Python 3.11 or newer "
+        "(make up PYTHON=python3.11)",
+        f"error: PULUMI_CONFIG_PASSPHRASE_FILE names {missing}, which is not a readable file:",
+        "error: stack dev has no Okta credential: export OKTA_API_TOKEN, which make up stores as "
+        "the",
+        "error: make up stopped before installing or downloading anything. Pulumi.dev.yaml is "
+        "checked",
+    ]
+    assert "read -rs OKTA_API_TOKEN && export OKTA_API_TOKEN" in result.stderr
+    assert [call["tool"] for call in tools.calls()] == []
 
 
 def test_a_stack_with_a_kms_secrets_provider_needs_no_passphrase(
@@ -377,3 +464,318 @@ def test_input_that_is_not_an_export_is_an_error() -> None:
     code = resource_urn.main([OKTA_APP], io.StringIO("not json"), stdout, stderr)
     assert code == 1
     assert stderr.getvalue().startswith("error: stdin is not the JSON of `pulumi stack export`: ")
+
+
+# --- make alone, make check ----------------------------------------------------------------------
+
+
+def makefile_targets() -> list[str]:
+    """Every target the Makefile declares phony: the ones a user runs."""
+    text = (ROOT / "Makefile").read_text()
+    return [name for line in re.findall(r"^\.PHONY:(.*)$", text, re.M) for name in line.split()]
+
+
+@pytest.mark.parametrize("command", ["make", "make help"])
+def test_make_alone_lists_every_target_on_one_line_and_creates_nothing(
+    tmp_path: Path, command: str
+) -> None:
+    project = clone(tmp_path / "clone")
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+    before = sorted(project.rglob("*"))
+
+    result = shell(tools, project, command)
+
+    assert result.returncode == 0, result.stderr
+    listed = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert sorted(listed) == sorted(makefile_targets())
+    assert "  check                validate Pulumi.<STACK>.yaml offline" in result.stdout
+    assert tools.calls() == []
+    assert sorted(project.rglob("*")) == before
+
+
+TYPO_STACK = """\
+config:
+  okta:orgName: dev-123456
+  okta:baseUrl: okta.com
+  okta:apiToken:
+    secure: v1:c3RhbmRpbg==:v1:Y2lwaGVydGV4dA==
+  pachyderm-okta:publicUrl: http://192.168.49.2:30080
+  pachyderm-okta:okta:
+    appLable: Pachyderm (staging)
+"""
+
+
+def test_make_check_names_a_misspelled_key_without_fetching_the_cli(tmp_path: Path) -> None:
+    project = clone(tmp_path / "clone")
+    (project / "Pulumi.staging.yaml").write_text(TYPO_STACK)
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+
+    result = shell(tools, project, "make check STACK=staging")
+
+    assert result.returncode != 0
+    assert (
+        "error: The stack configuration has 1 problem (nothing was created):\n"
+        "  pachyderm-okta:okta.appLable: is not a setting this program knows; did you mean "
+        "pachyderm-okta:okta.appLabel?\n"
+    ) in result.stderr
+    # Only the runtime was installed: no Pulumi CLI was looked for, downloaded or run.
+    assert [call["tool"] for call in tools.calls()] == ["python3", "pip"]
+
+
+def test_make_check_passes_a_complete_stack(tmp_path: Path) -> None:
+    project = clone(tmp_path / "clone")
+    (project / "Pulumi.staging.yaml").write_text(TYPO_STACK.replace("appLable", "appLabel"))
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+
+    result = shell(tools, project, "make check STACK=staging")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("Pulumi.staging.yaml: no problems found\n")
+    assert result.stderr == ""
+
+
+def test_make_check_counts_the_token_make_up_would_store_and_says_so(tmp_path: Path) -> None:
+    project = clone(tmp_path / "clone")
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+
+    without = shell(tools, project, "make check")
+    with_token = shell(tools, project, "make check", env={"OKTA_API_TOKEN": "standin-token"})
+
+    assert without.returncode != 0
+    assert "  okta:apiToken: is required: set an SSWS token with" in without.stderr
+    assert with_token.returncode == 0, with_token.stderr
+    assert (
+        "note: okta:apiToken is not in Pulumi.dev.yaml: checked as set, because `make up` stores "
+        "OKTA_API_TOKEN as the encrypted okta:apiToken for a stack with no Okta credential"
+    ) in with_token.stderr
+    assert "standin-token" not in with_token.stdout + with_token.stderr
+
+
+def test_make_check_refuses_the_shipped_dev_stack_for_its_example_values(tmp_path: Path) -> None:
+    project = clone(tmp_path / "clone", examples_filled=False)
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+
+    result = shell(tools, project, "make check", env={"OKTA_API_TOKEN": "standin-token"})
+
+    assert result.returncode != 0
+    example = "of the shipped stack file: replace the example value with yours"
+    assert [line for line in result.stderr.splitlines() if line.startswith("  ")] == [
+        f"  okta:orgName: still holds the example value <your-okta-org> {example}",
+        "  pachyderm-okta:auth.clusterAdmins[0]: still holds the example value "
+        f"<your-okta-admin-group> {example}",
+        "  pachyderm-okta:okta.groups[0]: still holds the example value <your-okta-admin-group> "
+        f"{example}",
+    ]
+
+
+ESC_STACK = """\
+environment:
+  - team/pachyderm-dev
+config:
+  okta:baseUrl: okta.com
+  pachyderm-okta:okta:
+    appLabel: Pachyderm (team)
+"""
+
+
+def test_keys_an_esc_environment_may_hold_are_not_checked_rather_than_missing(
+    tmp_path: Path,
+) -> None:
+    project = clone(tmp_path / "clone")
+    (project / "Pulumi.team.yaml").write_text(ESC_STACK)
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+
+    result = shell(tools, project, "make check STACK=team")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "Pulumi.team.yaml: not checked offline:",
+        "  okta:apiToken: not checked: may come from environment team/pachyderm-dev",
+        "  okta:orgName: not checked: may come from environment team/pachyderm-dev",
+        "  pachyderm-okta:publicUrl: not checked: may come from environment team/pachyderm-dev",
+    ]
+    # A typo is still a typo: the environment cannot make a misspelled key valid.
+    (project / "Pulumi.team.yaml").write_text(ESC_STACK.replace("appLabel", "appLable"))
+    assert shell(tools, project, "make check STACK=team").returncode != 0
+
+
+# --- make up: the stack and the kube context before the CLI ---------------------------------------
+
+
+def test_make_up_refuses_the_shipped_stack_before_downloading_the_cli(
+    tmp_path: Path, profile: dict[str, str]
+) -> None:
+    project = clone(tmp_path / "clone", examples_filled=False)
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode != 0
+    assert "  okta:orgName: still holds the example value <your-okta-org>" in result.stderr
+    assert "error: make up stopped before downloading the Pulumi CLI" in result.stderr
+    assert [call["tool"] for call in tools.calls()] == ["python3", "pip"]
+
+
+def test_with_the_runtime_installed_make_up_reports_shell_and_stack_problems_at_once(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    assert shell(tools, project, FIRST_UP, env=profile).returncode == 0
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text().replace("appLabel:", "appLable:"))
+    tools.clear()
+
+    result = shell(tools, project, "make up")
+
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if re.match(r"error: |  \S", line)]
+    assert errors == [
+        "error: stack dev keeps its secrets (Okta token, root token) encrypted with a passphrase "
+        "on",
+        "error: The stack configuration has 1 problem (nothing was created):",
+        "  pachyderm-okta:okta.appLable: is not a setting this program knows; did you mean "
+        "pachyderm-okta:okta.appLabel?",
+        "error: make up stopped before downloading anything: fix the above and run it again.",
+    ]
+    assert [call["tool"] for call in tools.calls()] == []
+
+
+def test_make_up_refuses_a_kube_context_the_kubeconfig_lacks(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=None, kube_contexts=("kind-kind",))
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode != 0
+    assert (
+        "  kubernetes:context: names the context 'minikube', which "
+        f"{tools.home}/.kube/config does not have (its contexts: kind-kind): set it to one of "
+        "them (`kubectl config get-contexts`)\n"
+    ) in result.stderr
+    assert tools.calls("curl") == []
+    assert tools.calls("pulumi") == []
+
+
+KUBECONFIG_CASES = {
+    "the context in ~/.kube/config": ({}, {}, ("minikube",), []),
+    "no context: the current-context": ({"kubernetes:context": None}, {}, ("minikube",), []),
+    "no ~/.kube/config": (
+        {},
+        {},
+        (),
+        [
+            "kubernetes:kubeconfig: is not set, KUBECONFIG is not set, and there is no "
+            "{home}/.kube/config: set kubernetes:kubeconfig to the kubeconfig file of the cluster "
+            "to deploy to"
+        ],
+    ),
+    "KUBECONFIG names the file": ({}, {"KUBECONFIG": "{home}/other"}, ("minikube",), []),
+    "KUBECONFIG lists two files": (
+        {},
+        {"KUBECONFIG": "{home}/other:{home}/.kube/config"},
+        ("minikube",),
+        [
+            "kubernetes:kubeconfig: is not set, and KUBECONFIG lists several files "
+            "({home}/other:{home}/.kube/config), which the Kubernetes provider reads as one "
+            "path: set kubernetes:kubeconfig to the file with the context"
+        ],
+    ),
+    "kubeconfig as ~/ path": ({"kubernetes:kubeconfig": "~/other"}, {}, ("minikube",), []),
+    "kubeconfig as contents": (
+        {"kubernetes:kubeconfig": "CONTENTS", "kubernetes:context": "inline"},
+        {},
+        (),
+        [],
+    ),
+    "kubeconfig names no file": (
+        {"kubernetes:kubeconfig": "/nowhere/config"},
+        {},
+        ("minikube",),
+        [
+            "kubernetes:kubeconfig: is neither an existing file nor kubeconfig contents (no file "
+            "/nowhere/config): point it at the kubeconfig file of the cluster to deploy to"
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "environ", "contexts", "expected"),
+    list(KUBECONFIG_CASES.values()),
+    ids=list(KUBECONFIG_CASES),
+)
+def test_the_kube_context_is_looked_up_where_the_kubernetes_provider_looks(
+    tmp_path: Path,
+    changes: dict[str, str | None],
+    environ: dict[str, str],
+    contexts: tuple[str, ...],
+    expected: list[str],
+) -> None:
+    home = tmp_path / "home"
+    (home / ".kube").mkdir(parents=True)
+    if contexts:
+        (home / ".kube" / "config").write_text(kubeconfig(contexts))
+    (home / "other").write_text(kubeconfig(("minikube",)))
+    entries = {"kubernetes:context": ("minikube", False)}
+    for key, value in changes.items():
+        if value is None:
+            entries.pop(key)
+        else:
+            text = kubeconfig(("inline",)) if value == "CONTENTS" else value
+            entries[key] = (text, False)
+    environ = {key: value.format(home=home) for key, value in environ.items()}
+
+    found = kube_context_problems(entries, environ, home)
+
+    assert [str(problem) for problem in found] == [line.format(home=home) for line in expected]
+
+
+def test_a_stack_file_reads_as_the_engine_passes_it(tmp_path: Path) -> None:
+    project = clone(tmp_path / "clone")
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text(
+        stack_file.read_text()
+        + "  okta:apiToken:\n    secure: v1:c3RhbmRpbg==:v1:Y2lwaGVydGV4dA==\n"
+        + "  okta:maxRetries: 3\n  pachyderm-okta:pachdAddress: 'yes'\n"
+    )
+
+    read = read_stack_file(project, "dev")
+
+    config, _ = stack_config(
+        "dev", secrets={}, okta__maxRetries=3, pachyderm_okta__pachdAddress="yes"
+    )
+    assert {key: text for key, (text, _) in read.entries.items() if key != "okta:apiToken"} == {
+        key: value for key, value in config.items() if not key.startswith("pulumi:")
+    } | {"pulumi:disable-default-providers": '["okta", "kubernetes"]'}
+    assert read.entries["okta:apiToken"] == (ENCRYPTED_PLACEHOLDER, True)
+    assert read.encrypted_keys == {"okta:apiToken"}
+    assert read.environments == ()
+
+
+# --- secrets on command lines --------------------------------------------------------------------
+
+# `--secret <key>` followed by a value, or a token variable set to one in front of a command:
+# what ps and shell history would keep.
+SECRET_ON_A_COMMAND_LINE = re.compile(
+    r"--secret[ \t]+[\w:.{}-]+[ \t]+[<\"'$\w.]|\b[A-Z_]*(?:TOKEN|PASSPHRASE)=(?:<|\.\.\.)"
+)
+
+
+def test_no_message_or_document_puts_a_secret_on_a_command_line() -> None:
+    files = [
+        *ROOT.glob("*.md"),
+        *ROOT.glob("docs/*.md"),
+        *ROOT.glob("Pulumi*.yaml"),
+        *ROOT.glob("components/**/*.py"),
+        *ROOT.glob("scripts/*"),
+        *ROOT.glob("policy/**/*.py"),
+        *ROOT.glob("policy/*.md"),
+    ]
+    hits = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for path in files
+        if path.is_file()
+        for match in SECRET_ON_A_COMMAND_LINE.finditer(path.read_text(errors="replace"))
+    ]
+    assert hits == []

@@ -222,7 +222,7 @@ def test_error_is_one_run_error_with_a_readable_message() -> None:
             f"{P}:licenseKey",
             "is required for pachyderm.chartVersion 2.11.6: Pachyderm before 2.12 refuses to "
             "activate auth without an active enterprise license; set it with "
-            f"`pulumi config set --secret {P}:licenseKey <code>`",
+            f"`pulumi config set --secret {P}:licenseKey` (it asks for the code)",
         ),
         (
             {f"{P}:pachyderm": {"values": {"oidc": {"mockIDP": True}, "proxy": {"host": "x"}}}},
@@ -235,7 +235,7 @@ def test_error_is_one_run_error_with_a_readable_message() -> None:
             {"okta:apiToken": ("tok", False)},
             "okta:apiToken",
             "is stored in plaintext in the stack file; set it with "
-            "`pulumi config set --secret okta:apiToken ...` (and rotate it)",
+            "`pulumi config set --secret okta:apiToken`, which asks for the value (and rotate it)",
         ),
     ],
 )
@@ -548,3 +548,37 @@ def test_cloud_deploy_target_without_storage_url_is_refused_up_front(
 def test_storage_url_is_only_required_off_local(pachyderm: dict[str, Any]) -> None:
     settings = load_settings(lambda: entries(**{f"{P}:pachyderm": pachyderm}))
     assert settings.project.pachyderm.deploy_target == pachyderm["deployTarget"]
+
+
+EXAMPLE = "of the shipped stack file: replace the example value with yours"
+
+
+def test_a_value_still_holding_an_example_is_refused_by_its_key_and_only_for_that() -> None:
+    found = problems(
+        entries(
+            **{
+                "okta:orgName": "<your-okta-org>",
+                f"{P}:publicUrl": "https://<your-pachyderm-host>",
+                f"{P}:okta": {"groups": ["admins", "<your-okta-data-group>"]},
+                f"{P}:auth": {"roleBindings": {"group:<your-okta-data-group>": ["projectWriter"]}},
+                f"{P}:pachyderm": {
+                    "values": {"pachd": {"storage": {"storageURL": "s3://<your-bucket>"}}}
+                },
+            }
+        )
+    )
+
+    # Each setting has one problem, the example value: not also "not an org name" or "not a URL".
+    assert found == [
+        ("okta:orgName", f"still holds the example value <your-okta-org> {EXAMPLE}"),
+        (
+            f'{P}:auth.roleBindings["group:<your-okta-data-group>"]',
+            f"still holds the example value <your-okta-data-group> {EXAMPLE}",
+        ),
+        (f"{P}:okta.groups[1]", f"still holds the example value <your-okta-data-group> {EXAMPLE}"),
+        (
+            f"{P}:pachyderm.values.pachd.storage.storageURL",
+            f"still holds the example value <your-bucket> {EXAMPLE}",
+        ),
+        (f"{P}:publicUrl", f"still holds the example value <your-pachyderm-host> {EXAMPLE}"),
+    ]

@@ -56,8 +56,8 @@ def foreign_token_message(address: str, status: str) -> str:
     return (
         f"pachd at {address} already has auth active and rejects this stack's root token "
         f"({status}). Pachyderm never returns an existing root token, so either adopt the cluster "
-        "with its current root token: `pulumi config set --secret pachyderm-okta:rootToken "
-        "<token>`, or, logged in as a cluster admin, rotate it with `pachctl auth "
+        "with its current root token: `pulumi config set --secret pachyderm-okta:rootToken` "
+        "(it asks for the token), or, logged in as a cluster admin, rotate it with `pachctl auth "
         "rotate-root-token` and store the token it prints the same way."
     )
 

@@ -16,6 +16,7 @@ from typing import Any
 from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
+from components.settings.examples import covered_by, example_value_problems
 from components.settings.fields import SecretText
 from components.settings.messages import problems_from
 from components.settings.namespaces import (
@@ -136,21 +137,34 @@ def raw_settings(
                 ConfigProblem(
                     full_key,
                     "is stored in plaintext in the stack file; set it with "
-                    f"`pulumi config set --secret {full_key} ...` (and rotate it)",
+                    f"`pulumi config set --secret {full_key}`, which asks for the value "
+                    "(and rotate it)",
                 )
             )
         raw[namespace][key] = _raw_value(full_key, text)
     return raw, problems
 
 
-def load_settings(source: ConfigSource = runtime_config_source) -> StackSettings:
-    """Read and validate the whole stack configuration, or raise one :class:`StackConfigError`."""
-    raw, problems = raw_settings(source())
+def _all_problems(raw: dict[str, Any], problems: list[ConfigProblem]) -> list[ConfigProblem]:
     try:
         StackSettings.model_validate(raw, context={"dry_run": True})
     except ValidationError as error:
-        problems.extend(problems_from(error))
-    problems.extend(cross_setting_problems(raw))
+        problems = [*problems, *problems_from(error)]
+    problems = [*problems, *cross_setting_problems(raw)]
+    examples = example_value_problems(raw)
+    kept = [problem for problem in problems if not covered_by(problem, examples)]
+    return sorted([*examples, *kept], key=lambda problem: problem.key)
+
+
+def settings_problems(entries: Mapping[str, tuple[str, bool]]) -> list[ConfigProblem]:
+    """Every problem :func:`load_settings` would report for ``entries``, sorted by key."""
+    return _all_problems(*raw_settings(entries))
+
+
+def load_settings(source: ConfigSource = runtime_config_source) -> StackSettings:
+    """Read and validate the whole stack configuration, or raise one :class:`StackConfigError`."""
+    raw, problems = raw_settings(source())
+    problems = _all_problems(raw, problems)
     if problems:
-        raise StackConfigError(sorted(problems, key=lambda problem: problem.key))
+        raise StackConfigError(problems)
     return StackSettings.model_validate(raw)

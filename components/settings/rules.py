@@ -55,7 +55,7 @@ def _license_problems(project: dict[str, Any]) -> list[ConfigProblem]:
         message = (
             f"is required for pachyderm.chartVersion {version}: Pachyderm before 2.12 refuses to "
             "activate auth without an active enterprise license; set it with "
-            f"`pulumi config set --secret {PROJECT}:licenseKey <code>`"
+            f"`pulumi config set --secret {PROJECT}:licenseKey` (it asks for the code)"
         )
     elif has_license and not needs_license:
         message = (
@@ -151,8 +151,9 @@ def _okta_auth_problems(okta_org: dict[str, Any]) -> list[ConfigProblem]:
         return [
             ConfigProblem(
                 "okta:apiToken",
-                "is required: set an SSWS token with `pulumi config set --secret okta:apiToken "
-                "<token>` (or okta:clientId + okta:privateKey + okta:scopes)",
+                "is required: set an SSWS token with `pulumi config set --secret okta:apiToken` "
+                "(it asks for the token) or OKTA_API_TOKEN for `make up`, or okta:clientId + "
+                "okta:privateKey + okta:scopes",
             )
         ]
     if len(methods) > 1:

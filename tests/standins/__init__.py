@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from testkit.stacks import filled_stack_text
 from tests.standins.tools import HERE, wrapper, write_executable, write_pulumi
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -59,6 +62,28 @@ class Toolbox:
         self.log.unlink(missing_ok=True)
 
 
+# The kube contexts of the user's ~/.kube/config: those of the filled-in shipped stacks.
+KUBE_CONTEXTS = ("minikube", "prod-cluster")
+
+
+def kubeconfig(contexts: tuple[str, ...], current: str | None = None) -> str:
+    """A kubeconfig with ``contexts`` (each on a cluster and user of its own name)."""
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": name, "cluster": {"server": "https://127.0.0.1:6443"}} for name in contexts
+            ],
+            "users": [{"name": name, "user": {}} for name in contexts],
+            "contexts": [
+                {"name": name, "context": {"cluster": name, "user": name}} for name in contexts
+            ],
+            "current-context": current or (contexts[0] if contexts else ""),
+        }
+    )
+
+
 def toolbox(
     root: Path,
     *,
@@ -66,12 +91,19 @@ def toolbox(
     installs_version: str | None = None,
     curl_fails: bool = False,
     pretend_python: tuple[int, int, int] | None = None,
+    kube_contexts: tuple[str, ...] = KUBE_CONTEXTS,
 ) -> Toolbox:
-    """Write the stand-ins under ``root``; ``pulumi_version=None`` leaves ``pulumi`` off PATH."""
+    """Write the stand-ins under ``root``; ``pulumi_version=None`` leaves ``pulumi`` off PATH.
+
+    The user's home has a ``~/.kube/config`` with ``kube_contexts`` (none: no kubeconfig).
+    """
     tools = Toolbox(
         bin=root / "bin", home=root / "home", log=root / "calls.jsonl", universe=root / "backends"
     )
     tools.home.mkdir(parents=True)
+    if kube_contexts:
+        (tools.home / ".kube").mkdir()
+        (tools.home / ".kube" / "config").write_text(kubeconfig(kube_contexts))
     pulumi_config = {"log": str(tools.log), "universe": str(tools.universe)}
     config: dict[str, Any] = {
         "log": str(tools.log),
@@ -91,12 +123,22 @@ def toolbox(
     return tools
 
 
-def clone(destination: Path) -> Path:
-    """A copy of the files ``make up`` needs (and ``scripts/``), as a fresh clone has them."""
+def clone(destination: Path, *, examples_filled: bool = True) -> Path:
+    """A copy of what ``make up`` and ``make check`` read, as a fresh clone has it.
+
+    With ``examples_filled``, the stack files' example values are replaced as the Quickstart's
+    first step says (:data:`testkit.stacks.EXAMPLE_FILLS`).
+    """
     for name in CLONE_FILES:
         (destination / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, destination / name)
-    shutil.copytree(ROOT / "scripts", destination / "scripts")
+    for folder in ("scripts", "components"):
+        shutil.copytree(
+            ROOT / folder, destination / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    if examples_filled:
+        for stack_file in destination.glob("Pulumi.*.yaml"):
+            stack_file.write_text(filled_stack_text(stack_file.read_text()))
     return destination
 
 
