@@ -17,6 +17,7 @@ from components import helm_owned_values, urls
 from components.settings.fields import (
     AUTH_SERVER_ID,
     CONNECTOR_ID,
+    CaCertificates,
     DEFAULT_CHART_VERSION,
     ChartVersion,
     DeployTarget,
@@ -201,6 +202,9 @@ class ProjectConfig(_Frozen):
     )
     pachd_address: PachdAddress | None = Field(
         default=None, description="Override of the gRPC address the deployer uses."
+    )
+    pachd_ca_cert: CaCertificates | None = Field(
+        default=None, description="PEM of the CA(s) that sign pachd's TLS certificate."
     )
     okta: OktaAppSettings = Field(default_factory=OktaAppSettings)
     pachyderm: PachydermSettings = Field(default_factory=PachydermSettings)
