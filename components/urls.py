@@ -133,5 +133,5 @@ def pachd_grpc_address(public_url: PublicUrl) -> str:
 
 
 def pachd_address_uses_tls(address: str) -> bool:
-    """Whether a pachd address asks for TLS: ``grpcs://`` or ``https://``, as pachyderm_sdk reads it."""
+    """Whether a pachd address asks for TLS: ``grpcs://`` or ``https://`` (as pachyderm_sdk)."""
     return address.strip().lower().startswith(("grpcs://", "https://"))

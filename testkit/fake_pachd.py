@@ -453,8 +453,8 @@ class FakePachd:
         enterprise gate on ``auth.Activate``; 2.12+ has neither. Every RPC fails UNAVAILABLE until
         ``ready_after`` seconds after ``start()``. ``env_managed_identity`` models a chart that
         manages the identity config and connectors through the environment. With ``tls`` it
-        serves TLS only, with that certificate, and ``address`` is ``grpcs://localhost:<port>``
-        (the name a test certificate carries).
+        serves TLS only, with that certificate, on localhost, and ``address`` is
+        ``grpcs://localhost:<port>`` (the name a test certificate carries).
         """
         self.version = version
         self.tls = tls
@@ -489,9 +489,11 @@ class FakePachd:
             credentials = grpc.ssl_server_credentials(
                 [(self.tls.private_key, self.tls.certificate_chain)]
             )
-            port = server.add_secure_port("127.0.0.1:0", credentials)
+            # Every address localhost resolves to (127.0.0.1, and ::1 where it does): a client
+            # tries them all, and its error must come from this server's handshake.
+            port = server.add_secure_port("localhost:0", credentials)
         if not port:
-            raise RuntimeError("FakePachd could not bind 127.0.0.1")
+            raise RuntimeError("FakePachd could not bind a loopback port")
         self._ready_at = time.monotonic() + self.ready_after
         server.start()
         self._server = server

@@ -9,6 +9,7 @@ checks the address's host against.
 from __future__ import annotations
 
 import itertools
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,14 +37,17 @@ _serials = itertools.count(1000)
 
 @dataclass(frozen=True)
 class ServerCertificate:
-    """A server's certificate chain and private key, PEM, as ``grpc.ssl_server_credentials`` takes."""
+    """A server's certificate chain and its private key, PEM (``grpc.ssl_server_credentials``)."""
 
     certificate_chain: bytes
     private_key: bytes
 
 
 def _openssl(*args: str) -> None:
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
+    executable = shutil.which("openssl")
+    if executable is None:
+        raise RuntimeError("the openssl command is needed to make the test certificates")
+    subprocess.run([executable, *args], check=True, capture_output=True)
 
 
 def _write_config(directory: Path, name: str, common_name: str, alt_names: str) -> Path:

@@ -5,7 +5,8 @@ Pulumi's Python dynamic-provider host passes no timeout to the provider (``Creat
 ``grpc.Channel``, which cannot be pickled with the provider. So every provider method opens its
 own client here, every RPC carries a deadline, and waiting for pachd to come up retries with
 capped exponential backoff until a deadline, then fails with a message naming the address and the
-last gRPC status. A failed TLS handshake is not "not ready": it fails at once, saying what to change.
+last gRPC status. A failed TLS handshake is not "not ready": it fails at once, saying what to
+change.
 
 :func:`failure` is the one way a pachd failure becomes an exception: it says what was attempted
 and where, keeps pachd's status code, and redacts every credential the caller holds.

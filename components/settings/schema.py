@@ -17,8 +17,8 @@ from components import helm_owned_values, urls
 from components.settings.fields import (
     AUTH_SERVER_ID,
     CONNECTOR_ID,
-    CaCertificates,
     DEFAULT_CHART_VERSION,
+    CaCertificates,
     ChartVersion,
     DeployTarget,
     DnsLabel,
