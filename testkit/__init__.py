@@ -13,5 +13,6 @@ nothing from ``tests/``):
 * :mod:`testkit.offline_up` - the program under those mocks, its dynamic resources through the
   real host against pachd: ``pulumi up`` without the CLI;
 * :mod:`testkit.stacks` - stack config as the engine hands it to the program;
+* :mod:`testkit.tls` - a private CA and server certificates, made with the ``openssl`` command;
 * :mod:`testkit.toy_provider` - a tiny importable provider that proves the host harness.
 """

@@ -539,7 +539,7 @@ class FakePachd:
     # --- convenience -----------------------------------------------------------------------------
 
     def client(self, auth_token: str | None = None) -> Any:
-        """Return a real ``pachyderm_sdk.Client`` pointed at this server."""
+        """Return a real ``pachyderm_sdk.Client`` pointed at this server (plaintext only)."""
         from pachyderm_sdk import Client
 
         return Client(host="127.0.0.1", port=self.port, auth_token=auth_token)

@@ -114,10 +114,8 @@ def _pachd_ca_problems(project: dict[str, Any]) -> list[ConfigProblem]:
         source = f"derived from {PROJECT}:publicUrl"
     if address is _MISSING or urls.pachd_address_uses_tls(address):
         return []
-    # pachyderm_sdk turns TLS on whenever it is given root certificates (``Client.__init__``:
-    # ``tls = tls or (root_certs is not None)``), so the CA would silently change the scheme;
-    # pachctl refuses the same pair ("must set pachd_address to grpcs://... if server_cas is
-    # set", pachyderm/pachyderm src/internal/client/client.go).
+    # pachyderm_sdk turns TLS on whenever it gets root certificates, so the CA would silently
+    # change the scheme; pachctl refuses the same pair (docs/decisions.md, decision 28).
     return [
         ConfigProblem(
             f"{PROJECT}:pachdCaCert",
