@@ -102,11 +102,13 @@ class _NoWaiting:
         self.now += seconds
 
 
-def _connection(address: str, ca_pem: str) -> Connection:
-    # The ten-minute default: a TLS failure that were retried would exhaust the fake clock's
-    # deadline only after many pauses, and the test asserts there were none.
+def _connection(address: str, ca_pem: str, ready_timeout_seconds: float = 5) -> Connection:
     return Connection.model_validate(
-        {**PROPS.connection(address), "pachd_ca_cert": ca_pem, "ready_timeout_seconds": 600}
+        {
+            **PROPS.connection(address),
+            "pachd_ca_cert": ca_pem,
+            "ready_timeout_seconds": ready_timeout_seconds,
+        }
     )
 
 
@@ -136,6 +138,12 @@ def test_the_certificate_is_checked_against_the_address_host(
         assert wait_until_ready(by_ip) == (2, 12, 2)
 
 
+def test_every_ca_of_a_bundle_is_trusted(ca: TestCa, other_ca: TestCa) -> None:
+    bundle = f"{ca.pem}text between blocks, as openssl pkcs12 writes it\n{other_ca.pem}"
+    with FakePachd(tls=other_ca.server()) as fake:
+        assert wait_until_ready(_connection(fake.address, bundle.strip())) == (2, 12, 2)
+
+
 @pytest.mark.parametrize(
     ("server", "client_ca", "hint"),
     [
@@ -159,7 +167,12 @@ def test_a_failed_handshake_fails_at_once_saying_what_to_change(
     with FakePachd(tls=certificate) as fake:
         address = f"grpcs://localhost:{fake.port}"
         with pytest.raises(PachdError) as raised:
-            wait_until_ready(_connection(address, trusted), sleep=time.sleep, clock=time.clock)
+            # The ten-minute default deadline: a retried TLS failure would pause many times.
+            wait_until_ready(
+                _connection(address, trusted, ready_timeout_seconds=600),
+                sleep=time.sleep,
+                clock=time.clock,
+            )
 
         message = str(raised.value)
         assert not isinstance(raised.value, PachdUnavailableError)
