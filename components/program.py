@@ -53,6 +53,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
             settings=project.auth,
             public_url=project.public_url,
             pachd_address=deployment.pachd_address,
+            pachd_ca_cert=project.pachd_ca_cert or "",
             okta=OktaClient(
                 issuer=okta_app.issuer,
                 client_id=okta_app.client_id,

@@ -130,3 +130,8 @@ def pachd_grpc_address(public_url: PublicUrl) -> str:
     scheme = "grpcs" if public_url.scheme == "https" else "grpc"
     host = f"[{public_url.host}]" if ":" in public_url.host else public_url.host
     return f"{scheme}://{host}:{public_url.effective_port}"
+
+
+def pachd_address_uses_tls(address: str) -> bool:
+    """Whether a pachd address asks for TLS: ``grpcs://`` or ``https://`` (as pachyderm_sdk)."""
+    return address.strip().lower().startswith(("grpcs://", "https://"))

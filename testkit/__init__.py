@@ -15,5 +15,6 @@ nothing from ``tests/``):
 * :mod:`testkit.stacks` - stack config as the engine hands it to the program;
 * :mod:`testkit.dex_identity` - the pinned Dex fork's claim selection and pachd's principals:
   who a user is in pachd after an Okta sign-in;
+* :mod:`testkit.tls` - a private CA and server certificates, made with the ``openssl`` command;
 * :mod:`testkit.toy_provider` - a tiny importable provider that proves the host harness.
 """

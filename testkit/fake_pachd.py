@@ -48,6 +48,7 @@ import grpc
 from pachyderm_sdk.api import admin, auth, enterprise, identity, license, pfs, pps, version
 
 from components.settings.roles import roles_of
+from testkit.tls import ServerCertificate
 
 __all__ = [
     "ALREADY_ACTIVATED",
@@ -426,15 +427,19 @@ class FakePachd:
         version: tuple[int, int, int] = (2, 12, 2),
         ready_after: float = 0.0,
         env_managed_identity: bool = False,
+        tls: ServerCertificate | None = None,
     ) -> None:
         """Configure the fake; ``start()`` binds the port and starts serving.
 
         ``version`` selects the product: minor <= 11 has the license/enterprise services and the
         enterprise gate on ``auth.Activate``; 2.12+ has neither. Every RPC fails UNAVAILABLE until
         ``ready_after`` seconds after ``start()``. ``env_managed_identity`` models a chart that
-        manages the identity config and connectors through the environment.
+        manages the identity config and connectors through the environment. With ``tls`` it
+        serves TLS only, with that certificate, on localhost, and ``address`` is
+        ``grpcs://localhost:<port>`` (the name a test certificate carries).
         """
         self.version = version
+        self.tls = tls
         self.ready_after = ready_after
         self.env_managed_identity = env_managed_identity
         self.unready_details = NOT_READY
@@ -460,14 +465,24 @@ class FakePachd:
             raise RuntimeError("FakePachd is already started")
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="pachd"))
         server.add_generic_rpc_handlers((_CatchAllHandler(self._dispatch),))
-        port = server.add_insecure_port("127.0.0.1:0")
+        if self.tls is None:
+            port = server.add_insecure_port("127.0.0.1:0")
+        else:
+            credentials = grpc.ssl_server_credentials(
+                [(self.tls.private_key, self.tls.certificate_chain)]
+            )
+            # Every address localhost resolves to (127.0.0.1, and ::1 where it does): a client
+            # tries them all, and its error must come from this server's handshake.
+            port = server.add_secure_port("localhost:0", credentials)
         if not port:
-            raise RuntimeError("FakePachd could not bind 127.0.0.1")
+            raise RuntimeError("FakePachd could not bind a loopback port")
         self._ready_at = time.monotonic() + self.ready_after
         server.start()
         self._server = server
         self.port = port
-        self.address = f"grpc://127.0.0.1:{port}"
+        self.address = (
+            f"grpc://127.0.0.1:{port}" if self.tls is None else f"grpcs://localhost:{port}"
+        )
         return self
 
     def stop(self) -> None:
@@ -506,7 +521,7 @@ class FakePachd:
     # --- convenience -----------------------------------------------------------------------------
 
     def client(self, auth_token: str | None = None) -> Any:
-        """Return a real ``pachyderm_sdk.Client`` pointed at this server."""
+        """Return a real ``pachyderm_sdk.Client`` pointed at this server (plaintext only)."""
         from pachyderm_sdk import Client
 
         return Client(host="127.0.0.1", port=self.port, auth_token=auth_token)

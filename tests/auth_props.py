@@ -37,6 +37,7 @@ class AuthProps:
             "root_token": self.root_token if token is None else token,
             "call_timeout_seconds": self.timeout_seconds,
             "ready_timeout_seconds": self.timeout_seconds,
+            "pachd_ca_cert": "",
         }
 
     def activation(self, address: str, *, legacy: bool = False, **extra: Any) -> dict[str, Any]:

@@ -222,6 +222,7 @@ def test_inputs_of_every_child(mocked: MockRun) -> None:
         "root_token": root,
         "call_timeout_seconds": 30,
         "ready_timeout_seconds": 600,
+        "pachd_ca_cert": "",
     }
 
     def plain(registration: Registration) -> dict[str, Any]:

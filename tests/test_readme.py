@@ -33,6 +33,7 @@ PINNED = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), 
 PINNED_VERSION = PINNED.group(1) if PINNED else ""
 OKTA_TOKEN = "standin-okta-api-token"
 SECRET_VALUE = "standin-secret-value"
+STANDIN_CA_PEM = "-----BEGIN CERTIFICATE-----\nstandin\n-----END CERTIFICATE-----\n"
 PLACEHOLDERS = {
     "<SSWS token>": OKTA_TOKEN,
     "<key>": "licenseKey",
@@ -91,6 +92,7 @@ STEPS = (
     Step("pulumi config set --secret okta:apiToken", stdin=SECRET_VALUE),
     Step("pulumi config set --secret rootToken", stdin=SECRET_VALUE),
     Step("pulumi config set --secret <key>", stdin=SECRET_VALUE),
+    Step("pulumi config set pachdCaCert", stdin=STANDIN_CA_PEM),
     Step("make destroy"),
     Step("make destroy ARGS=--yes", passes=("--yes",)),
     Step("pulumi destroy"),

@@ -8,6 +8,7 @@ field, with the connection the program itself derives from the same config.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from components.pachyderm_auth.pachd import Connection
 from components.pachyderm_auth.stack_connection import NAMESPACE, StackConnection
 from testkit.offline_up import Stack, plan_program
 from testkit.stacks import PROJECT, TEST_SECRETS, stack_config
+from testkit.tls import TestCa
 
 ADOPTED = "test-adopted-root-token-stack-connection-0001"
 STACKS: dict[str, Stack] = {
@@ -57,6 +59,8 @@ def test_configured_values_are_what_the_program_registers(name: str) -> None:
     configured = StackConnection.from_config(Config(config, PROJECT))
 
     assert configured.pachd_address == registered["pachd_address"]
+    # The CA goes with the address: configured, even when unset (then "no CA").
+    assert configured.pachd_ca_cert == registered["pachd_ca_cert"]
     for field in ("root_token", "call_timeout_seconds", "ready_timeout_seconds"):
         value = getattr(configured, field)
         # Unset in the config: the stored value is kept, and the program used its default.
@@ -80,6 +84,41 @@ def test_the_configured_values_replace_only_what_the_config_sets() -> None:
         call_timeout_seconds=5,
         ready_timeout_seconds=600,
     )
+
+
+def test_a_configured_ca_is_what_the_program_registers(tmp_path: Path) -> None:
+    pem = TestCa(tmp_path).pem
+    stack = stack_config(
+        "dev",
+        pachyderm_okta__pachdAddress="grpcs://pachd.example.com:30651",
+        pachyderm_okta__pachdCaCert=pem,
+    )
+    registered = _registered_connection(stack)
+
+    configured = StackConnection.from_config(Config(stack[0], PROJECT))
+
+    assert registered["pachd_ca_cert"] == pem.strip()
+    assert configured.pachd_ca_cert == registered["pachd_ca_cert"]
+
+
+def test_the_configured_ca_goes_with_the_configured_address() -> None:
+    stored = Connection(
+        pachd_address="grpcs://old:30651",
+        root_token="test-stored-token-0003",
+        pachd_ca_cert="the stored CA",
+    )
+    address = {f"{PROJECT}:pachdAddress": "grpcs://new:30651"}
+
+    def configured(config: dict[str, str]) -> Connection:
+        return StackConnection.from_config(Config(config, PROJECT)).over(stored)
+
+    assert configured({**address, f"{PROJECT}:pachdCaCert": "the new CA"}).pachd_ca_cert == (
+        "the new CA"
+    )
+    # The key removed from the stack: pachd at that address is trusted by the public CAs only.
+    assert configured({**address, f"{PROJECT}:pachdCaCert": ""}).pachd_ca_cert == ""
+    # No address in the config (none was passed): nothing is known about the CA either.
+    assert configured({f"{PROJECT}:pachdCaCert": "the new CA"}) == stored
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,8 @@ class PachydermAuthArgs:
     okta: OktaClient
     console_client_secret: pulumi.Input[str]
     """The secret the console pod reads; registered in Dex as the ``console`` client's."""
+    pachd_ca_cert: str = ""
+    """PEM of the CA(s) that sign pachd's TLS certificate; empty: certifi's public CAs."""
     license_key: pulumi.Output[str] | None = None
     """Enterprise activation code (Pachyderm 2.11 only)."""
     adopted_root_token: pulumi.Output[str] | None = None
@@ -95,6 +97,7 @@ class PachydermAuth(pulumi.ComponentResource):
             "root_token": root_token,
             "call_timeout_seconds": settings.call_timeout_seconds,
             "ready_timeout_seconds": settings.pachd_ready_timeout_seconds,
+            "pachd_ca_cert": args.pachd_ca_cert,
         }
         activation = AuthActivation(
             f"{name}-activation",

@@ -5,7 +5,8 @@ Pulumi's Python dynamic-provider host passes no timeout to the provider (``Creat
 ``grpc.Channel``, which cannot be pickled with the provider. So every provider method opens its
 own client here, every RPC carries a deadline, and waiting for pachd to come up retries with
 capped exponential backoff until a deadline, then fails with a message naming the address and the
-last gRPC status.
+last gRPC status. A failed TLS handshake is not "not ready": it fails at once, saying what to
+change.
 
 :func:`failure` is the one way a pachd failure becomes an exception: it says what was attempted
 and where, keeps pachd's status code, and redacts every credential the caller holds.
@@ -17,12 +18,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 import grpc
 from pachyderm_sdk import Client
 from pachyderm_sdk.errors import AuthServiceNotActivated
 from pydantic import BaseModel, ConfigDict
 
+from components import urls
 from components.pachyderm_auth.credentials import SECRET
 
 T = TypeVar("T")
@@ -33,6 +36,13 @@ READY_BACKOFF_CAP_SECONDS = 2.0
 # Codes that mean "pachd is not serving yet" (pod starting, Service without endpoints, proxy up
 # before pachd): retried by the ready-wait. Anything else is a real answer and fails at once.
 _NOT_READY_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+# Handshake failures, as gRPC core words them in the details of the UNAVAILABLE status (grpc/grpc
+# src/core/tsi/ssl_transport_security.cc; the host check is HostNameCertificateVerifier in
+# src/core/lib/security/credentials/tls/grpc_tls_certificate_verifier.cc). Not "not serving yet":
+# the certificate pachd presents stays untrusted however long the deployer waits.
+_UNTRUSTED_CERTIFICATE = "CERTIFICATE_VERIFY_FAILED"
+_HOST_NOT_IN_CERTIFICATE = "Hostname Verification Check failed"
+_NOT_TLS = "WRONG_VERSION_NUMBER"
 
 
 class PachdError(Exception):
@@ -56,7 +66,7 @@ class PachdUnavailableError(PachdError):
 
 
 class Connection(BaseModel):
-    """How the provider reaches pachd: address, root token and time limits.
+    """How the provider reaches pachd: address, root token, time limits and the CA it trusts.
 
     Not pachd state: no provider compares these fields to decide whether pachd must change.
     """
@@ -67,6 +77,19 @@ class Connection(BaseModel):
     root_token: Annotated[str, SECRET]
     call_timeout_seconds: float = 30.0
     ready_timeout_seconds: float = 600.0
+    pachd_ca_cert: str = ""
+    """PEM of the CA(s) that sign pachd's TLS certificate; empty: certifi's public CAs."""
+
+    @property
+    def root_certificates(self) -> bytes | None:
+        """What pachyderm_sdk takes as ``root_certs``: the CA, for a TLS address only.
+
+        Given root certificates, the SDK turns TLS on whatever the scheme says
+        (``Client.__init__``), so a plaintext address never gets them.
+        """
+        if self.pachd_ca_cert and urls.pachd_address_uses_tls(self.pachd_address):
+            return self.pachd_ca_cert.encode()
+        return None
 
 
 class _DeadlineInterceptor(grpc.UnaryUnaryClientInterceptor):
@@ -86,9 +109,14 @@ def pachd_client(connection: Connection) -> Iterator[Any]:
     """A pachyderm_sdk ``Client`` for one provider method, closed on exit.
 
     The token is always passed explicitly: with ``auth_token=None`` the SDK would read
-    ``PACH_PYTHON_AUTH_TOKEN`` from the provider process's environment.
+    ``PACH_PYTHON_AUTH_TOKEN`` from the provider process's environment. The CA replaces, not
+    extends, the SDK's default trust (certifi's bundle), as ``server_cas`` does for ``pachctl``.
     """
-    client = Client.from_pachd_address(connection.pachd_address, auth_token=connection.root_token)
+    client = Client.from_pachd_address(
+        connection.pachd_address,
+        auth_token=connection.root_token,
+        root_certs=connection.root_certificates,
+    )
     # The stubs are bound to the channel in _init_api(), so wrap the channel, then rebind them.
     client._channel = grpc.intercept_channel(
         client._channel, _DeadlineInterceptor(connection.call_timeout_seconds)
@@ -131,6 +159,29 @@ def not_activated(error: BaseException) -> bool:
     )
 
 
+def tls_hint(error: BaseException, address: str) -> str:
+    """What to change when ``error`` is a failed TLS handshake with pachd; else ``""``."""
+    details = grpc_status(error)[1]
+    if _UNTRUSTED_CERTIFICATE in details:
+        return (
+            " - pachd's TLS certificate is not signed by a CA this deployer trusts: set "
+            "pachyderm-okta:pachdCaCert to the PEM of the CA that signs it (`pulumi config set "
+            "pachyderm-okta:pachdCaCert < ca.pem`), or check that the CA set there is that one"
+        )
+    if _HOST_NOT_IN_CERTIFICATE in details:
+        host = urlsplit(address.strip()).hostname or address
+        return (
+            f" - pachd's TLS certificate does not name the host {host}: reach pachd at a name "
+            "the certificate holds (pachyderm-okta:pachdAddress)"
+        )
+    if _NOT_TLS in details:
+        return (
+            " - the server does not answer TLS at this address: use grpc:// "
+            "(pachyderm-okta:pachdAddress)"
+        )
+    return ""
+
+
 def redact(text: str, secrets: Sequence[str]) -> str:
     """``text`` with every non-empty secret replaced by ``[secret]``."""
     for secret in secrets:
@@ -151,14 +202,13 @@ def failure(
 ) -> PachdError:
     """``error`` (a gRPC or connection failure) as a :class:`PachdError`, credentials redacted.
 
-    The message is ``<what> failed at <address>: <CODE>: <details><hint>``. Raise it ``from
-    None``: the dynamic provider host prints tracebacks, and a chained RpcError could carry
-    request text.
+    The message is ``<what> failed at <address>: <CODE>: <details><hint>``, plus what to change
+    after a failed TLS handshake. Raise it ``from None``: the dynamic provider host prints
+    tracebacks, and a chained RpcError could carry request text.
     """
     code, _ = grpc_status(error)
-    return PachdError(
-        f"{what} failed at {address}: {describe(error, secrets)}{redact(hint, secrets)}", code=code
-    )
+    hints = redact(hint + tls_hint(error, address), secrets)
+    return PachdError(f"{what} failed at {address}: {describe(error, secrets)}{hints}", code=code)
 
 
 def call(what: str, connection: Connection, fn: Callable[[], T], *secrets: str) -> T:
@@ -195,7 +245,8 @@ def wait_until_ready(
         except (grpc.RpcError, ConnectionError) as error:
             code, _ = grpc_status(error)
             last_status = describe(error, [connection.root_token])
-            if code not in _NOT_READY_CODES and not isinstance(error, ConnectionError):
+            not_ready = code in _NOT_READY_CODES or isinstance(error, ConnectionError)
+            if not not_ready or tls_hint(error, connection.pachd_address):
                 raise failure(
                     "version GetVersion", connection.pachd_address, error, [connection.root_token]
                 ) from None

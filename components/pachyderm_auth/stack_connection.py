@@ -38,17 +38,24 @@ class StackConnection:
     root_token: str | None = None
     call_timeout_seconds: float | None = None
     ready_timeout_seconds: float | None = None
+    pachd_ca_cert: str | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> StackConnection:
-        """Read ``rootToken``, ``pachdAddress`` (else ``publicUrl``) and the auth timeouts."""
+        """Read ``rootToken``, ``pachdAddress`` (else ``publicUrl``), the CA and the timeouts.
+
+        The CA goes with the address: where the config names an address, an unset
+        ``pachdCaCert`` means "no CA" (not "the stored one"), so removing the key takes effect.
+        """
         auth = _object(_text(config, "auth"))
+        address = _address(config)
         return cls(
-            pachd_address=_address(config),
+            pachd_address=address,
             # Adopted as given: the program passes the configured token through unchanged.
             root_token=_text(config, "rootToken"),
             call_timeout_seconds=_seconds(auth.get("callTimeoutSeconds")),
             ready_timeout_seconds=_seconds(auth.get("pachdReadyTimeoutSeconds")),
+            pachd_ca_cert=None if address is None else (_text(config, "pachdCaCert") or "").strip(),
         )
 
     def over(self, stored: Connection) -> Connection:

@@ -6,7 +6,10 @@ value must look like; a message may quote a non-secret value, never a secret one
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+import ssl
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
@@ -35,6 +38,7 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _GO_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
 _PRINCIPAL = re.compile(r"^(user|group|robot):\S.*$")
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.DOTALL)
 CONNECTOR_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 AUTH_SERVER_ID = re.compile(r"^[A-Za-z0-9]+$")
 
@@ -118,6 +122,47 @@ def _check_role(value: str) -> str:
     return value
 
 
+def _check_ca_certificates(value: str) -> str:
+    blocks = list(_PEM_BLOCK.finditer(value))
+    labels = {block.group(1) for block in blocks}
+    if any("PRIVATE KEY" in label for label in labels):
+        raise problem(
+            "holds a private key, which is a secret: give only the CA certificate(s), and "
+            "replace that key if the stack file stored it"
+        )
+    if not blocks:
+        raise problem(_not_pem_message(value))
+    if labels != {"CERTIFICATE"}:
+        other = sorted(labels - {"CERTIFICATE"})[0]
+        raise problem(f"holds a {other} block: give only CERTIFICATE blocks, the CA(s) to trust")
+    for index, block in enumerate(blocks, start=1):
+        # OpenSSL parses the text as gRPC's TLS stack will; nothing about it is echoed.
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=block.group(0))
+        except (ssl.SSLError, ValueError):
+            raise problem(
+                f"certificate {index} of {len(blocks)} is not a readable X.509 certificate"
+            ) from None
+    return value
+
+
+def _not_pem_message(value: str) -> str:
+    try:
+        decoded = base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if b"-----BEGIN CERTIFICATE-----" in decoded:
+        return (
+            "is base64-encoded (the form of pachctl's server_cas): decode it with `base64 -d` "
+            "and give the PEM text"
+        )
+    return (
+        "must be the PEM text of the CA certificate(s) that sign pachd's TLS certificate "
+        "(-----BEGIN CERTIFICATE-----...), not a file path: "
+        "`pulumi config set pachyderm-okta:pachdCaCert < ca.pem`"
+    )
+
+
 def _check_non_blank(value: str) -> str:
     if not value.strip():
         raise problem("must not be empty")
@@ -142,6 +187,8 @@ UniqueNames = Annotated[tuple[NonBlank, ...], AfterValidator(check_unique)]
 DnsLabel = Annotated[str, AfterValidator(_check_dns_label)]
 ChartVersion = Annotated[str, AfterValidator(_check_chart_version)]
 PachdAddress = Annotated[str, AfterValidator(_check_pachd_address)]
+CaCertificates = Annotated[str, AfterValidator(_check_ca_certificates)]
+"""PEM text of one or more CA certificates; never a file path, so any machine can run the stack."""
 OktaOrgName = Annotated[str, AfterValidator(_check_slug)]
 OktaDomain = Annotated[str, AfterValidator(_check_domain)]
 PublicUrlText = Annotated[str, AfterValidator(check_public_url)]

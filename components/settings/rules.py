@@ -13,11 +13,12 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
-from components import helm_owned_values, helm_values
+from components import helm_owned_values, helm_values, urls
 from components.settings.fields import (
     DEFAULT_CHART_VERSION,
     FIRST_LICENSE_FREE_VERSION,
     ChartVersion,
+    PachdAddress,
     PublicUrlText,
     chart_version_tuple,
 )
@@ -129,6 +130,28 @@ def _storage_url_problems(project: dict[str, Any]) -> list[ConfigProblem]:
             f"is required for pachyderm.deployTarget {pachyderm.deploy_target}: the chart "
             "refuses to render without the object-storage URL (e.g. s3://<bucket>, "
             "gs://<bucket>, wasb://<container>@<account>); only LOCAL stores data on the node",
+        )
+    ]
+
+
+def _pachd_ca_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    if "pachdCaCert" not in project:
+        return []
+    if "pachdAddress" in project:
+        address, source = _valid(PachdAddress, project["pachdAddress"]), f"{PROJECT}:pachdAddress"
+    else:
+        public_url = _valid(PublicUrlText, project.get("publicUrl"))
+        address = _MISSING if public_url is _MISSING else urls.pachd_grpc_address(public_url)
+        source = f"derived from {PROJECT}:publicUrl"
+    if address is _MISSING or urls.pachd_address_uses_tls(address):
+        return []
+    # pachyderm_sdk turns TLS on whenever it gets root certificates, so the CA would silently
+    # change the scheme; pachctl refuses the same pair (docs/decisions.md, decision 38).
+    return [
+        ConfigProblem(
+            f"{PROJECT}:pachdCaCert",
+            f"is set, but pachd is reached without TLS at {address} ({source}): a CA only "
+            "verifies a TLS address; set a grpcs:// pachdAddress, or remove the key",
         )
     ]
 
@@ -245,6 +268,7 @@ def cross_setting_problems(raw: Mapping[str, dict[str, Any]]) -> list[ConfigProb
         *_role_release_problems(project),
         *_proxy_problems(project),
         *_storage_url_problems(project),
+        *_pachd_ca_problems(project),
         *_okta_auth_problems(okta_org),
         *_okta_scope_problems(project, okta_org),
         *_groups_claim_problems(project, okta_org),

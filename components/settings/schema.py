@@ -17,6 +17,7 @@ from components.settings.fields import (
     AUTH_SERVER_ID,
     CONNECTOR_ID,
     DEFAULT_CHART_VERSION,
+    CaCertificates,
     ChartVersion,
     DeployTarget,
     DnsLabel,
@@ -253,6 +254,13 @@ class ProjectConfig(_Frozen):
         default=None,
         description="Enterprise activation code: required for chart 2.11.x, refused for 2.12; a "
         "new one is applied by the next `up`.",
+    )
+    pachd_ca_cert: CaCertificates | None = Field(
+        default=None,
+        description="PEM text of the CA certificate(s) that sign pachd's TLS certificate, for a "
+        "`grpcs://`/`https://` pachd address signed by an in-house CA; not a file path, so refresh "
+        "and destroy work from any machine: pipe the file to `pulumi config set pachdCaCert`. "
+        "Refused with a plaintext address; the certificate must name the address's host.",
     )
     root_token: Secret | None = Field(
         default=None,
