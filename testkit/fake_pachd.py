@@ -400,6 +400,7 @@ class _Fault:
     details: str
     times: int
     after: bool
+    echo_request: bool = False
 
 
 class _CatchAllHandler:
@@ -536,18 +537,22 @@ class FakePachd:
         *,
         times: int = 1,
         after: bool = False,
+        echo_request: bool = False,
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail with ``code``/``details``.
 
         ``method`` is a short name (``identity.CreateIDPConnector``) or a full path. With
         ``after=True`` the call's effect is applied first and only the response is lost (like a
-        pachd restart mid-call); such a fault is consumed only by a call that succeeded. Faults
-        for one method queue up in injection order.
+        pachd restart mid-call); such a fault is consumed only by a call that succeeded. With
+        ``echo_request=True`` the details end with the request's JSON, secrets and all, as a
+        server that quotes a bad request does. Faults for one method queue up in injection order.
         """
         if times < 1:
             raise ValueError("times must be >= 1")
         with self._meta_lock:
-            self._faults[short_name(method)].append(_Fault(code, details, times, after))
+            self._faults[short_name(method)].append(
+                _Fault(code, details, times, after, echo_request)
+            )
 
     def pending_faults(self) -> dict[str, int]:
         """Short name -> number of injected failures not yet delivered."""
@@ -584,16 +589,20 @@ class FakePachd:
             self.calls.clear()
             self._faults.clear()
 
-    def _take_fault(self, short: str, *, after: bool) -> PachdError | None:
+    def _take_fault(self, method: str, raw: bytes, *, after: bool) -> PachdError | None:
         with self._meta_lock:
-            queue = self._faults.get(short)
+            queue = self._faults.get(short_name(method))
             if not queue or queue[0].after != after:
                 return None
             fault = queue[0]
             fault.times -= 1
             if fault.times == 0:
                 queue.pop(0)
-            return PachdError(fault.code, fault.details)
+        details = fault.details
+        spec = _METHODS.get(method)
+        if fault.echo_request and spec is not None:
+            details = f"{details}: {spec.request().parse(raw).to_json()}"
+        return PachdError(fault.code, details)
 
     # --- dispatch ---------------------------------------------------------------------------------
 
@@ -610,7 +619,7 @@ class FakePachd:
     def _handle(self, method: str, short: str, raw: bytes, context: Any) -> bytes | PachdError:
         if not self.ready:
             return PachdError(grpc.StatusCode.UNAVAILABLE, self.unready_details)
-        fault = self._take_fault(short, after=False)
+        fault = self._take_fault(method, raw, after=False)
         if fault is not None:
             return fault
         service, _, name = method.lstrip("/").partition("/")
@@ -631,7 +640,7 @@ class FakePachd:
                 response: _Msg = getattr(self, spec.handler)(request, subject)
         except PachdError as err:
             return err
-        fault = self._take_fault(short, after=True)
+        fault = self._take_fault(method, raw, after=True)
         if fault is not None:
             return fault
         return bytes(response)

@@ -859,6 +859,20 @@ def test_injected_fault_by_full_path(active: FakePachd) -> None:
     assert client(active, ROOT).auth.who_am_i().username == "pach:root"
 
 
+def test_injected_fault_can_quote_the_request_it_refuses(active: FakePachd) -> None:
+    active.inject(
+        "identity.CreateIDPConnector", grpc.StatusCode.INTERNAL, "bad request", echo_request=True
+    )
+    connector = okta_connector()
+    err = rpc_error(lambda: client(active, ROOT).identity.create_idp_connector(connector=connector))
+    assert err.code() == grpc.StatusCode.INTERNAL
+    assert (
+        err.details() == f"bad request: {identity.CreateIdpConnectorRequest(connector).to_json()}"
+    )
+    assert json.loads(connector.json_config)["clientSecret"] in err.details()
+    assert active.state.connectors == {}
+
+
 def test_injected_fault_after_effect_loses_the_response(fake: FakePachd) -> None:
     fake.inject("auth.Activate", grpc.StatusCode.UNAVAILABLE, "pachd restarted", after=True)
     err = rpc_error(lambda: client(fake).auth.activate(root_token=ROOT))
