@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 HELM := .cache/helm-v3.17.3/helm
 
-.PHONY: test format up bench clean
+.PHONY: test lint typecheck pytest format up bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -13,11 +13,22 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 ## test: create the venv if needed, then format check, lint, type check and the test suite
+# The three run side by side; each one's report is printed whole when it ends, and any failure
+# fails `make test` (docs/testing.md, "How long make test takes").
 test: $(VENV)/.installed $(HELM)
+	@$(MAKE) --no-print-directory --jobs=3 --output-sync=target lint typecheck pytest
+
+lint: $(VENV)/.installed
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
+
+typecheck: $(VENV)/.installed
 	$(PY) -m mypy .
-	$(PY) -m pytest -q
+
+# One pytest-xdist worker per core; each test file runs whole on one worker, so a module's shared
+# fixtures (a provider host, the rendered charts, a recorded `up`) are built once.
+pytest: $(VENV)/.installed $(HELM)
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 # The real-Helm test tier's binary (tests/test_helm_render.py): fetched once, pinned by version and
 # sha256, verified with `helm version` (scripts/fetch_helm.py); the tests never download anything.
