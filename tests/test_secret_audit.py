@@ -29,6 +29,7 @@ import base64
 import binascii
 import json
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -44,7 +45,7 @@ from testkit.dynamic_host import (
     HostResult,
     serialize_provider,
 )
-from testkit.fake_pachd import FakePachd
+from testkit.fake_pachd import FakePachd, short_name
 from testkit.mocks import Registration, is_secret, unwrap
 from testkit.offline_up import (
     OKTA_CLIENT_SECRET,
@@ -317,6 +318,35 @@ def run_license_variant(audit: Audit, host: RecordingHost) -> None:
         engine.destroy()
 
 
+class EchoingFakePachd(FakePachd):
+    """A pachd whose ``method`` fails once, echoing ``echoed`` in its details.
+
+    The fault is armed by the first call of ``method`` whose request carries every ``carried``
+    value, so the echo is of a request that really held those secrets: the program registers its
+    two Dex clients in no fixed order (Pulumi runs registrations concurrently), and the next
+    ``CreateOIDCClient`` may be the console's, which never held the pachd client's secret.
+    """
+
+    def __init__(
+        self, method: str, echoed: list[str], *, carried: list[str], **options: Any
+    ) -> None:
+        super().__init__(**options)
+        self.method = method
+        self.echoed = echoed
+        self.carried = [value.encode() for value in carried]
+        self._armed = False
+        self._arm_lock = threading.Lock()
+
+    def _dispatch(self, method: str, raw: bytes, context: Any) -> bytes:
+        if short_name(method) == self.method:
+            with self._arm_lock:
+                if not self._armed and all(value in raw for value in self.carried):
+                    self._armed = True
+                    details = "bad request: " + " ".join(self.echoed)
+                    self.inject(self.method, grpc.StatusCode.INTERNAL, details)
+        return super()._dispatch(method, raw, context)
+
+
 def _failed_up(audit: Audit, host: RecordingHost, fake: FakePachd, **overrides: Any) -> None:
     engine = OfflineEngine(host)
     plan = audit.plan(plan_program(dev_stack(fake.address, **overrides)))
@@ -361,8 +391,9 @@ def run_failures(audit: Audit, host: RecordingHost) -> None:
                 "secrets": secrets_2_11,
                 "pachyderm_okta__pachyderm": json.dumps({"chartVersion": "2.11.6"}),
             }
-        with FakePachd(version=version) as fake:
-            fake.inject(method, grpc.StatusCode.INTERNAL, "bad request: " + " ".join(echoed))
+        # The root token travels in the call's metadata; every other echoed secret in its request.
+        carried = [value for value in echoed if value != root]
+        with EchoingFakePachd(method, echoed, carried=carried, version=version) as fake:
             _failed_up(audit, host, fake, **legacy)
     invalid_stacks: list[dict[str, Any]] = [
         # okta:apiToken in plaintext in the stack file.
