@@ -8,6 +8,7 @@ the same, with obviously fake secret values injected in place of ``pulumi config
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,24 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+@cache
+def _parsed(path: Path, _modified_ns: int) -> Any:
+    """A YAML file of the project, parsed once per version of it (read-only to callers).
+
+    Every offline ``up`` and every stack-file test reads these files; parsed anew each time they
+    were about a tenth of a program run.
+    """
+    return yaml.safe_load(path.read_text())
+
+
+def _project_file(name: str) -> Any:
+    path = ROOT / name
+    return _parsed(path, path.stat().st_mtime_ns)
+
+
 def project_defaults() -> dict[str, str]:
     """The defaults ``Pulumi.yaml`` declares for project keys, as the CLI injects them."""
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    project = _project_file("Pulumi.yaml")
     defaults: dict[str, str] = {}
     for key, declaration in project.get("config", {}).items():
         if ":" in key or not isinstance(declaration, dict) or "default" not in declaration:
@@ -53,7 +69,7 @@ def stack_config(
     ``secrets`` defaults to just ``okta:apiToken``; overrides use ``namespace:key`` names with
     ``__`` for ``:`` (``pachyderm_okta__publicUrl="..."``) or pass a dict via ``**{key: value}``.
     """
-    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    document = _project_file(f"Pulumi.{stack}.yaml")
     config = project_defaults()
     for key, value in document.get("config", {}).items():
         config[key] = _as_config_string(value)
