@@ -40,7 +40,7 @@ def _parsed(path: Path, _modified_ns: int) -> Any:
     """A YAML file of the project, parsed once per version of it (read-only to callers).
 
     Every offline ``up`` and every stack-file test reads these files; parsed anew each time they
-    were about a tenth of a program run.
+    were about a twentieth of a program run under mocks.
     """
     return yaml.safe_load(path.read_text())
 
