@@ -10,7 +10,7 @@ PULUMI ?=
 export PULUMI
 
 .DEFAULT_GOAL := help
-.PHONY: help check test format up bench clean
+.PHONY: help check test lint typecheck pytest format up bench clean
 
 ## help: list these targets (also what `make` alone prints); installs nothing
 help:
@@ -24,12 +24,26 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## test: format check, lint, type check and the test suite (creates the dev venv if needed)
+## test: format check, lint, type check and the test suite, side by side (creates the dev venv if needed)
+# Each one's report is printed whole when it ends; any failure fails `make test`
+# (docs/testing.md, "How long make test takes").
 test: $(VENV)/.installed $(HELM)
+	@$(MAKE) --no-print-directory --jobs=3 --output-sync=target lint typecheck pytest
+
+## lint: the format check and the linter (ruff)
+lint: $(VENV)/.installed
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
+
+## typecheck: mypy with the pydantic plugin
+typecheck: $(VENV)/.installed
 	$(PY) -m mypy .
-	$(PY) -m pytest -q
+
+## pytest: the test suite alone, one worker per core
+# Each test file runs whole on one pytest-xdist worker, so a module's shared fixtures (a provider
+# host, the rendered charts, a recorded `up`) are built once.
+pytest: $(VENV)/.installed $(HELM)
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 # The real-Helm test tier's binary (tests/test_helm_render.py): fetched once, pinned by version and
 # sha256, verified with `helm version` (scripts/fetch_helm.py); the tests never download anything.
@@ -98,7 +112,7 @@ root-token:
 refresh: $(VENV)/.runtime-installed
 	./scripts/pulumi refresh --stack $(STACK) $(ARGS)
 
-## destroy: delete what the stack created (auth stays active; README "What destroy does")
+## destroy: delete what the stack created (auth stays active; docs/operations.md, "What destroy does and leaves")
 destroy: $(VENV)/.runtime-installed
 	./scripts/pulumi destroy --stack $(STACK) $(ARGS)
 

@@ -11,7 +11,9 @@ test's stack is the shipped one with each example value filled in as a user woul
 
 from __future__ import annotations
 
+import copy
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +57,8 @@ def filled_stack_text(text: str) -> str:
 
 def stack_document(stack: str) -> dict[str, Any]:
     """``Pulumi.<stack>.yaml`` as a test uses it: the shipped file, example values filled in."""
-    document: dict[str, Any] = yaml.safe_load(
-        filled_stack_text((ROOT / f"Pulumi.{stack}.yaml").read_text())
-    )
+    path = ROOT / f"Pulumi.{stack}.yaml"
+    document: dict[str, Any] = copy.deepcopy(_parsed(path, path.stat().st_mtime_ns, filled=True))
     return document
 
 
@@ -65,9 +66,25 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+@cache
+def _parsed(path: Path, _modified_ns: int, *, filled: bool = False) -> Any:
+    """A YAML file of the project, parsed once per version of it (read-only to callers).
+
+    Every offline ``up`` and every stack-file test reads these files; parsed anew each time they
+    were about a twentieth of a program run under mocks.
+    """
+    text = path.read_text()
+    return yaml.safe_load(filled_stack_text(text) if filled else text)
+
+
+def _project_file(name: str) -> Any:
+    path = ROOT / name
+    return _parsed(path, path.stat().st_mtime_ns)
+
+
 def project_defaults() -> dict[str, str]:
     """The defaults ``Pulumi.yaml`` declares for project keys, as the CLI injects them."""
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    project = _project_file("Pulumi.yaml")
     defaults: dict[str, str] = {}
     for key, declaration in project.get("config", {}).items():
         if ":" in key or not isinstance(declaration, dict) or "default" not in declaration:

@@ -26,7 +26,7 @@ from testkit.mocks import (
     start_mock_run,
     unwrap,
 )
-from testkit.runtime import drained_event_loop, pickler_restored
+from testkit.runtime import drained_event_loop, freeze_survivors, pickler_restored
 from testkit.stacks import ROOT
 
 __all__ = [
@@ -40,6 +40,22 @@ __all__ = [
     "set_stack_config",
     "unwrap",
 ]
+
+
+_frozen_before: list[str] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before a module's first test (and its fixtures): freeze what earlier modules left alive.
+
+    Keeps each test's ``gc.collect()`` (``drained_event_loop``) to the objects its own module
+    made; see ``testkit/runtime.py``.
+    """
+    module = item.nodeid.split("::", 1)[0]
+    if _frozen_before[-1:] != [module]:
+        freeze_survivors()
+        _frozen_before[:] = [module]
 
 
 @pytest.fixture(autouse=True)
