@@ -28,9 +28,9 @@ import grpc
 import pytest
 
 from components.connector_errors import connector_refusal_message
-from components.pachyderm_auth.pachd import PachdError
 from components.pachyderm_auth.activation import ActivationProvider
 from components.pachyderm_auth.idp_connector import ConnectorProvider
+from components.pachyderm_auth.pachd import PachdError
 from testkit.fake_pachd import FakePachd
 from tests.auth_props import OKTA_ISSUER, AuthProps
 

@@ -21,6 +21,7 @@ import pytest
 from pachyderm_sdk.errors import AuthServiceNotActivated
 
 from components.pachyderm_auth import pachd
+from components.pachyderm_auth.identity_config import IdentityConfigProvider, IdentityConfigState
 from components.pachyderm_auth.pachd import (
     Connection,
     PachdError,
@@ -34,7 +35,6 @@ from components.pachyderm_auth.pachd import (
     redact,
     wait_until_ready,
 )
-from components.pachyderm_auth.identity_config import IdentityConfigProvider, IdentityConfigState
 from components.pachyderm_auth.props import Props
 from testkit.fake_pachd import NOT_READY, FakePachd, _token_from
 
