@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import pulumi
 
 from components import urls
+from components.dex import CONSOLE_CLIENT_ID
 from components.helm_owned_values import value_at
 
 # The default Kubernetes NodePort range (kube-apiserver --service-node-port-range).
@@ -61,8 +62,6 @@ POSTGRES_PASSWORD_PLACEHOLDER = "unused-the-password-is-read-from-global.postgre
 # both mount it: console/deployment.yaml OAUTH_CLIENT_SECRET, pachd/deployment.yaml
 # CONSOLE_OAUTH_SECRET).
 CONSOLE_CLIENT_SECRET_KEY = "OAUTH_CLIENT_SECRET"
-# values.yaml 555: the console's OIDC client id; the auth component registers the same id in Dex.
-CONSOLE_CLIENT_ID = "console"
 
 
 class ChartSettings(Protocol):

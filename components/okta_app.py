@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_okta as okta
 
-from components import connector, okta_custom_server, okta_server, urls
+from components import dex, okta_decisions, urls
 from components.naming import name_suffix
 from components.settings import PROJECT, OktaAppSettings
 from components.settings.messages import config_key
@@ -23,7 +23,7 @@ from components.settings.messages import config_key
 ROTATION_LEEWAY_SECONDS = 30
 # How the app proves itself at Okta's token endpoint: the secret in the POST body. Dex sends it
 # there on every Okta host because the connector sets `basicAuthUnsupported: true`
-# (components/connector.py); left to itself, Dex uses the body only for issuers on okta.com and
+# (components/dex.py); left to itself, Dex uses the body only for issuers on okta.com and
 # oktapreview.com and auto-detects (HTTP basic first) on a custom URL domain (pachyderm/dex
 # connector/oidc/oidc.go, `brokenAuthHeaderDomains`, dexidp/dex#859). One method on both sides,
 # whatever the host.
@@ -96,16 +96,16 @@ class OktaOidcApp(pulumi.ComponentResource):
 
         # A custom server is read first: a server this stack would clash with is refused before
         # anything is created.
-        found = okta_custom_server.read_server(settings, parent=self) if custom_server else None
+        found = _read_custom_server(settings, parent=self) if custom_server else None
         app = self._create_app(name, settings, args.public_url, org_groups_claim=not custom_server)
         if found:
-            access = okta_custom_server.admit_app(name, settings, found, app, parent=self)
+            access = _admit_to_custom_server(name, settings, found, app, parent=self)
             self.issuer = access.issuer
             self.connector_scopes = access.connector_scopes
         else:
             self.issuer = self._org_issuer()
             # The org server defines `groups` itself (Okta "Scopes": org authorization server).
-            self.connector_scopes = connector.okta_connector_scopes(groups=True)
+            self.connector_scopes = dex.okta_connector_scopes(groups=True)
         for index, group in enumerate(settings.groups):
             self._assign_group(name, app, group, index, create=settings.create_groups)
         for login in settings.users:
@@ -142,10 +142,10 @@ class OktaOidcApp(pulumi.ComponentResource):
             # deprecated and silently skipped unless the provider uses an SSWS token
             # (okta/terraform-provider-okta#2730), which settings enforce.
             groups_claim = okta.app.OAuthGroupsClaimArgs(
-                name=okta_server.GROUPS_CLAIM,
+                name=okta_decisions.GROUPS_CLAIM,
                 type="FILTER",
                 filter_type="REGEX",
-                value=okta_server.GROUPS_FILTER_REGEX,
+                value=okta_decisions.GROUPS_FILTER_REGEX,
             )
         rotate = settings.refresh_token_rotation == "ROTATE"
         return okta.app.OAuth(
@@ -190,7 +190,7 @@ class OktaOidcApp(pulumi.ComponentResource):
         # data_source_okta_org_metadata.go, `domains.organization`).
         metadata = okta.get_org_metadata_output(opts=pulumi.InvokeOutputOptions(parent=self))
         return metadata.apply(
-            lambda found: okta_server.org_issuer(
+            lambda found: okta_decisions.org_issuer(
                 found.domains.organization if found.domains else None
             )
         )
@@ -217,7 +217,7 @@ class OktaOidcApp(pulumi.ComponentResource):
             # registration, so no assignment is ever made with that group's id.
             key = config_key((PROJECT, "okta", "groups", index))
             group_id = pulumi.Output.all(found.name, found.id).apply(
-                lambda answer: okta_server.exact_group_id(group, answer[0], answer[1], key)
+                lambda answer: okta_decisions.exact_group_id(group, answer[0], answer[1], key)
             )
         # One GroupAssignment per group, never okta.AppGroupAssignments: that resource owns the
         # app's whole group list and removes assignments it did not declare (#1871).
@@ -246,3 +246,193 @@ class OktaOidcApp(pulumi.ComponentResource):
             username=login,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+# -- a custom authorization server: what lets the app sign in through one --------------------
+
+
+@dataclass(frozen=True)
+class CustomServerAccess:
+    """What the app gets from the custom server: its issuer, and the scopes Dex may request."""
+
+    issuer: pulumi.Output[str]
+    """The issuer Okta reports for the server (its issuer mode decides the host)."""
+    connector_scopes: tuple[str, ...]
+    """The Dex connector's scopes: with ``groups`` only when the server defines that scope."""
+
+
+@dataclass(frozen=True)
+class ServerScopes:
+    """What the custom server has now, read before anything is created."""
+
+    server_id: str
+    marker: str
+    """The description that marks the ``groups`` scope this stack creates."""
+    others_groups_scope: bool
+    """The server has a ``groups`` scope that is someone else's (never this stack's to keep)."""
+
+
+def _read_custom_server(settings: OktaAppSettings, *, parent: pulumi.Resource) -> ServerScopes:
+    """Read the custom server's scopes and claims, and refuse one this stack would clash with.
+
+    Runs before the component creates anything, so a refusal leaves Okta untouched.
+    """
+    server_id = settings.authorization_server
+    existing = _scope_names_and_descriptions(server_id, parent)
+    claims = _server_claims(server_id, parent)
+    marker = okta_decisions.groups_scope_description(pulumi.get_project(), pulumi.get_stack())
+    ours_or_absent = okta_decisions.declares_groups_scope(
+        existing, claims, okta_decisions.GROUPS_SCOPE, marker
+    )
+    scope_is_ours = ours_or_absent and any(
+        name == okta_decisions.GROUPS_SCOPE for name, _ in existing
+    )
+    if settings.groups_claim and not scope_is_ours:
+        okta_decisions.check_groups_claim_is_free(claims, server_id)
+    return ServerScopes(server_id, marker, others_groups_scope=not ours_or_absent)
+
+
+def _admit_to_custom_server(
+    name: str,
+    settings: OktaAppSettings,
+    found: ServerScopes,
+    app: okta.app.OAuth,
+    *,
+    parent: pulumi.Resource,
+) -> CustomServerAccess:
+    """Let ``app`` sign in through the custom server ``settings.authorization_server``.
+
+    ``found`` is :func:`_read_custom_server`'s answer. Children of ``parent``: the server read
+    ``<name>-authorization-server`` (never created or deleted), ``<name>-access-policy`` and
+    ``<name>-access-rule``, and with ``groupsClaim`` the ``<name>-groups-claim`` (plus
+    ``<name>-groups-scope`` unless the server has its own).
+    """
+    server_id = found.server_id
+    # A read, not a resource this stack owns: destroy leaves the server alone. Okta reports
+    # the issuer for the server's issuer mode (ORG_URL or a CUSTOM_URL domain); the lookup
+    # by id is the resource read (okta/terraform-provider-okta resource_okta_auth_server.go),
+    # because the getServer data source finds servers by name only.
+    server = okta.auth.Server.get(
+        f"{name}-authorization-server", server_id, opts=pulumi.ResourceOptions(parent=parent)
+    )
+    others_groups_scope = found.others_groups_scope
+    scope = None
+    if settings.groups_claim:
+        scope = _create_groups_claim(name, server_id, found.marker, others_groups_scope, parent)
+    # Without the claim the stack declares no `groups` scope (one it made earlier is deleted by
+    # this `up`); Dex may still request someone else's (their claim may use it), and must not
+    # request one that does not exist.
+    has_groups_scope = settings.groups_claim or others_groups_scope
+    requested = dex.okta_requested_scopes(groups=has_groups_scope)
+    _allow_app(name, server_id, settings.app_label, app, scope, requested, parent)
+    return CustomServerAccess(
+        issuer=server.issuer.apply(
+            lambda issuer: okta_decisions.custom_server_issuer(issuer, server_id)
+        ),
+        connector_scopes=dex.okta_connector_scopes(groups=has_groups_scope),
+    )
+
+
+def _scope_names_and_descriptions(
+    server_id: str, parent: pulumi.Resource
+) -> list[tuple[str, str | None]]:
+    found = okta.auth.get_server_scopes(
+        auth_server_id=server_id, opts=pulumi.InvokeOptions(parent=parent)
+    ).scopes
+    return [(scope.name, scope.description) for scope in found or []]
+
+
+def _server_claims(server_id: str, parent: pulumi.Resource) -> list[okta_decisions.ServerClaim]:
+    found = okta.get_auth_server_claims(
+        auth_server_id=server_id, opts=pulumi.InvokeOptions(parent=parent)
+    ).claims
+    return [
+        okta_decisions.ServerClaim(
+            name=claim.name,
+            claim_type=claim.claim_type,
+            value_type=claim.value_type,
+            value=claim.value,
+            scopes=tuple(claim.scopes or ()),
+            always_include_in_token=claim.always_include_in_token,
+        )
+        for claim in found or []
+    ]
+
+
+def _create_groups_claim(
+    name: str,
+    server_id: str,
+    marker: str,
+    others_groups_scope: bool,
+    parent: pulumi.Resource,
+) -> okta.auth.ServerScope | None:
+    # The app's groups claim only shapes org-server tokens; a custom server mints its own
+    # claims (Okta "add a groups claim for a custom authorization server"). Dex requests the
+    # `groups` scope, which a custom server rejects with invalid_scope unless it defines it:
+    # the scope is created here unless the server already has one of its own.
+    scope = None
+    scope_name: pulumi.Input[str] = okta_decisions.GROUPS_SCOPE
+    if not others_groups_scope:
+        scope = okta.auth.ServerScope(
+            f"{name}-groups-scope",
+            auth_server_id=server_id,
+            name=okta_decisions.GROUPS_SCOPE,
+            description=marker,
+            consent="IMPLICIT",
+            metadata_publish="ALL_CLIENTS",
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        scope_name = scope.name
+    okta.auth.ServerClaim(
+        f"{name}-groups-claim",
+        auth_server_id=server_id,
+        name=okta_decisions.GROUPS_CLAIM,
+        # IDENTITY: the ID token, which is what Dex reads groups from.
+        claim_type="IDENTITY",
+        value_type="GROUPS",
+        group_filter_type="REGEX",
+        value=okta_decisions.GROUPS_FILTER_REGEX,
+        scopes=[scope_name],
+        always_include_in_token=True,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return scope
+
+
+def _allow_app(
+    name: str,
+    server_id: str,
+    label: str,
+    app: okta.app.OAuth,
+    scope: okta.auth.ServerScope | None,
+    requested_scopes: tuple[str, ...],
+    parent: pulumi.Resource,
+) -> None:
+    # A custom server evaluates an access policy for every token request; a client no rule
+    # covers gets "Policy evaluation failed for this request" (Okta "Create access
+    # policies"). This policy covers this app's client only, created first in order, so no
+    # broader policy decides for it; its rule allows what Dex does and nothing more.
+    policy = okta.auth.ServerPolicy(
+        f"{name}-access-policy",
+        auth_server_id=server_id,
+        name=label,
+        description=f"Sign-in to Pachyderm through Dex ({label})",
+        priority=1,
+        client_whitelists=[app.client_id],
+        # Okta renumbers a server's policies when another one takes priority 1; setting 1
+        # again on every `up` would fight it (okta/terraform-provider-okta#2140).
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["priority"]),
+    )
+    okta.auth.ServerPolicyRule(
+        f"{name}-access-rule",
+        auth_server_id=server_id,
+        policy_id=policy.id,
+        name="Dex sign-in",
+        priority=1,
+        # The code flow at sign-in, then refreshes of the session's upstream token.
+        grant_type_whitelists=["authorization_code", "refresh_token"],
+        # Anyone the app is assigned to: assignments decide who may sign in.
+        group_whitelists=["EVERYONE"],
+        scope_whitelists=list(requested_scopes),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[scope] if scope else None),
+    )

@@ -21,8 +21,8 @@ import pulumi
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
-from components import connector, urls
-from components.pachyderm_auth import OktaClient, PachydermAuth, PachydermAuthArgs
+from components import dex, urls
+from components.pachyderm_auth import OktaConnectorArgs, PachydermAuth, PachydermAuthArgs
 from components.pachyderm_auth import provider as old_path
 from components.pachyderm_auth.activation import ActivationProvider
 from components.pachyderm_auth.auth_config import AuthConfigProvider
@@ -117,12 +117,12 @@ def _deploy(
                 settings=settings.project.auth,
                 public_url=settings.project.public_url,
                 pachd_address=PACHD_ADDRESS,
-                okta=OktaClient(
+                okta=OktaConnectorArgs(
                     issuer=OKTA_ISSUER,
                     client_id="0oa1client",
                     client_secret=pulumi.Output.secret(OKTA_SECRET),
                     redirect_uri=f"{PUBLIC_URL}/dex/callback",
-                    scopes=connector.okta_connector_scopes(groups=True),
+                    scopes=dex.okta_connector_scopes(groups=True),
                 ),
                 console_client_secret=pulumi.Output.secret(CONSOLE_SECRET),
                 license_key=None if license_key is None else pulumi.Output.secret(license_key),

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_random as random
 
-from components import connector, urls
+from components import dex, urls
 from components.naming import name_suffix
 from components.pachyderm_auth.activation import AuthActivation
 from components.pachyderm_auth.auth_config import AuthConfig
@@ -23,7 +23,7 @@ TYPE_TOKEN = "pachyderm-okta:pachyderm:Auth"
 
 
 @dataclass(frozen=True)
-class OktaClient:
+class OktaConnectorArgs:
     """What the Okta app gives the Dex connector."""
 
     issuer: pulumi.Input[str]
@@ -42,7 +42,7 @@ class PachydermAuthArgs:
     public_url: urls.PublicUrl
     pachd_address: pulumi.Input[str]
     """gRPC address the deployer reaches pachd at (the deployment's, or the override)."""
-    okta: OktaClient
+    okta: OktaConnectorArgs
     console_client_secret: pulumi.Input[str]
     """The secret the console pod reads; registered in Dex as the ``console`` client's."""
     pachd_ca_cert: str = ""
@@ -128,7 +128,7 @@ class PachydermAuth(pulumi.ComponentResource):
         connector_config = pulumi.Output.all(
             args.okta.issuer, args.okta.client_id, args.okta.client_secret, args.okta.redirect_uri
         ).apply(
-            lambda okta: connector.okta_connector_config(
+            lambda okta: dex.okta_connector_config(
                 issuer=okta[0],
                 client_id=okta[1],
                 client_secret=okta[2],
@@ -153,12 +153,12 @@ class PachydermAuth(pulumi.ComponentResource):
             f"{name}-pachd-client",
             {
                 **connection,
-                "client_id": connector.PACHD_CLIENT_ID,
-                "name": connector.PACHD_CLIENT_ID,
+                "client_id": dex.PACHD_CLIENT_ID,
+                "name": dex.PACHD_CLIENT_ID,
                 "secret": pachd_client_secret,
                 "redirect_uris": [urls.pachd_redirect_uri(args.public_url)],
                 # The console exchanges its users' tokens through pachd's client.
-                "trusted_peers": [connector.CONSOLE_CLIENT_ID],
+                "trusted_peers": [dex.CONSOLE_CLIENT_ID],
             },
             after_activation,
         )
@@ -166,8 +166,8 @@ class PachydermAuth(pulumi.ComponentResource):
             f"{name}-console-client",
             {
                 **connection,
-                "client_id": connector.CONSOLE_CLIENT_ID,
-                "name": connector.CONSOLE_CLIENT_ID,
+                "client_id": dex.CONSOLE_CLIENT_ID,
+                "name": dex.CONSOLE_CLIENT_ID,
                 "secret": pulumi.Output.secret(args.console_client_secret),
                 "redirect_uris": [urls.console_redirect_uri(args.public_url)],
                 "trusted_peers": [],
@@ -181,10 +181,10 @@ class PachydermAuth(pulumi.ComponentResource):
             {
                 **connection,
                 "issuer": issuer,
-                "client_id": connector.PACHD_CLIENT_ID,
+                "client_id": dex.PACHD_CLIENT_ID,
                 "client_secret": pachd_client_secret,
                 "redirect_uri": urls.pachd_redirect_uri(args.public_url),
-                "scopes": list(connector.PACHD_OIDC_SCOPES),
+                "scopes": list(dex.PACHD_OIDC_SCOPES),
                 # One cluster: pachd reaches Dex in-process (``LocalhostRewriteClient``,
                 # pachyderm/pachyderm src/server/auth/server/http_client.go).
                 "localhost_issuer": True,

@@ -34,9 +34,9 @@ import inspect
 
 from pydantic.alias_generators import to_camel
 
+from components.project import PROJECT
 from components.settings.problems import ConfigProblem
 
-PROJECT = "pachyderm-okta"
 OKTA = "okta"
 KUBERNETES = "kubernetes"
 # Namespaces the settings models read, key by key.

@@ -110,7 +110,7 @@ def is_this_programs_groups_claim(claim: ServerClaim) -> bool:
     )
 
 
-def create_groups_scope(
+def declares_groups_scope(
     existing: Sequence[tuple[str, str | None]],
     claims: Sequence[ServerClaim],
     scope_name: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from components.okta_server import GROUPS_SCOPE
+from components.okta_decisions import GROUPS_SCOPE
 
 # The scopes the connector lists. Dex's oidc connector always requests `openid` first and then
 # these (pachyderm/dex connector/oidc/oidc.go, `Config.Open`: `scopes := []string{oidc.ScopeOpenID}`
