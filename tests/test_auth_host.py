@@ -26,16 +26,25 @@ import pulumi
 import pytest
 
 from components.pachyderm_auth.activation import (
+    ActivationArgs,
     ActivationProvider,
     AuthActivation,
     foreign_token_message,
 )
-from components.pachyderm_auth.auth_config import AuthConfig, AuthConfigProvider
-from components.pachyderm_auth.base import PachdProvider
-from components.pachyderm_auth.identity_config import IdentityConfigProvider, IdentityServerConfig
-from components.pachyderm_auth.idp_connector import ConnectorProvider, IdpConnector
-from components.pachyderm_auth.oidc_client import OidcClient, OidcClientProvider
-from components.pachyderm_auth.role_binding import ClusterRoleBinding, RoleBindingProvider
+from components.pachyderm_auth.auth_config import AuthConfig, AuthConfigArgs, AuthConfigProvider
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
+from components.pachyderm_auth.identity_config import (
+    IdentityConfigArgs,
+    IdentityConfigProvider,
+    IdentityServerConfig,
+)
+from components.pachyderm_auth.idp_connector import ConnectorArgs, ConnectorProvider, IdpConnector
+from components.pachyderm_auth.oidc_client import OidcClient, OidcClientArgs, OidcClientProvider
+from components.pachyderm_auth.role_binding import (
+    ClusterRoleBinding,
+    RoleBindingArgs,
+    RoleBindingProvider,
+)
 from testkit.dynamic_host import (
     PROVIDER_KEY,
     DiffKind,
@@ -563,13 +572,42 @@ def test_stale_stored_outputs_do_not_leak_through_the_host(
     assert "pachd_address" in error.details
 
 
+# Some inputs per resource class: what is registered as secret outputs does not depend on them.
+ARGS: dict[type[PachdResource[Any]], PachdArgs] = {
+    AuthActivation: ActivationArgs(
+        license_key="", enterprise_secret="", deactivate_on_delete=False
+    ),
+    IdentityServerConfig: IdentityConfigArgs(
+        issuer="", id_token_expiry="", rotation_token_expiry=""
+    ),
+    IdpConnector: ConnectorArgs(connector_id="okta", name="", type="oidc", config={}),
+    OidcClient: OidcClientArgs(
+        client_id="", name="", secret="", redirect_uris=[], trusted_peers=[]
+    ),
+    AuthConfig: AuthConfigArgs(
+        issuer="",
+        client_id="",
+        client_secret="",
+        redirect_uri="",
+        scopes=[],
+        localhost_issuer=True,
+        user_accessible_issuer_host="",
+        require_email_verified=False,
+    ),
+    ClusterRoleBinding: RoleBindingArgs(principal="", roles=[]),
+}
+
+
 def _additional_secret_outputs(mock_run: MockRun) -> dict[str, set[str]]:
-    """What each resource class registers as ``additional_secret_outputs`` (from py)."""
+    """What each resource class registers as ``additional_secret_outputs``."""
 
     def program() -> None:
         for case in CASES.values():
             case.resource(
-                f"aso-{case.resource.__name__}", {"root_token": "x"}, pulumi.ResourceOptions()
+                f"aso-{case.resource.__name__}",
+                {"root_token": "x"},
+                ARGS[case.resource],
+                pulumi.ResourceOptions(),
             )
 
     mock_run.run(program)

@@ -13,14 +13,14 @@ the root token is only known from the ``WhoAmI`` that follows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import grpc
 import pulumi
 from pachyderm_sdk.api import enterprise
-from pulumi.dynamic import Resource
 
-from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
 from components.pachyderm_auth.credentials import SECRET
 from components.pachyderm_auth.pachd import (
     PachdError,
@@ -293,18 +293,18 @@ def _version_output(version: tuple[int, int, int]) -> dict[str, Any]:
     return {"pachd_version": ".".join(map(str, version))}
 
 
-class AuthActivation(Resource, module="pachyderm", name="AuthActivation"):
+@dataclass(frozen=True)
+class ActivationArgs(PachdArgs):
+    """Inputs of :class:`AuthActivation` beside the connection (which carries the root token)."""
+
+    license_key: pulumi.Input[str]
+    enterprise_secret: pulumi.Input[str]
+    deactivate_on_delete: bool
+
+
+class AuthActivation(PachdResource[ActivationArgs], module="pachyderm", name="AuthActivation"):
     """Pachyderm auth, activated with the stack's root token."""
 
+    provider_type = ActivationProvider
     pachd_version: pulumi.Output[str]
     """The pachd version that was activated, e.g. ``2.12.2``."""
-
-    def __init__(
-        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
-    ) -> None:
-        super().__init__(
-            ActivationProvider(),
-            name,
-            {**props, "pachd_version": None},
-            with_secret_outputs(ActivationProvider, opts),
-        )

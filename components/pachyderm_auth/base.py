@@ -28,7 +28,7 @@ method (the wire turns ints into floats and drops ``None`` keys); no message car
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import grpc
@@ -40,6 +40,7 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
+    Resource,
     ResourceProvider,
     UpdateResult,
 )
@@ -264,10 +265,45 @@ def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str) -> boo
     return is_unknown(new) or normalised(new) != normalised(olds.get(name))
 
 
-def with_secret_outputs(
-    provider: type[PachdProvider[Any]], opts: pulumi.ResourceOptions
-) -> pulumi.ResourceOptions:
-    """``opts`` plus the provider's credential outputs as ``additional_secret_outputs``."""
-    return pulumi.ResourceOptions.merge(
-        opts, pulumi.ResourceOptions(additional_secret_outputs=provider.secret_outputs())
-    )
+@dataclass(frozen=True)
+class PachdArgs:
+    """The inputs of one pachd object, typed as Pulumi inputs; field names are the wire names.
+
+    Each resource module declares one subclass beside its provider's ``state_model``, which
+    parses the same names on the provider side.
+    """
+
+    def props(self) -> dict[str, pulumi.Input[Any]]:
+        """The fields as Pulumi stores them (shallow: Outputs stay Outputs)."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+A = TypeVar("A", bound=PachdArgs)
+
+
+class PachdResource(Resource, Generic[A]):
+    """A pachd object: the connection plus its typed inputs in, the provider's outputs out.
+
+    A subclass names its ``provider_type``. The outputs pachd computes (the provider's
+    ``output_fields``) are registered as unknown placeholders so Pulumi returns them, and every
+    credential the provider declares is an ``additional_secret_outputs`` entry (decision 8).
+    """
+
+    provider_type: ClassVar[type[PachdProvider[Any]]]
+
+    def __init__(
+        self,
+        name: str,
+        connection: Mapping[str, pulumi.Input[Any]],
+        args: A,
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        provider = type(self).provider_type
+        computed = dict.fromkeys(provider.output_fields)
+        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=provider.secret_outputs())
+        super().__init__(
+            provider(),
+            name,
+            {**connection, **args.props(), **computed},
+            pulumi.ResourceOptions.merge(opts, secret_outputs),
+        )

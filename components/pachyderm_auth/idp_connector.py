@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import betterproto
 import grpc
 import pulumi
 from pachyderm_sdk.api import identity
-from pulumi.dynamic import Resource
 
-from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
 from components.pachyderm_auth.credentials import Credential
 from components.pachyderm_auth.pachd import (
     PachdError,
@@ -228,18 +228,19 @@ class ConnectorProvider(PachdProvider[ConnectorState]):
             )
 
 
-class IdpConnector(Resource, module="pachyderm", name="IdpConnector"):
+@dataclass(frozen=True)
+class ConnectorArgs(PachdArgs):
+    """Inputs of :class:`IdpConnector` beside the connection; ``config`` is a secret."""
+
+    connector_id: str
+    name: str
+    type: str
+    config: pulumi.Input[dict[str, Any]]
+
+
+class IdpConnector(PachdResource[ConnectorArgs], module="pachyderm", name="IdpConnector"):
     """The Okta connector in pachd's Dex."""
 
+    provider_type = ConnectorProvider
     config_version: pulumi.Output[int]
     """The connector's ``configVersion`` in pachd after the last create or update."""
-
-    def __init__(
-        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
-    ) -> None:
-        super().__init__(
-            ConnectorProvider(),
-            name,
-            {**props, "config_version": None},
-            with_secret_outputs(ConnectorProvider, opts),
-        )

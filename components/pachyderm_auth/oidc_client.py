@@ -8,14 +8,15 @@ new secret replaces the client, and so does emptying one of those lists.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import grpc
 import pulumi
 from pachyderm_sdk.api import identity
-from pulumi.dynamic import DiffResult, Resource
+from pulumi.dynamic import DiffResult
 
-from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
 from components.pachyderm_auth.credentials import SECRET
 from components.pachyderm_auth.pachd import is_status, pachd_client, unless_gone
 from components.pachyderm_auth.props import PachdState, Props
@@ -137,12 +138,18 @@ class OidcClientProvider(PachdProvider[OidcClientState]):
             )
 
 
-class OidcClient(Resource, module="pachyderm", name="OidcClient"):
+@dataclass(frozen=True)
+class OidcClientArgs(PachdArgs):
+    """Inputs of :class:`OidcClient` beside the connection."""
+
+    client_id: str
+    name: str
+    secret: pulumi.Input[str]
+    redirect_uris: list[pulumi.Input[str]]
+    trusted_peers: list[str]
+
+
+class OidcClient(PachdResource[OidcClientArgs], module="pachyderm", name="OidcClient"):
     """A Dex OIDC client (``pachd`` or ``console``)."""
 
-    def __init__(
-        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
-    ) -> None:
-        super().__init__(
-            OidcClientProvider(), name, dict(props), with_secret_outputs(OidcClientProvider, opts)
-        )
+    provider_type = OidcClientProvider

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import pulumi
 from pachyderm_sdk.api import auth
-from pulumi.dynamic import Resource
 from pydantic import BaseModel, ConfigDict
 
-from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
 from components.pachyderm_auth.pachd import pachd_client, unless_gone
 from components.pachyderm_auth.props import PachdState, Props
 
@@ -107,18 +107,19 @@ class RoleBindingProvider(PachdProvider[RoleBindingState]):
         )
 
 
-class ClusterRoleBinding(Resource, module="pachyderm", name="ClusterRoleBinding"):
+@dataclass(frozen=True)
+class RoleBindingArgs(PachdArgs):
+    """Inputs of :class:`ClusterRoleBinding` beside the connection."""
+
+    principal: str
+    roles: list[str]
+
+
+class ClusterRoleBinding(
+    PachdResource[RoleBindingArgs], module="pachyderm", name="ClusterRoleBinding"
+):
     """One principal's roles on the CLUSTER resource."""
 
+    provider_type = RoleBindingProvider
     roles_before: pulumi.Output[list[str]]
     """The principal's cluster roles before this binding was created; destroy restores them."""
-
-    def __init__(
-        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
-    ) -> None:
-        super().__init__(
-            RoleBindingProvider(),
-            name,
-            {**props, "roles_before": None},
-            with_secret_outputs(RoleBindingProvider, opts),
-        )
