@@ -1,7 +1,6 @@
-"""Pure builders for what Pachyderm's auth needs: the Dex connector document and OIDC scopes.
+"""What pachd's Dex is given: the Okta connector document, the OIDC scopes, the client ids.
 
-No resources here: these are plain functions of plain values, called inside ``Output.apply`` by
-the auth component and unit-tested on their own.
+Plain functions of plain values, called inside ``Output.apply`` by the auth component.
 """
 
 from __future__ import annotations
@@ -11,19 +10,14 @@ from typing import Any
 
 from components.okta_decisions import GROUPS_SCOPE
 
-# The scopes the connector lists. Dex's oidc connector always requests `openid` first and then
-# these (pachyderm/dex connector/oidc/oidc.go, `Config.Open`: `scopes := []string{oidc.ScopeOpenID}`
-# followed by `append(scopes, c.Scopes...)`), so listing `openid` here would send it twice.
-# `profile` and `email` carry the name and email Dex requires, `groups` the claim behind
-# `group:<name>` role bindings, and `offline_access` is what makes Okta issue the refresh token
-# Dex stores for the session (Okta issues refresh tokens only when it is requested).
+# No `openid`: Dex always requests it first itself (docs/decisions.md, decision 19).
 OKTA_CONNECTOR_SCOPES = ("profile", "email", "groups", "offline_access")
 # Everything Dex asks Okta for at sign-in: what a custom authorization server's access rule must
 # allow, and nothing more.
 OKTA_REQUESTED_SCOPES = ("openid", *OKTA_CONNECTOR_SCOPES)
-# What pachd asks Dex for when a user logs in (pachyderm src/auth/auth.go, `DefaultOIDCScopes`).
+# What pachd asks Dex for when a user logs in (decision 19).
 PACHD_OIDC_SCOPES = ("email", "profile", "groups", "openid")
-# Dex client ids the chart and console expect (pachd.oauthClientID, console.config.oauthClientID).
+# Dex client ids; the chart's `pachd.oauthClientID` and `console.config.oauthClientID` name them.
 PACHD_CLIENT_ID = "pachd"
 CONSOLE_CLIENT_ID = "console"
 
@@ -31,9 +25,7 @@ CONSOLE_CLIENT_ID = "console"
 def okta_connector_scopes(*, groups: bool) -> tuple[str, ...]:
     """The connector's ``scopes``; ``groups`` only when the authorization server defines it.
 
-    Okta refuses the whole authorization request with ``invalid_scope`` when it names a scope the
-    server does not define (Okta "Scopes" reference), and a custom server has a ``groups`` scope
-    only when someone created it. The org server always has it.
+    Okta refuses the whole request with ``invalid_scope`` for a scope the server lacks.
     """
     return tuple(scope for scope in OKTA_CONNECTOR_SCOPES if groups or scope != GROUPS_SCOPE)
 
@@ -54,8 +46,7 @@ def okta_connector_config(
 ) -> dict[str, Any]:
     """The Dex ``oidc`` connector config for the Okta app.
 
-    ``issuer`` must be Okta's discovery issuer byte for byte (no trailing slash on the org
-    server); ``redirect_uri`` is ``<publicUrl>/dex/callback``, which equals Dex's own
+    ``issuer`` must be Okta's discovery issuer byte for byte; ``redirect_uri`` equals Dex's own
     ``<issuer>/callback``, so the callback-domain check stays on.
     """
     if issuer.endswith("/"):
@@ -69,16 +60,11 @@ def okta_connector_config(
         "clientSecret": client_secret,
         "redirectURI": redirect_uri,
         "scopes": list(scopes),
-        # The secret goes in the token request's body (client_secret_post) on every Okta host,
-        # matching the app's token_endpoint_auth_method (components/okta_app.py). Without this
-        # key Dex picks the style from the issuer's host (pachyderm/dex connector/oidc/oidc.go,
-        # `knownBrokenAuthHeaderProvider`): the body for *.okta.com and *.oktapreview.com, but
-        # auto-detection (HTTP basic first) on an Okta custom URL domain.
+        # client_secret_post on every Okta host, as the app expects (decision 18).
         "basicAuthUnsupported": True,
-        # Dex reads the `groups` claim only with this flag (oidc.go `createIdentity`).
+        # Dex reads the `groups` claim only with this flag (decision 28).
         "insecureEnableGroups": True,
-        # Okta's authorization-code ID token is thin (no groups, no email_verified); Dex merges
-        # the userinfo claims into it only with this flag (docs/decisions.md, decision 28).
+        # Okta's ID token is thin: groups and email_verified come from userinfo (decision 28).
         "getUserInfo": True,
         "insecureSkipEmailVerified": skip_email_verified,
         "insecureSkipIssuerCallbackDomainCheck": False,

@@ -1,10 +1,4 @@
-"""pachd's OIDC configuration (``auth.SetConfiguration``).
-
-``SetConfiguration`` runs OIDC discovery against the issuer before it stores anything
-(``validateOIDCConfig``, pachyderm/pachyderm src/server/auth/server/oidc.go), so Dex's identity
-config and the client it names must exist first. There is no "unset": delete leaves the config,
-which goes with deactivation.
-"""
+"""pachd's OIDC configuration; delete leaves it, as pachd has no "unset" (decision 42)."""
 
 from __future__ import annotations
 

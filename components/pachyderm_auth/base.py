@@ -1,23 +1,9 @@
 """The lifecycle every Pachyderm auth provider shares: parse, compare pachd state, reach pachd.
 
-One provider per pachd object (one module each), each atomic, so a failure leaves every finished
-step in Pulumi's state and a re-run resumes: a Python dynamic provider cannot report partial
-state (its host turns any exception into a failed step, ``_abort_with_traceback`` in
-``pulumi/dynamic/__main__.py``).
-
-A provider's props are one flat bag on the wire (what Pulumi stores), holding two things:
-
-* the :class:`~components.pachyderm_auth.pachd.Connection` - how pachd is reached: address, root
-  token, timeouts;
-* its ``state_model`` - the pachd state it owns. ``diff`` compares only these fields, so a new
-  timeout or address costs pachd nothing and previews as no change.
-
-The root token is the exception to "connection only": pachd refuses a revoked one, and after
-"no change" the engine keeps the OLD outputs, which are all ``read``/``delete`` receive (see
-:mod:`components.pachyderm_auth.stack_connection`). So for a resource that does not own the root
-token, a new token is no change when the stack config names it (``read``/``delete`` find it
-there), and otherwise an update that stores it without calling pachd. ``read`` and ``delete`` try
-the connection the config names first, then the stored one.
+A provider's props are one flat bag on the wire: the
+:class:`~components.pachyderm_auth.pachd.Connection` (how pachd is reached) and its
+``state_model`` (the pachd state it owns, the only fields ``diff`` compares). Why, and how a new
+root token is carried: docs/decisions-provider.md, sections 1 and 2.
 
 Rules every provider keeps: no state of its own (a client is opened inside each method);
 ``check`` and ``diff`` never call pachd and accept unknowns; ``update`` returns full outputs;
@@ -68,10 +54,7 @@ T = TypeVar("T")
 class PachdProvider(ResourceProvider, Generic[S]):
     """Shared lifecycle; subclasses declare their state and implement ``_apply``/``_read``/...
 
-    ``_apply(props, previous)`` makes pachd match ``props`` (``previous`` is ``None`` on create)
-    and returns outputs pachd computed; ``_read`` returns live state or ``None`` when gone;
-    ``_remove`` deletes what the resource owns. They may raise gRPC errors: the base turns them
-    into redacted :class:`PachdError` in one place (:meth:`_run`).
+    They may raise gRPC errors: :meth:`_run` turns them into redacted :class:`PachdError`.
     """
 
     state_model: ClassVar[type[PachdState]]
@@ -90,8 +73,6 @@ class PachdProvider(ResourceProvider, Generic[S]):
         return list(
             dict.fromkeys([*credential_fields(Connection), *credential_fields(cls.state_model)])
         )
-
-    # -- configuration and parsing -------------------------------------------------------------
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep what the stack config says about the connection (called once per host)."""
@@ -121,8 +102,6 @@ class PachdProvider(ResourceProvider, Generic[S]):
     def _id(self, props: Props[S]) -> str:
         raise NotImplementedError
 
-    # -- engine entry points -------------------------------------------------------------------
-
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs without touching pachd; unknown values (preview) are accepted as is."""
         if is_unknown({k: v for k, v in news.items() if k != "__provider"}):
@@ -139,8 +118,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Which pachd state differs between the stored outputs and the new inputs; no call.
 
-        Written by hand: the default diff would also compare the pickled provider, so any code
-        change would look like an update.
+        The default diff would also compare the pickled provider: any code change would update.
         """
         changed = [name for name in self.state_model.model_fields if _differs(olds, news, name)]
         if "root_token" not in self.state_model.model_fields and self._credential_moves(
@@ -188,8 +166,6 @@ class PachdProvider(ResourceProvider, Generic[S]):
         """Remove what this resource owns from pachd; real failures raise."""
         self._with_current_connection(self._parse(props), self._remove)
 
-    # -- per-resource behaviour ----------------------------------------------------------------
-
     def _apply(self, props: Props[S], previous: Props[S] | None) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -198,8 +174,6 @@ class PachdProvider(ResourceProvider, Generic[S]):
 
     def _remove(self, props: Props[S]) -> None:
         raise NotImplementedError
-
-    # -- reaching pachd ------------------------------------------------------------------------
 
     def _pachd_changes(self, previous: PachdState, current: PachdState) -> list[str]:
         return [
@@ -238,8 +212,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
     ) -> tuple[Props[S], T]:
         """``action`` with the connection the stack config names, then with the stored one.
 
-        The next candidate is tried only when pachd refused the credential or could not be
-        reached; the first candidate's failure is the one reported.
+        The stored one is tried only when pachd refused the credential or could not be reached.
         """
         current = replace(
             stored,

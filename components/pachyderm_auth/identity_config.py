@@ -1,8 +1,6 @@
-"""Dex's identity server config: issuer and both token expiries.
+"""Dex's identity server config: issuer and both token expiries, always sent together.
 
-``SetIdentityServerConfig`` overwrites all three columns (``setIdentityServerConfig``,
-pachyderm/pachyderm src/server/identity/server/api_server.go), so every call sends all three.
-pachd has no "unset": delete leaves the last config in place until auth is deactivated.
+pachd has no "unset": delete leaves the last config in place (docs/decisions.md, decision 42).
 """
 
 from __future__ import annotations

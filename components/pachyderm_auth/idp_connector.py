@@ -1,10 +1,7 @@
-"""The Okta connector in pachd's Dex (``identity_v2`` IDP connector).
+"""The Okta connector in pachd's Dex, and what pachd's refusal of it means.
 
-pachd accepts an update only with exactly the stored ``config_version`` + 1, so every update
-reads the connector first; someone may have changed it outside Pulumi (``updateConnector``,
-pachyderm/pachyderm src/server/identity/server/dex_api.go). Create adopts a connector left by a
-run whose response was lost. Every create/update makes pachd open the connector, which for
-``oidc`` means OIDC discovery against Okta (``validateConnector``, same file).
+An update must carry the stored ``config_version`` + 1, so every update reads the connector
+first (docs/decisions.md, decisions 39 and 42).
 """
 
 from __future__ import annotations
@@ -156,9 +153,7 @@ class ConnectorProvider(PachdProvider[ConnectorState]):
         return props.state.connector_id
 
     def _connector(self, state: ConnectorState, version: int) -> Any:
-        # json_config, not config: betterproto's Struct.from_dict silently yields an EMPTY Struct,
-        # which pachd rejects on create and ignores on update (``PickConfig``,
-        # src/server/identityutil/identityutil.go).
+        # json_config, not config: betterproto's Struct would arrive empty (decision 42).
         return identity.IdpConnector(
             id=state.connector_id,
             name=state.name,

@@ -1,9 +1,7 @@
 """A Dex OIDC client (``pachd``, ``console``) in pachd's identity service.
 
-pachd forwards ``UpdateOIDCClient`` to Dex's ``UpdateClient`` without the secret (``updateClient``,
-pachyderm/pachyderm src/server/identity/server/dex_api.go), and Dex keeps the old redirect URIs or
-trusted peers when it is sent an empty list (``UpdateClient``, pachyderm/dex server/api.go). So a
-new secret replaces the client, and so does emptying one of those lists.
+An update cannot change the secret or empty a list, so either replaces the client
+(docs/decisions.md, decision 42).
 """
 
 from __future__ import annotations
@@ -89,8 +87,7 @@ class OidcClientProvider(PachdProvider[OidcClientState]):
                     lambda: client.identity.get_oidc_client(id=state.client_id).client,
                 )
                 if existing.secret != state.secret:
-                    # Left by the chart or by hand with another secret: replace it, since the
-                    # console and pachd will present the secret Pulumi holds.
+                    # Left with another secret: pachd and the console present Pulumi's.
                     self._call(
                         f"deleting stale {named}",
                         props,

@@ -1,11 +1,7 @@
 """One principal's role binding on the CLUSTER resource.
 
-``ModifyRoleBinding`` replaces the principal's whole role set and an empty list deletes the
-binding (``ModifyRoleBindingInTransaction``, pachyderm/pachyderm
-src/server/auth/server/api_server.go). So create reads what the principal held before the stack
-bound it (output ``roles_before``, e.g. the ``allClusterUsers: projectCreator`` activation seeds)
-and delete gives exactly that back in the one call that deleting costs (docs/decisions.md,
-decision 35). Update and delete need no read.
+Create reads what the principal held before (``roles_before``); delete gives exactly that back
+(docs/decisions.md, decisions 35 and 42).
 """
 
 from __future__ import annotations
@@ -84,8 +80,8 @@ class RoleBindingProvider(PachdProvider[RoleBindingState]):
         try:
             self._modify(props, props.state.roles)
         except (grpc.RpcError, ConnectionError):
-            # pachd may have applied it and lost the answer (it commits before it waits for its
-            # cache): put the held roles back, so that the re-run reads them, not ours.
+            # pachd may have applied it and lost the answer: put the held roles back, so the
+            # re-run reads them, not ours.
             with contextlib.suppress(grpc.RpcError, ConnectionError):
                 self._modify(props, held)
             raise
