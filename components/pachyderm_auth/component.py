@@ -73,7 +73,7 @@ class PachydermAuth(pulumi.ComponentResource):
         self, name: str, args: PachydermAuthArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
-        self._name = name
+        self._prefix = name
         self._args = args
         # Secret whichever way it came: adopted from config or minted here.
         self.root_token = pulumi.Output.secret(
@@ -101,7 +101,7 @@ class PachydermAuth(pulumi.ComponentResource):
         args = self._args
         licensed = args.license_key is not None
         return AuthActivation(
-            f"{self._name}-activation",
+            f"{self._prefix}-activation",
             self._connection,
             ActivationArgs(
                 license_key=pulumi.Output.secret(args.license_key or ""),
@@ -118,7 +118,7 @@ class PachydermAuth(pulumi.ComponentResource):
         # Dex and auth configuration calls are refused until auth is active.
         settings = self._args.settings
         return IdentityServerConfig(
-            f"{self._name}-identity",
+            f"{self._prefix}-identity",
             self._connection,
             IdentityConfigArgs(
                 issuer=self.issuer,
@@ -144,7 +144,7 @@ class PachydermAuth(pulumi.ComponentResource):
             )
         )
         return IdpConnector(
-            f"{self._name}-connector",
+            f"{self._prefix}-connector",
             self._connection,
             ConnectorArgs(
                 connector_id=settings.connector_id,
@@ -161,7 +161,7 @@ class PachydermAuth(pulumi.ComponentResource):
         """Dex's ``pachd`` and ``console`` clients; returns pachd's."""
         public_url = self._args.public_url
         pachd_client = OidcClient(
-            f"{self._name}-pachd-client",
+            f"{self._prefix}-pachd-client",
             self._connection,
             OidcClientArgs(
                 client_id=dex.PACHD_CLIENT_ID,
@@ -174,7 +174,7 @@ class PachydermAuth(pulumi.ComponentResource):
             self._after(activation),
         )
         OidcClient(
-            f"{self._name}-console-client",
+            f"{self._prefix}-console-client",
             self._connection,
             OidcClientArgs(
                 client_id=dex.CONSOLE_CLIENT_ID,
@@ -197,7 +197,7 @@ class PachydermAuth(pulumi.ComponentResource):
         # config must exist, and the client it names must exist with the same secret.
         public_url = self._args.public_url
         AuthConfig(
-            f"{self._name}-oidc-config",
+            f"{self._prefix}-oidc-config",
             self._connection,
             AuthConfigArgs(
                 issuer=self.issuer,
@@ -216,7 +216,7 @@ class PachydermAuth(pulumi.ComponentResource):
     def _role_bindings(self, activation: AuthActivation) -> None:
         for principal, roles in self._args.settings.cluster_role_bindings().items():
             ClusterRoleBinding(
-                f"{self._name}-binding-{name_suffix(principal)}",
+                f"{self._prefix}-binding-{name_suffix(principal)}",
                 self._connection,
                 RoleBindingArgs(principal=principal, roles=list(roles)),
                 self._after(activation),
@@ -226,7 +226,7 @@ class PachydermAuth(pulumi.ComponentResource):
         # In encrypted state before pachd sees it (docs/decisions.md, decision 2). Letters and
         # digits only: these travel in gRPC metadata, YAML and shell commands.
         password = random.RandomPassword(
-            f"{self._name}-{suffix}",
+            f"{self._prefix}-{suffix}",
             length=40,
             special=False,
             opts=pulumi.ResourceOptions(parent=self),
