@@ -259,7 +259,8 @@ class PachdResource(Resource, Generic[A]):
 
     A subclass names its ``provider_type``. The outputs pachd computes (the provider's
     ``output_fields``) are registered as unknown placeholders so Pulumi returns them, and every
-    credential the provider declares is an ``additional_secret_outputs`` entry (decision 8).
+    credential the provider declares is an ``additional_secret_outputs`` entry
+    (docs/decisions.md, decision 8).
     """
 
     provider_type: ClassVar[type[PachdProvider[Any]]]
