@@ -23,7 +23,7 @@ from typing import Any
 from unittest import mock
 
 from bench.counts import Calls
-from components import connector
+from components import dex
 from testkit.dynamic_host import DiffKind
 from testkit.fake_pachd import FakePachd
 from testkit.offline_up import HostPool, OfflineEngine, Plan, Stack, World, plan_program
@@ -78,7 +78,7 @@ class Side:
     def plan(self, pachd: FakePachd) -> Plan:
         """The program's registrations for this side."""
         scopes = (
-            mock.patch.object(connector, "OKTA_CONNECTOR_SCOPES", self.connector_scopes)
+            mock.patch.object(dex, "OKTA_CONNECTOR_SCOPES", self.connector_scopes)
             if self.connector_scopes is not None
             else nullcontext()
         )
@@ -88,13 +88,13 @@ class Side:
     def _earlier_connector(self) -> AbstractContextManager[object]:
         if not self.connector_without:
             return nullcontext()
-        build = connector.okta_connector_config
+        build = dex.okta_connector_config
         without = self.connector_without
 
         def earlier(**kwargs: Any) -> dict[str, Any]:
             return {k: v for k, v in build(**kwargs).items() if k not in without}
 
-        return mock.patch.object(connector, "okta_connector_config", earlier)
+        return mock.patch.object(dex, "okta_connector_config", earlier)
 
 
 def _adopted(token: str) -> Side:
@@ -229,7 +229,7 @@ CHANGES: tuple[Change, ...] = (
         "connector scopes",
         "1 read + 1 write",
         Side(),
-        Side(connector_scopes=(*connector.OKTA_CONNECTOR_SCOPES, "address")),
+        Side(connector_scopes=(*dex.OKTA_CONNECTOR_SCOPES, "address")),
         _exactly(ONE_CONNECTOR_WRITE),
     ),
     Change(

@@ -12,25 +12,26 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-_PROJECT = "pachyderm-okta"
+from components.project import PROJECT
+
 _AUTH = "the auth component"
 _ROOT_TOKEN = "the Pulumi-minted root token"
 _POSTGRES = "the Pulumi-minted Postgres password"
 _ENTERPRISE = f"{_AUTH} (2.11 enterprise activation)"
 _PACHD_CLIENT = f"{_AUTH}'s `pachd` OIDC client"
 _CONSOLE_CLIENT = f"{_AUTH}'s `console` OIDC client"
-_PUBLIC_URL = f"{_PROJECT}:publicUrl"
+_PUBLIC_URL = f"{PROJECT}:publicUrl"
 _PORT = f"{_PUBLIC_URL} (its port)"
 
 # Each dotted path owns its whole subtree; the value says which setting (or component) owns it.
 # Paths are those of the chart's values.yaml (etc/helm/pachyderm/values.yaml, 2.11.x and 2.12.x).
 OWNED_HELM_VALUES: Mapping[str, str] = {
-    "deployTarget": f"{_PROJECT}:pachyderm.deployTarget",
+    "deployTarget": f"{PROJECT}:pachyderm.deployTarget",
     "pachd.activateAuth": f"{_AUTH}, which activates auth through pachd's API",
-    "pachd.rootToken": f"{_ROOT_TOKEN} ({_PROJECT}:rootToken to adopt one)",
+    "pachd.rootToken": f"{_ROOT_TOKEN} ({PROJECT}:rootToken to adopt one)",
     "pachd.rootTokenSecretName": _ROOT_TOKEN,
-    "pachd.enterpriseLicenseKey": f"{_PROJECT}:licenseKey",
-    "pachd.enterpriseLicenseKeySecretName": f"{_PROJECT}:licenseKey",
+    "pachd.enterpriseLicenseKey": f"{PROJECT}:licenseKey",
+    "pachd.enterpriseLicenseKeySecretName": f"{PROJECT}:licenseKey",
     "pachd.enterpriseSecret": _ENTERPRISE,
     "pachd.enterpriseSecretSecretName": _ENTERPRISE,
     "pachd.activateEnterpriseMember": _ENTERPRISE,
@@ -39,18 +40,18 @@ OWNED_HELM_VALUES: Mapping[str, str] = {
     "pachd.oauthClientSecretSecretName": _PACHD_CLIENT,
     "pachd.oauthRedirectURI": _PUBLIC_URL,
     "pachd.localhostIssuer": f"{_AUTH}'s OIDC configuration",
-    "pachd.pachAuthClusterRoleBindings": f"{_PROJECT}:auth.clusterAdmins and auth.roleBindings",
-    "oidc": f"{_PUBLIC_URL} and {_PROJECT}:auth (the connector is pushed through the API)",
+    "pachd.pachAuthClusterRoleBindings": f"{PROJECT}:auth.clusterAdmins and auth.roleBindings",
+    "oidc": f"{_PUBLIC_URL} and {PROJECT}:auth (the connector is pushed through the API)",
     "proxy.enabled": f"{_PUBLIC_URL} (the proxy serves every address derived from it)",
     "proxy.host": _PUBLIC_URL,
-    "proxy.service.type": f"{_PROJECT}:pachyderm.serviceType",
+    "proxy.service.type": f"{PROJECT}:pachyderm.serviceType",
     "proxy.service.httpNodePort": _PORT,
     "proxy.service.httpsNodePort": _PORT,
     "proxy.service.httpPort": _PORT,
     "proxy.service.httpsPort": _PORT,
     "ingress.uriHttpsProtoOverride": f"{_PUBLIC_URL} (set for every https URL)",
     "pachd.clusterDeploymentID": "a Pulumi-minted id (the chart would re-randomise it)",
-    "pachd.storage.local.hostPath": f"{_PROJECT}:pachyderm.localHostPath",
+    "pachd.storage.local.hostPath": f"{PROJECT}:pachyderm.localHostPath",
     "console.config.oauthClientID": _CONSOLE_CLIENT,
     "console.config.oauthClientSecret": _CONSOLE_CLIENT,
     "console.config.oauthClientSecretSecretName": _CONSOLE_CLIENT,

@@ -1,21 +1,9 @@
 """Helm values for the Pachyderm chart, built by a pure function (no resources, no I/O).
 
-Line numbers below refer to the 2.12.x ``values.yaml`` in ``tests/data/pachyderm-chart/`` (see its
-SOURCE.txt); the 2.11.6 copy has the same keys for everything set here, so one builder serves both.
-Template behaviour is quoted from ``etc/helm/pachyderm/templates`` of the same branches.
-
-What the chart must never do here:
-- manage identity or auth: ``pachd.activateAuth: false``, ``oidc.mockIDP: false`` and no
-  ``oidc.upstreamIDPs`` - otherwise pachd sets ``IDP_CONNECTORS``/``IDP_CONFIG`` from the
-  environment (templates/pachd/deployment.yaml) and refuses the connector and identity-config
-  writes of the auth component, which owns them;
-- generate a credential: every value the templates would ``randAlphaNum`` on each render is
-  pinned (deployment id, LOCAL hostPath) or read from a Secret Pulumi creates;
-- see a secret value: only Secret *names* appear in the values (Helm values are stored in the
-  release's Secret and in Pulumi state as plain inputs).
-
-The keys set here are listed, with their owners, in :mod:`components.helm_owned_values`, which
-stack validation uses to refuse user overrides of them.
+The chart must never manage identity or auth, generate a credential, or see a secret value; why
+each key is set is in docs/decisions.md, decision 41. The keys set here are listed, with their
+owners, in :mod:`components.helm_owned_values`, which stack validation uses to refuse user
+overrides of them.
 """
 
 from __future__ import annotations
@@ -28,49 +16,25 @@ from typing import Any, Protocol
 import pulumi
 
 from components import urls
+from components.dex import CONSOLE_CLIENT_ID
 from components.helm_owned_values import value_at
 
 # The default Kubernetes NodePort range (kube-apiserver --service-node-port-range).
 NODE_PORT_RANGE = range(30000, 32768)
-# values.yaml 1378: the chart's cleartext NodePort, which the https case leaves in place.
+# The chart's cleartext NodePort, which the https case leaves in place.
 CHART_HTTP_NODE_PORT = 30080
 
-# Keys the chart reads inside the Secrets this program creates. Each is fixed by a template.
-# pachd/deployment.yaml and pgbouncer/deployment.yaml: `postgresqlExistingSecretKey | default
-# "postgresql-password"`; the vendored Bitnami postgresql 10.8.0 subchart's statefulset reads
-# `postgresql-password` (user `pachyderm`) and `postgresql-postgres-password` (the `postgres`
-# superuser, because the user is not `postgres`) from `global.postgresql.existingSecret`.
+# Keys the chart's templates read inside the Secrets this program creates (decision 41).
 POSTGRES_PASSWORD_KEY = "postgresql-password"
 POSTGRES_ADMIN_PASSWORD_KEY = "postgresql-postgres-password"
-# Not a password: a value that only has to be non-empty, and says so to anyone reading the release.
-# The bundled Bitnami postgresql 10.8.0 subchart (etc/helm/pachyderm/dependencies/postgresql,
-# packaged as charts/postgresql) renders templates/NOTES.txt on install and upgrade, and lines 45,
-# 53 and 58 there evaluate `include "postgresql.password"`; that helper (templates/_helpers.tpl)
-# `fail`s with "During an upgrade, global.postgresql.postgresqlPassword must be set" when
-# `.Release.IsUpgrade` and neither global.postgresql.postgresqlPassword nor postgresqlPassword is
-# set - whatever existingSecret says. A blank value therefore installs, then breaks every later
-# `pulumi up` (helm.v3.Release runs Helm's upgrade action). With existingSecret set the value is
-# only that truthiness test: templates/secrets.yaml (the one place the helper's result is written)
-# renders only without an existing secret (`postgresql.createSecret`), the statefulset reads the
-# password from existingSecret, and the parent chart reads postgresqlPassword only without
-# postgresqlExistingSecretName (templates/pachd/postgres-secret.yaml). tests/test_helm_render.py
-# renders the chart and asserts this value reaches no manifest. The credentials themselves stay
-# in the Kubernetes Secret this program creates.
+# Not a password: it only has to be non-empty for the bundled PostgreSQL chart to upgrade
+# (docs/decisions.md, decision 23).
 POSTGRES_PASSWORD_PLACEHOLDER = "unused-the-password-is-read-from-global.postgresql.existingSecret"
-# values.yaml 557-558: "The value is pulled from the key, "OAUTH_CLIENT_SECRET"" (console and pachd
-# both mount it: console/deployment.yaml OAUTH_CLIENT_SECRET, pachd/deployment.yaml
-# CONSOLE_OAUTH_SECRET).
 CONSOLE_CLIENT_SECRET_KEY = "OAUTH_CLIENT_SECRET"
-# values.yaml 555: the console's OIDC client id; the auth component registers the same id in Dex.
-CONSOLE_CLIENT_ID = "console"
 
 
 class ChartSettings(Protocol):
-    """What the builder reads of the ``pachyderm-okta:pachyderm`` settings.
-
-    A protocol rather than the settings model itself: the settings validate Helm values with
-    this module, so this module must not import them back.
-    """
+    """What the builder reads of the ``pachyderm-okta:pachyderm`` settings (decision 24)."""
 
     @property
     def deploy_target(self) -> str:
@@ -116,72 +80,46 @@ def pachyderm_values(
 ) -> dict[str, Any]:
     """The chart's values: owned keys from settings and the public URL, then ``settings.values``.
 
-    ``cluster_deployment_id`` is a plain string in tests and the ``RandomId`` output in the
-    component; leaving it as an Output leaf keeps every other value known in a first preview.
-    Raises ``ValueError`` when the proxy Service cannot serve ``public_url`` (see
-    :func:`proxy_service_values`).
+    ``cluster_deployment_id`` stays an Output leaf, so every other value is known in a first
+    preview. Raises ``ValueError`` when the proxy Service cannot serve ``public_url``.
     """
     owned: dict[str, Any] = {
-        # values.yaml 4-7: required ("deployTarget must be set" in _helpers.tpl).
         "deployTarget": settings.deploy_target,
         "global": {
             "postgresql": {
-                # values.yaml 13-18, 26-28: "leave Password blank and supply the name of the
-                # existing secret ... and the key". pachd and pg-bouncer read
-                # postgresqlExistingSecretName/Key. The well-known defaults
-                # ("insecure-user-password", "insecure-root-password") are replaced so that they
-                # can never be used: with an existing secret nothing renders them.
-                # postgresqlPassword cannot be blank, though; see POSTGRES_PASSWORD_PLACEHOLDER.
+                # The chart's well-known default passwords are replaced so they can never be
+                # used; the real ones are read from the Secret.
                 "postgresqlPassword": POSTGRES_PASSWORD_PLACEHOLDER,
                 "postgresqlPostgresPassword": "",
                 "postgresqlExistingSecretName": secret_names.postgres,
                 "postgresqlExistingSecretKey": POSTGRES_PASSWORD_KEY,
-                # The in-cluster Postgres (Bitnami subchart, `postgresql.enabled: true`) does NOT
-                # read postgresqlExistingSecretName: it initialises the database user from
-                # `global.postgresql.existingSecret` (its values.yaml documents the key), or
-                # from postgresqlPassword. Pointing both at one Secret keeps the password the
-                # database was initialised with equal to the one pachd and pg-bouncer send.
+                # The bundled Postgres initialises its user from this Secret, not from
+                # postgresqlExistingSecretName: one Secret keeps both sides on one password.
                 "existingSecret": secret_names.postgres,
             },
         },
         "pachd": {
-            # values.yaml 897-898: auth is activated through pachd's API by the auth component.
-            # With this false the chart renders no `pachyderm-auth` Secret
-            # (pachd/auth-secret.yaml is wrapped in `if .Values.pachd.activateAuth`), so no root
-            # token or pachd client secret is randomised on render and none needs pinning; the
-            # root token is minted by Pulumi, kept in encrypted state, and passed to
-            # auth.activate. On 2.11 it also means no ACTIVATE_AUTH/LICENSE_KEY env: the
-            # provider activates the license through the API.
+            # The auth component activates auth through pachd's API, with a Pulumi-minted
+            # root token; the chart then renders no auth Secret to randomise.
             "activateAuth": False,
-            # values.yaml 815-816 + _helpers.tpl `pachyderm.clusterDeploymentId`:
-            # `default (randAlphaNum 32)` on every render; pinned to a Pulumi RandomId.
+            # Randomised on every render unless pinned.
             "clusterDeploymentID": cluster_deployment_id,
-            # values.yaml 910: only rendered into identity-config (oidc-clients) and the
-            # auth-secret; pinned so any rendered copy equals what the auth provider registers.
+            # Pinned so any rendered copy equals what the auth component registers.
             "oauthRedirectURI": urls.pachd_redirect_uri(public_url),
         },
         "oidc": {
-            # values.yaml 1301, 1308. Either one makes the chart set IDP_CONNECTORS (and
-            # IDP_CONFIG) in templates/pachd/deployment.yaml, after which pachd treats identity
-            # as environment-managed: it refuses API connector/config writes and deletes
-            # API-made connectors on restart.
+            # Either would make identity environment-managed: pachd then refuses the auth
+            # component's connector and config writes.
             "mockIDP": False,
             "upstreamIDPs": [],
-            # values.yaml 1265. Set explicitly rather than derived: the chart derives
-            # `<proto>://<proxy.host>/dex` where <proto> is https only if proxy.tls,
-            # ingress.tls or ingress.uriHttpsProtoOverride is set, so an https publicUrl whose
-            # TLS ends before the proxy would get an http issuer. The console's ISSUER_URI env
-            # uses this value; it must be byte-identical to the issuer the auth provider sets
-            # (urls.dex_issuer). The template only requires the `/dex` suffix with the proxy on.
+            # Set, not left to the chart: it derives http behind TLS that ends before the
+            # proxy, and this must equal the auth component's issuer byte for byte.
             "issuerURI": urls.dex_issuer(public_url),
-            # values.yaml 1272-1273: scheme and host browsers use to reach Dex. The full URL
-            # (scheme included), as the auth provider sets user_accessible_issuer_host.
             "userAccessibleOauthIssuerHost": urls.user_accessible_issuer_host(public_url),
         },
         "console": {
             "config": {
-                # values.yaml 552-559: the client id, its secret by Secret name, and both derived
-                # URIs pinned to the public URL for the same <proto> reason as oidc.issuerURI.
+                # URIs pinned to the public URL for the same reason as oidc.issuerURI.
                 "oauthClientID": CONSOLE_CLIENT_ID,
                 "oauthClientSecretSecretName": secret_names.console_client,
                 "oauthRedirectURI": urls.console_redirect_uri(public_url),
@@ -189,21 +127,18 @@ def pachyderm_values(
             },
         },
         "proxy": {
-            # values.yaml 1328-1336: Envoy serves gRPC, Dex, console and pachd's OIDC callback
-            # on one origin; `proxy.host` is `host[:port]` verbatim (_helpers.tpl pachyderm.host).
+            # One origin for gRPC, Dex, the console and pachd's OIDC callback.
             "enabled": True,
             "host": public_url.netloc,
             "service": proxy_service_values(settings, public_url),
         },
     }
     if public_url.scheme == "https":
-        # values.yaml 625-626: makes every URI the chart still derives itself https, for TLS that
-        # ends in a load balancer or ingress in front of the proxy (_helpers.tpl derives <proto>
-        # from proxy.tls, ingress.tls or this flag).
+        # Every URI the chart still derives is https, also when TLS ends in front of the proxy.
         owned["ingress"] = {"uriHttpsProtoOverride": True}
     if settings.deploy_target == "LOCAL":
-        # values.yaml 1021-1024 + pachd/deployment.yaml `$randHostPath`: a blank hostPath is a
-        # new /var/pachyderm-XXXXX/ on every render, i.e. an empty PFS after each upgrade.
+        # A blank hostPath is a new random directory on every render: an empty PFS after each
+        # upgrade.
         owned["pachd"]["storage"] = {"local": {"hostPath": settings.local_host_path}}
     return deep_merge(owned, settings.values)
 

@@ -40,16 +40,6 @@ class PachydermDeploymentArgs:
 class PachydermDeployment(pulumi.ComponentResource):
     """Pachyderm deployed with its Helm chart, auth left to the auth component.
 
-    Children (names derived from ``name``):
-    - ``{name}-namespace``: the namespace ``settings.namespace``;
-    - ``{name}-postgres-password``, ``{name}-postgres-admin-password``,
-      ``{name}-console-client-secret``: ``RandomPassword``s (the chart would re-randomise blank
-      ones on every render, or ship well-known defaults);
-    - ``{name}-deployment-id``: a ``RandomId`` pinning ``pachd.clusterDeploymentID``;
-    - ``{name}-postgres-secret``, ``{name}-console-secret``: the Kubernetes Secrets the chart
-      reads by name (values carry names only: docs/decisions.md, decision 5);
-    - ``{name}-release``: the ``helm.v3.Release``.
-
     Pass the Kubernetes provider on this component (``providers=[k8s]``); children inherit it.
     """
 
@@ -145,9 +135,8 @@ class PachydermDeployment(pulumi.ComponentResource):
                 "public_url": self.public_url,
                 "pachd_address": self.pachd_address,
                 "console_client_secret": self.console_client_secret,
-                # The URN, not the resource: consumers take the Release from the attribute, and a
-                # resource reference among component outputs hangs the recording mocks (their
-                # monitor rehydrates it by constructing a new Release; see the report).
+                # The URN: a resource reference among component outputs hangs the mocks, whose
+                # monitor rehydrates it by constructing a new Release.
                 "release": self.release.urn,
             }
         )

@@ -13,7 +13,7 @@ import pulumi
 from components import providers, urls
 from components.okta_app import OktaOidcApp, OktaOidcAppArgs
 from components.pachyderm import PachydermDeployment, PachydermDeploymentArgs
-from components.pachyderm_auth import OktaClient, PachydermAuth, PachydermAuthArgs
+from components.pachyderm_auth import OktaConnectorArgs, PachydermAuth, PachydermAuthArgs
 from components.settings import StackSettings
 
 OUTPUT_PACHYDERM_URL = "pachydermUrl"
@@ -54,7 +54,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
             public_url=project.public_url,
             pachd_address=deployment.pachd_address,
             pachd_ca_cert=project.pachd_ca_cert or "",
-            okta=OktaClient(
+            okta=OktaConnectorArgs(
                 issuer=okta_app.issuer,
                 client_id=okta_app.client_id,
                 client_secret=okta_app.client_secret,

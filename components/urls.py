@@ -1,10 +1,6 @@
 """Every address the program uses, derived by pure functions from one public URL.
 
-Why one URL drives them all: docs/decisions.md, decision 3.
-
-The chart derives its own copies the same way (``templates/_helpers.tpl`` in the 2.12.x chart:
-``pachyderm.host`` is ``proxy.host`` verbatim, ``pachyderm.issuerURI`` is ``<proto>://<host>/dex``),
-so the strings built here must be byte-identical to what pachd and Dex compute from the Helm values.
+They must be byte-identical to the chart's own copies (docs/decisions.md, decision 3).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.connector import PACHD_OIDC_SCOPES
+from components.dex import PACHD_OIDC_SCOPES
 
 USER_PREFIX = "user:"
 GROUP_PREFIX = "group:"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components import connector, urls
+from components import dex, urls
 
 PUBLIC_URL = urls.parse_public_url("http://192.168.49.2:30080")
 ISSUER = urls.dex_issuer(PUBLIC_URL)
@@ -63,13 +63,13 @@ class AuthProps:
     def okta_config(self, secret: str | None = None, **extra: Any) -> dict[str, Any]:
         """The Okta connector document, from the production builder."""
         return {
-            **connector.okta_connector_config(
+            **dex.okta_connector_config(
                 issuer=OKTA_ISSUER,
                 client_id=OKTA_CLIENT_ID,
                 client_secret=self.okta_secret if secret is None else secret,
                 redirect_uri=urls.dex_callback_uri(PUBLIC_URL),
                 skip_email_verified=True,
-                scopes=connector.okta_connector_scopes(groups=True),
+                scopes=dex.okta_connector_scopes(groups=True),
             ),
             **extra,
         }
@@ -89,11 +89,11 @@ class AuthProps:
         """OidcClient for ``pachd``."""
         return {
             **self.connection(address),
-            "client_id": connector.PACHD_CLIENT_ID,
-            "name": connector.PACHD_CLIENT_ID,
+            "client_id": dex.PACHD_CLIENT_ID,
+            "name": dex.PACHD_CLIENT_ID,
             "secret": self.pachd_secret,
             "redirect_uris": [PACHD_REDIRECT],
-            "trusted_peers": [connector.CONSOLE_CLIENT_ID],
+            "trusted_peers": [dex.CONSOLE_CLIENT_ID],
             **extra,
         }
 
@@ -102,10 +102,10 @@ class AuthProps:
         return {
             **self.connection(address),
             "issuer": ISSUER,
-            "client_id": connector.PACHD_CLIENT_ID,
+            "client_id": dex.PACHD_CLIENT_ID,
             "client_secret": self.pachd_secret,
             "redirect_uri": PACHD_REDIRECT,
-            "scopes": list(connector.PACHD_OIDC_SCOPES),
+            "scopes": list(dex.PACHD_OIDC_SCOPES),
             "localhost_issuer": True,
             "user_accessible_issuer_host": str(PUBLIC_URL),
             "require_email_verified": False,

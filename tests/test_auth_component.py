@@ -21,10 +21,16 @@ import pulumi
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
-from components import connector, urls
-from components.pachyderm_auth import OktaClient, PachydermAuth, PachydermAuthArgs
-from components.pachyderm_auth import provider as prov
+from components import dex, urls
+from components.pachyderm_auth import OktaConnectorArgs, PachydermAuth, PachydermAuthArgs
+from components.pachyderm_auth import provider as old_path
+from components.pachyderm_auth.activation import ActivationProvider
+from components.pachyderm_auth.auth_config import AuthConfigProvider
 from components.pachyderm_auth.base import PachdProvider
+from components.pachyderm_auth.identity_config import IdentityConfigProvider
+from components.pachyderm_auth.idp_connector import ConnectorProvider
+from components.pachyderm_auth.oidc_client import OidcClientProvider
+from components.pachyderm_auth.role_binding import RoleBindingProvider
 from components.settings import StackSettings, load_settings
 from tests.conftest import MockRun, Registration, is_secret, unwrap
 
@@ -58,12 +64,12 @@ AUTH = {
 }
 
 PROVIDER_OF: dict[str, type[PachdProvider[Any]]] = {
-    ACTIVATION: prov.ActivationProvider,
-    IDENTITY: prov.IdentityConfigProvider,
-    CONNECTOR: prov.ConnectorProvider,
-    OIDC_CLIENT: prov.OidcClientProvider,
-    AUTH_CONFIG: prov.AuthConfigProvider,
-    BINDING: prov.RoleBindingProvider,
+    ACTIVATION: ActivationProvider,
+    IDENTITY: IdentityConfigProvider,
+    CONNECTOR: ConnectorProvider,
+    OIDC_CLIENT: OidcClientProvider,
+    AUTH_CONFIG: AuthConfigProvider,
+    BINDING: RoleBindingProvider,
 }
 
 
@@ -111,12 +117,12 @@ def _deploy(
                 settings=settings.project.auth,
                 public_url=settings.project.public_url,
                 pachd_address=PACHD_ADDRESS,
-                okta=OktaClient(
+                okta=OktaConnectorArgs(
                     issuer=OKTA_ISSUER,
                     client_id="0oa1client",
                     client_secret=pulumi.Output.secret(OKTA_SECRET),
                     redirect_uri=f"{PUBLIC_URL}/dex/callback",
-                    scopes=connector.okta_connector_scopes(groups=True),
+                    scopes=dex.okta_connector_scopes(groups=True),
                 ),
                 console_client_secret=pulumi.Output.secret(CONSOLE_SECRET),
                 license_key=None if license_key is None else pulumi.Output.secret(license_key),
@@ -387,7 +393,7 @@ def test_pickled_provider_is_present_and_loads(mocked: MockRun, type_token: str)
         assert type(loaded) is provider
         assert vars(loaded) == {}
         # Stacks made before the split hold pickles of the old path: it names the same class.
-        assert getattr(prov, provider.__name__) is provider
+        assert getattr(old_path, provider.__name__) is provider
 
 
 # --- outputs ------------------------------------------------------------------------------------

@@ -25,15 +25,24 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.pachyderm_auth import resources
-from components.pachyderm_auth.activation import foreign_token_message
-from components.pachyderm_auth.base import PachdProvider
-from components.pachyderm_auth.provider import (
+from components.pachyderm_auth.activation import (
+    ActivationArgs,
     ActivationProvider,
-    AuthConfigProvider,
-    ConnectorProvider,
+    AuthActivation,
+    foreign_token_message,
+)
+from components.pachyderm_auth.auth_config import AuthConfig, AuthConfigArgs, AuthConfigProvider
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
+from components.pachyderm_auth.identity_config import (
+    IdentityConfigArgs,
     IdentityConfigProvider,
-    OidcClientProvider,
+    IdentityServerConfig,
+)
+from components.pachyderm_auth.idp_connector import ConnectorArgs, ConnectorProvider, IdpConnector
+from components.pachyderm_auth.oidc_client import OidcClient, OidcClientArgs, OidcClientProvider
+from components.pachyderm_auth.role_binding import (
+    ClusterRoleBinding,
+    RoleBindingArgs,
     RoleBindingProvider,
 )
 from testkit.dynamic_host import (
@@ -181,7 +190,7 @@ def _auth_on(fake: FakePachd, token: str) -> None:
 CASES: dict[str, Case] = {
     "activation": Case(
         provider=ActivationProvider,
-        resource=resources.AuthActivation,
+        resource=AuthActivation,
         props=_activation,
         change={"root_token": NEW_ROOT},
         created=lambda f: _auth_on(f, ROOT),
@@ -192,7 +201,7 @@ CASES: dict[str, Case] = {
     ),
     "identity": Case(
         provider=IdentityConfigProvider,
-        resource=resources.IdentityServerConfig,
+        resource=IdentityServerConfig,
         props=_identity,
         change={"id_token_expiry": "12h"},
         created=lambda f: _expect(f.state.identity_config["id_token_expiry"], "24h"),
@@ -202,7 +211,7 @@ CASES: dict[str, Case] = {
     ),
     "connector": Case(
         provider=ConnectorProvider,
-        resource=resources.IdpConnector,
+        resource=IdpConnector,
         props=_connector,
         change={"config": _okta(OKTA_SECRET_2)},
         created=lambda f: _expect(
@@ -217,7 +226,7 @@ CASES: dict[str, Case] = {
     ),
     "oidc-client": Case(
         provider=OidcClientProvider,
-        resource=resources.OidcClient,
+        resource=OidcClient,
         props=_client,
         change={"redirect_uris": ["https://new.example/authorization-code/callback"]},
         created=lambda f: _expect(f.state.oidc_clients["pachd"]["secret"], PACHD_SECRET),
@@ -229,7 +238,7 @@ CASES: dict[str, Case] = {
     ),
     "auth-config": Case(
         provider=AuthConfigProvider,
-        resource=resources.AuthConfig,
+        resource=AuthConfig,
         props=_auth_config,
         change={"scopes": ["openid", "email"]},
         created=lambda f: _expect((f.state.auth_config or {})["client_secret"], PACHD_SECRET),
@@ -238,7 +247,7 @@ CASES: dict[str, Case] = {
     ),
     "role-binding": Case(
         provider=RoleBindingProvider,
-        resource=resources.ClusterRoleBinding,
+        resource=ClusterRoleBinding,
         props=_binding,
         change={"roles": ["clusterAdmin", "repoReader"]},
         created=lambda f: _expect(
@@ -563,13 +572,42 @@ def test_stale_stored_outputs_do_not_leak_through_the_host(
     assert "pachd_address" in error.details
 
 
+# Some inputs per resource class: what is registered as secret outputs does not depend on them.
+ARGS: dict[type[PachdResource[Any]], PachdArgs] = {
+    AuthActivation: ActivationArgs(
+        license_key="", enterprise_secret="", deactivate_on_delete=False
+    ),
+    IdentityServerConfig: IdentityConfigArgs(
+        issuer="", id_token_expiry="", rotation_token_expiry=""
+    ),
+    IdpConnector: ConnectorArgs(connector_id="okta", name="", type="oidc", config={}),
+    OidcClient: OidcClientArgs(
+        client_id="", name="", secret="", redirect_uris=[], trusted_peers=[]
+    ),
+    AuthConfig: AuthConfigArgs(
+        issuer="",
+        client_id="",
+        client_secret="",
+        redirect_uri="",
+        scopes=[],
+        localhost_issuer=True,
+        user_accessible_issuer_host="",
+        require_email_verified=False,
+    ),
+    ClusterRoleBinding: RoleBindingArgs(principal="", roles=[]),
+}
+
+
 def _additional_secret_outputs(mock_run: MockRun) -> dict[str, set[str]]:
-    """What each resource class registers as ``additional_secret_outputs`` (from resources.py)."""
+    """What each resource class registers as ``additional_secret_outputs``."""
 
     def program() -> None:
         for case in CASES.values():
             case.resource(
-                f"aso-{case.resource.__name__}", {"root_token": "x"}, pulumi.ResourceOptions()
+                f"aso-{case.resource.__name__}",
+                {"root_token": "x"},
+                ARGS[case.resource],
+                pulumi.ResourceOptions(),
             )
 
     mock_run.run(program)

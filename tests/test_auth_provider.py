@@ -27,19 +27,18 @@ import pytest
 from pachyderm_sdk.api import identity
 from pulumi.output import Unknown
 
-from components.pachyderm_auth import provider as prov
-from components.pachyderm_auth.activation import foreign_token_message
+from components.pachyderm_auth.activation import ActivationProvider, foreign_token_message
+from components.pachyderm_auth.auth_config import AuthConfigProvider
 from components.pachyderm_auth.base import PachdProvider
-from components.pachyderm_auth.idp_connector import ConnectorState
-from components.pachyderm_auth.pachd import PachdError
-from components.pachyderm_auth.provider import (
-    ActivationProvider,
-    AuthConfigProvider,
+from components.pachyderm_auth.identity_config import IdentityConfigProvider
+from components.pachyderm_auth.idp_connector import (
     ConnectorProvider,
-    IdentityConfigProvider,
-    OidcClientProvider,
-    RoleBindingProvider,
+    ConnectorState,
+    connector_config,
 )
+from components.pachyderm_auth.oidc_client import OidcClientProvider
+from components.pachyderm_auth.pachd import PachdError
+from components.pachyderm_auth.role_binding import RoleBindingProvider
 from testkit.fake_pachd import BAD_TOKEN, FakePachd, dict_to_struct
 from tests.auth_props import ISSUER, OKTA_ISSUER, AuthProps
 
@@ -788,8 +787,8 @@ def test_connector_config_as_returned_by_pachd() -> None:
         id="okta",
         config=dict_to_struct({"a": 1, "b": [True, "x"], "c": {"d": None}}),
     )
-    assert prov.connector_config(connector) == {"a": 1.0, "b": [True, "x"], "c": {"d": None}}
-    assert prov.connector_config(identity.IdpConnector(json_config='{"k": "v"}')) == {"k": "v"}
+    assert connector_config(connector) == {"a": 1.0, "b": [True, "x"], "c": {"d": None}}
+    assert connector_config(identity.IdpConnector(json_config='{"k": "v"}')) == {"k": "v"}
 
 
 # --- OIDC clients -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The pure Dex connector builder (``components.connector``): exact document, issuer rule.
+"""The pure Dex connector builder (``components.dex``): exact document, issuer rule.
 
 Regressions guarded: a changed key or value in the Okta ``oidc`` connector document silently
 breaks logins only at runtime (Dex reads ``insecureEnableGroups``/``insecureSkipEmailVerified``,
@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import pytest
 
-from components import connector
+from components import dex
 
 ISSUER = "https://dev-123456.okta.com"
 REDIRECT = "http://192.168.49.2:30080/dex/callback"
 
 
 def _build(issuer: str = ISSUER, *, skip: bool = True, groups: bool = True) -> dict[str, object]:
-    return connector.okta_connector_config(
+    return dex.okta_connector_config(
         issuer=issuer,
         client_id="0oa1client",
         client_secret="test-okta-client-secret-0001",
         redirect_uri=REDIRECT,
         skip_email_verified=skip,
-        scopes=connector.okta_connector_scopes(groups=groups),
+        scopes=dex.okta_connector_scopes(groups=groups),
     )
 
 
@@ -61,7 +61,7 @@ def test_scopes_include_groups_and_are_a_fresh_list() -> None:
     assert isinstance(scopes, list)
     assert "groups" in scopes
     scopes.append("mutated")
-    assert "mutated" not in connector.OKTA_CONNECTOR_SCOPES
+    assert "mutated" not in dex.OKTA_CONNECTOR_SCOPES
     assert "mutated" not in _build()["scopes"]  # type: ignore[operator]
 
 
@@ -76,16 +76,16 @@ def test_trailing_slash_issuer_is_refused(issuer: str) -> None:
 
 def test_dex_requests_each_scope_once_and_everything_pachd_needs() -> None:
     # Dex sends `openid` followed by the connector's scopes (oidc.go `Config.Open`).
-    requested = ["openid", *connector.OKTA_CONNECTOR_SCOPES]
-    assert requested == list(connector.OKTA_REQUESTED_SCOPES)
+    requested = ["openid", *dex.OKTA_CONNECTOR_SCOPES]
+    assert requested == list(dex.OKTA_REQUESTED_SCOPES)
     assert len(set(requested)) == len(requested)
     # Every scope pachd asks Dex for is asked of Okta, plus offline_access for the refresh token.
-    assert set(requested) == {*connector.PACHD_OIDC_SCOPES, "offline_access"}
+    assert set(requested) == {*dex.PACHD_OIDC_SCOPES, "offline_access"}
 
 
 def test_pachd_constants() -> None:
-    assert connector.PACHD_OIDC_SCOPES == ("email", "profile", "groups", "openid")
-    assert (connector.PACHD_CLIENT_ID, connector.CONSOLE_CLIENT_ID) == ("pachd", "console")
+    assert dex.PACHD_OIDC_SCOPES == ("email", "profile", "groups", "openid")
+    assert (dex.PACHD_CLIENT_ID, dex.CONSOLE_CLIENT_ID) == ("pachd", "console")
 
 
 @pytest.mark.parametrize(
@@ -108,4 +108,4 @@ def test_groups_is_requested_only_where_the_server_defines_it(
 ) -> None:
     # Okta answers invalid_scope for the whole request when one scope is undefined on the server.
     assert _build(groups=groups)["scopes"] == connector_scopes
-    assert connector.okta_requested_scopes(groups=groups) == requested
+    assert dex.okta_requested_scopes(groups=groups) == requested

@@ -1,4 +1,4 @@
-"""What the user reads when pachd refuses the Okta connector (``components.connector_errors``).
+"""What the user reads when pachd refuses the Okta connector (``idp_connector``).
 
 Regression guarded: a wrong issuer or an Okta the pachd pods cannot reach surfaced as Dex's raw
 words, at `pulumi up`, with nothing saying which stack keys decide the issuer or that the network
@@ -27,9 +27,9 @@ from collections.abc import Callable, Iterator
 import grpc
 import pytest
 
-from components.connector_errors import connector_refusal_message
+from components.pachyderm_auth.activation import ActivationProvider
+from components.pachyderm_auth.idp_connector import ConnectorProvider, connector_refusal_message
 from components.pachyderm_auth.pachd import PachdError
-from components.pachyderm_auth.provider import ActivationProvider, ConnectorProvider
 from testkit.fake_pachd import FakePachd
 from tests.auth_props import OKTA_ISSUER, AuthProps
 

@@ -87,7 +87,7 @@ def test_the_graph_sees_every_kind_of_import(tmp_path: Path) -> None:
         "from components import naming\n"
         "from .pachd import Connection\n"
         "if TYPE_CHECKING:\n"
-        "    from components.connector import OKTA_CONNECTOR_SCOPES\n"
+        "    from components.dex import OKTA_CONNECTOR_SCOPES\n"
     )
     known = _modules()
     found = _imported("components.pachyderm_auth.probe", module, known)
@@ -96,7 +96,7 @@ def test_the_graph_sees_every_kind_of_import(tmp_path: Path) -> None:
         "components.urls",
         "components.naming",
         "components.pachyderm_auth.pachd",
-        "components.connector",
+        "components.dex",
     }
 
 

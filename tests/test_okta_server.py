@@ -14,9 +14,9 @@ from dataclasses import replace
 
 import pytest
 
-from components import okta_server
+from components import okta_decisions
 
-MARK = okta_server.groups_scope_description("pachyderm-okta", "dev")
+MARK = okta_decisions.groups_scope_description("pachyderm-okta", "dev")
 
 
 @pytest.mark.parametrize(
@@ -28,13 +28,13 @@ MARK = okta_server.groups_scope_description("pachyderm-okta", "dev")
     ],
 )
 def test_org_issuer_is_the_org_url_without_trailing_slash(reported: str, issuer: str) -> None:
-    assert okta_server.org_issuer(reported) == issuer
+    assert okta_decisions.org_issuer(reported) == issuer
 
 
 @pytest.mark.parametrize("reported", [None, ""])
 def test_org_issuer_missing_is_refused(reported: str | None) -> None:
-    with pytest.raises(okta_server.OktaIssuerError) as raised:
-        okta_server.org_issuer(reported)
+    with pytest.raises(okta_decisions.OktaIssuerError) as raised:
+        okta_decisions.org_issuer(reported)
     assert str(raised.value) == (
         "Okta's org metadata (/.well-known/okta-organization) names no organization URL; "
         "check okta:orgName and okta:baseUrl"
@@ -46,12 +46,12 @@ def test_org_issuer_missing_is_refused(reported: str | None) -> None:
     ["https://dev-123456.okta.com/oauth2/default", "https://login.example.com/oauth2/aus1x"],
 )
 def test_custom_server_issuer_is_kept_byte_for_byte(issuer: str) -> None:
-    assert okta_server.custom_server_issuer(issuer, "aus1x") == issuer
+    assert okta_decisions.custom_server_issuer(issuer, "aus1x") == issuer
 
 
 def test_custom_server_issuer_missing_is_refused() -> None:
-    with pytest.raises(okta_server.OktaIssuerError) as raised:
-        okta_server.custom_server_issuer("", "aus1x")
+    with pytest.raises(okta_decisions.OktaIssuerError) as raised:
+        okta_decisions.custom_server_issuer("", "aus1x")
     assert str(raised.value) == (
         "Okta reports no issuer for authorization server 'aus1x' "
         "(pachyderm-okta:okta.authorizationServer); is it active?"
@@ -62,10 +62,10 @@ def test_scope_mark_names_the_stack() -> None:
     assert MARK == (
         "Groups in ID tokens for Pachyderm's Dex sign-in (Pulumi stack pachyderm-okta/dev)"
     )
-    assert okta_server.groups_scope_description("pachyderm-okta", "prod") != MARK
+    assert okta_decisions.groups_scope_description("pachyderm-okta", "prod") != MARK
 
 
-OUR_CLAIM = okta_server.ServerClaim(
+OUR_CLAIM = okta_decisions.ServerClaim(
     name="groups",
     claim_type="IDENTITY",
     value_type="GROUPS",
@@ -73,7 +73,7 @@ OUR_CLAIM = okta_server.ServerClaim(
     scopes=("groups",),
     always_include_in_token=True,
 )
-THEIR_CLAIM = okta_server.ServerClaim(
+THEIR_CLAIM = okta_decisions.ServerClaim(
     name="groups",
     claim_type="IDENTITY",
     value_type="GROUPS",
@@ -99,16 +99,16 @@ THEIR_CLAIM = okta_server.ServerClaim(
         ([("openid", ""), ("groups", "Group memberships, for every app")], [OUR_CLAIM], False),
         # Another stack's scope on the same server is not this stack's to delete.
         (
-            [("groups", okta_server.groups_scope_description("pachyderm-okta", "prod"))],
+            [("groups", okta_decisions.groups_scope_description("pachyderm-okta", "prod"))],
             [OUR_CLAIM],
             False,
         ),
     ],
 )
 def test_groups_scope_is_declared_unless_someone_else_owns_it(
-    existing: list[tuple[str, str | None]], claims: list[okta_server.ServerClaim], create: bool
+    existing: list[tuple[str, str | None]], claims: list[okta_decisions.ServerClaim], create: bool
 ) -> None:
-    assert okta_server.create_groups_scope(existing, claims, "groups", MARK) is create
+    assert okta_decisions.declares_groups_scope(existing, claims, "groups", MARK) is create
 
 
 @pytest.mark.parametrize(
@@ -117,9 +117,9 @@ def test_groups_scope_is_declared_unless_someone_else_owns_it(
     ids=["none", "ours", "ours-next-to-theirs", "another-name"],
 )
 def test_groups_claim_is_free_unless_only_someone_elses_exists(
-    claims: list[okta_server.ServerClaim],
+    claims: list[okta_decisions.ServerClaim],
 ) -> None:
-    okta_server.check_groups_claim_is_free(claims, "aus1x")
+    okta_decisions.check_groups_claim_is_free(claims, "aus1x")
 
 
 @pytest.mark.parametrize(
@@ -132,6 +132,8 @@ def test_groups_claim_is_free_unless_only_someone_elses_exists(
         replace(OUR_CLAIM, value_type="EXPRESSION"),
     ],
 )
-def test_someone_elses_groups_claim_is_refused(claim: okta_server.ServerClaim) -> None:
-    with pytest.raises(okta_server.OktaServerConflictError, match="'aus1x' already has a 'groups'"):
-        okta_server.check_groups_claim_is_free([claim], "aus1x")
+def test_someone_elses_groups_claim_is_refused(claim: okta_decisions.ServerClaim) -> None:
+    with pytest.raises(
+        okta_decisions.OktaServerConflictError, match="'aus1x' already has a 'groups'"
+    ):
+        okta_decisions.check_groups_claim_is_free([claim], "aus1x")

@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, TypeVar
 
 import grpc
 import pytest
 from pachyderm_sdk.errors import AuthServiceNotActivated
 
 from components.pachyderm_auth import pachd
+from components.pachyderm_auth.identity_config import IdentityConfigProvider, IdentityConfigState
 from components.pachyderm_auth.pachd import (
     Connection,
     PachdError,
     PachdUnavailableError,
     _DeadlineInterceptor,
-    call,
     describe,
     grpc_status,
     is_status,
@@ -35,11 +35,14 @@ from components.pachyderm_auth.pachd import (
     redact,
     wait_until_ready,
 )
+from components.pachyderm_auth.props import Props
 from testkit.fake_pachd import NOT_READY, FakePachd, _token_from
 
 ROOT = "test-root-token-connection-0001"
 OTHER_SECRET = "test-other-secret-connection-0002"
 ENV_TOKEN = "test-env-token-must-not-be-used-0003"
+
+T = TypeVar("T")
 
 
 class _Recorded(NamedTuple):
@@ -73,6 +76,13 @@ def fake() -> Iterator[RecordingPachd]:
     with server:
         yield server
         server.release.set()
+
+
+def _call(what: str, connection: Connection, action: Callable[[], T], *secrets: str) -> T:
+    """One named pachd call the way every provider makes it (``PachdProvider._call``)."""
+    state = IdentityConfigState(issuer="", id_token_expiry="", rotation_token_expiry="")
+    props = Props(connection, state, secrets)
+    return IdentityConfigProvider()._call(what, props, action)
 
 
 def _connection(address: str, **overrides: Any) -> Connection:
@@ -281,7 +291,7 @@ def test_a_hung_call_fails_after_the_call_timeout(fake: RecordingPachd) -> None:
     fake.hold = {"/WhoAmI"}
     with pachd_client(connection) as client:
         with pytest.raises(PachdError) as raised:
-            call("auth WhoAmI", connection, lambda: client.auth.who_am_i())
+            _call("auth WhoAmI", connection, lambda: client.auth.who_am_i())
     assert "DEADLINE_EXCEEDED" in str(raised.value)
     assert fake.address in str(raised.value)
 
@@ -356,14 +366,14 @@ def test_is_status_matches_code_and_every_fragment() -> None:
     assert not is_status(error, grpc.StatusCode.INTERNAL, "already exists", "missing")
 
 
-def test_call_wraps_failures_without_secrets_or_chain() -> None:
+def test_a_named_call_wraps_failures_without_secrets_or_chain() -> None:
     connection = _connection("grpc://pachd.example:30650")
 
     def failing() -> None:
         raise _RpcError(grpc.StatusCode.INTERNAL, f"echo {ROOT} {OTHER_SECRET}")
 
     with pytest.raises(PachdError) as raised:
-        call("doing a thing", connection, failing, OTHER_SECRET)
+        _call("doing a thing", connection, failing, OTHER_SECRET)
     assert str(raised.value) == (
         "doing a thing failed at grpc://pachd.example:30650: INTERNAL: echo [secret] [secret]"
     )
@@ -371,8 +381,8 @@ def test_call_wraps_failures_without_secrets_or_chain() -> None:
     assert raised.value.__suppress_context__
 
 
-def test_call_returns_the_result() -> None:
-    assert call("x", _connection("grpc://h:1"), lambda: 42) == 42
+def test_a_named_call_returns_the_result() -> None:
+    assert _call("x", _connection("grpc://h:1"), lambda: 42) == 42
 
 
 def test_connection_parses_ints_sent_as_floats_and_ignores_extra_keys() -> None:

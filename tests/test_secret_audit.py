@@ -35,7 +35,7 @@ from typing import Any
 import grpc
 import pytest
 
-from components.pachyderm_auth.provider import ConnectorProvider
+from components.pachyderm_auth.idp_connector import ConnectorProvider
 from components.settings import StackConfigError
 from testkit.dynamic_host import (
     PROVIDER_KEY,

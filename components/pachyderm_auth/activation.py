@@ -1,26 +1,19 @@
 """Auth activation: auth on with the stack's root token (2.11: license and enterprise first).
 
-The activation is the one resource that owns the root token in pachd: a new token is rotated
-with ``RotateRootToken``. Delete leaves auth active unless the stack asks otherwise.
-
-Sequences follow ``pachctl auth activate`` (``ActivateCmd``, pachyderm/pachyderm
-src/server/auth/cmds/cmds.go) and, on 2.11, ``pachctl license activate`` (2.11.x
-src/server/license/cmds/cmds.go). pachd lets ``Activate`` through without looking at the token
-and answers "already activated" to anyone (src/internal/middleware/auth/interceptor.go,
-``activateInTransaction`` in src/server/auth/server/api_server.go), so whether the stack's token is
-the root token is only known from the ``WhoAmI`` that follows.
+The one resource that owns the root token in pachd: a new token is rotated. The sequences follow
+``pachctl`` (docs/decisions.md, decision 43).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import grpc
 import pulumi
 from pachyderm_sdk.api import enterprise
-from pulumi.dynamic import Resource
 
-from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
 from components.pachyderm_auth.credentials import SECRET
 from components.pachyderm_auth.pachd import (
     PachdError,
@@ -34,9 +27,7 @@ from components.pachyderm_auth.pachd import (
 )
 from components.pachyderm_auth.props import PachdState, Props
 
-# The peer address pachd uses for its own license server on a single cluster, as
-# `pachctl license activate` passes it: interpreted inside the pod (2.11.x
-# src/server/license/cmds/cmds.go).
+# pachd's own license server on a single cluster, as seen from inside the pod.
 LICENSE_SERVER_ADDRESS = "grpc://localhost:1653"
 LICENSE_CLUSTER_ID = "localhost"
 ROOT_PRINCIPAL = "pach:root"
@@ -136,11 +127,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
     def _activate_enterprise(
         self, client: Any, props: Props[ActivationState], old: ActivationState | None
     ) -> None:
-        """Pachyderm 2.11 refuses auth until enterprise is ACTIVE (2.11.x ``Activate``).
-
-        ``old`` is the stored state on an update: a licence that changed since is applied even
-        though enterprise is still active.
-        """
+        """Pachyderm 2.11 refuses auth until enterprise is ACTIVE; ``old`` is the stored state."""
         state = props.state
         if self._call("enterprise GetState", props, client.enterprise.get_state).state == (
             enterprise.State.ACTIVE
@@ -170,7 +157,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
         try:
             client.license.add_cluster(enterprise_server=True, **registration)
         except (grpc.RpcError, ConnectionError) as error:
-            # A re-run after a failure further on: the cluster is registered with our secret.
+            # A re-run after a failure further on: already registered with our secret.
             if not is_status(error, grpc.StatusCode.UNIMPLEMENTED, "cluster ID is not unique"):
                 raise
             self._call(
@@ -191,13 +178,9 @@ class ActivationProvider(PachdProvider[ActivationState]):
     def _change_licence(
         self, client: Any, props: Props[ActivationState], old: ActivationState
     ) -> None:
-        """Apply a new licence key or enterprise secret to a cluster whose enterprise is active.
+        """Apply a new licence key or enterprise secret at once, not at the next heartbeat.
 
-        ``license.Activate`` replaces the stored licence whatever is there; the enterprise
-        service only copies it at its next heartbeat, an hour away, and until then keeps
-        answering (and gating logins) with the old one. ``enterprise.Activate`` heartbeats at
-        once. A new secret must reach the license server's registration first: that heartbeat
-        authenticates with it (docs/decisions.md, "A changed 2.11 licence is applied at once").
+        The registration gets a new secret first: the heartbeat authenticates with it (decision 29).
         """
         state = props.state
         if state.license_key != old.license_key:
@@ -231,26 +214,19 @@ class ActivationProvider(PachdProvider[ActivationState]):
         except (grpc.RpcError, ConnectionError) as error:
             if not is_status(error, grpc.StatusCode.UNIMPLEMENTED, "already activated"):
                 raise
-            # pachd says "already activated" to any caller: only WhoAmI tells whether our token
-            # is valid, and it must also be the root token, or we would manage a cluster with
-            # someone else's credentials.
+            # Said to any caller: only WhoAmI tells whether our token is the root token.
             username = self._who_am_i(client, props)
             if username != ROOT_PRINCIPAL:
                 raise PachdError(
                     f"pachd at {address} accepts this stack's root token as {username!r}, not "
                     f"{ROOT_PRINCIPAL!r}: set pachyderm-okta:rootToken to the cluster's root token"
                 ) from None
-        # Idempotent in pachd ("exists" errors are ignored, ``ActivateAuthInTransaction`` in
-        # src/server/pfs/server/api_server.go), and the only way to finish after a failure
-        # between Activate and here.
+        # Idempotent, and the only way to finish after a failure since Activate (decision 43).
         self._call("pfs ActivateAuth", props, client.pfs.activate_auth)
         self._call("pps ActivateAuth", props, client.pps.activate_auth)
 
     def _who_am_i(self, client: Any, props: Props[ActivationState]) -> str | None:
-        """Whom pachd takes the stack's token for; ``None`` when auth is off.
-
-        A refused token means auth is active under a root token this stack does not hold.
-        """
+        """Whom pachd takes the stack's token for; ``None`` when auth is off."""
         address = props.connection.pachd_address
         try:
             return str(client.auth.who_am_i().username)
@@ -271,12 +247,10 @@ class ActivationProvider(PachdProvider[ActivationState]):
 
     def _remove(self, props: Props[ActivationState]) -> None:
         if not props.state.deactivate_on_delete:
-            # Deactivation wipes every role binding, token, Dex client and connector: only when
-            # the stack asks for it.
+            # Deactivation wipes every binding, token, client and connector: only on request.
             return
         with pachd_client(props.connection) as client:
-            # What `pachctl auth deactivate` does (``DeactivateCmd``, src/server/auth/cmds/
-            # cmds.go): identity.DeleteAll, then auth.Deactivate.
+            # What `pachctl auth deactivate` does.
             unless_gone(lambda: (client.identity.delete_all(), client.auth.deactivate()))
 
 
@@ -293,18 +267,18 @@ def _version_output(version: tuple[int, int, int]) -> dict[str, Any]:
     return {"pachd_version": ".".join(map(str, version))}
 
 
-class AuthActivation(Resource, module="pachyderm", name="AuthActivation"):
+@dataclass(frozen=True)
+class ActivationArgs(PachdArgs):
+    """Inputs of :class:`AuthActivation` beside the connection (which carries the root token)."""
+
+    license_key: pulumi.Input[str]
+    enterprise_secret: pulumi.Input[str]
+    deactivate_on_delete: bool
+
+
+class AuthActivation(PachdResource[ActivationArgs], module="pachyderm", name="AuthActivation"):
     """Pachyderm auth, activated with the stack's root token."""
 
+    provider_type = ActivationProvider
     pachd_version: pulumi.Output[str]
     """The pachd version that was activated, e.g. ``2.12.2``."""
-
-    def __init__(
-        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
-    ) -> None:
-        super().__init__(
-            ActivationProvider(),
-            name,
-            {**props, "pachd_version": None},
-            with_secret_outputs(ActivationProvider, opts),
-        )

@@ -1,20 +1,14 @@
-"""pachd's OIDC configuration (``auth.SetConfiguration``).
-
-``SetConfiguration`` runs OIDC discovery against the issuer before it stores anything
-(``validateOIDCConfig``, pachyderm/pachyderm src/server/auth/server/oidc.go), so Dex's identity
-config and the client it names must exist first. There is no "unset": delete leaves the config,
-which goes with deactivation.
-"""
+"""pachd's OIDC configuration; delete leaves it, as pachd has no "unset" (decision 43)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
 from pachyderm_sdk.api import auth
-from pulumi.dynamic import Resource
 
-from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
 from components.pachyderm_auth.credentials import SECRET
 from components.pachyderm_auth.pachd import pachd_client, unless_gone
 from components.pachyderm_auth.props import PachdState, Props
@@ -67,12 +61,21 @@ class AuthConfigProvider(PachdProvider[AuthConfigState]):
         return
 
 
-class AuthConfig(Resource, module="pachyderm", name="AuthConfig"):
+@dataclass(frozen=True)
+class AuthConfigArgs(PachdArgs):
+    """Inputs of :class:`AuthConfig` beside the connection."""
+
+    issuer: pulumi.Input[str]
+    client_id: str
+    client_secret: pulumi.Input[str]
+    redirect_uri: pulumi.Input[str]
+    scopes: list[str]
+    localhost_issuer: bool
+    user_accessible_issuer_host: pulumi.Input[str]
+    require_email_verified: bool
+
+
+class AuthConfig(PachdResource[AuthConfigArgs], module="pachyderm", name="AuthConfig"):
     """pachd's OIDC configuration."""
 
-    def __init__(
-        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
-    ) -> None:
-        super().__init__(
-            AuthConfigProvider(), name, dict(props), with_secret_outputs(AuthConfigProvider, opts)
-        )
+    provider_type = AuthConfigProvider

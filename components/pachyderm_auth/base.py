@@ -1,23 +1,9 @@
 """The lifecycle every Pachyderm auth provider shares: parse, compare pachd state, reach pachd.
 
-One provider per pachd object (one module each), each atomic, so a failure leaves every finished
-step in Pulumi's state and a re-run resumes: a Python dynamic provider cannot report partial
-state (its host turns any exception into a failed step, ``_abort_with_traceback`` in
-``pulumi/dynamic/__main__.py``).
-
-A provider's props are one flat bag on the wire (what Pulumi stores), holding two things:
-
-* the :class:`~components.pachyderm_auth.pachd.Connection` - how pachd is reached: address, root
-  token, timeouts;
-* its ``state_model`` - the pachd state it owns. ``diff`` compares only these fields, so a new
-  timeout or address costs pachd nothing and previews as no change.
-
-The root token is the exception to "connection only": pachd refuses a revoked one, and after
-"no change" the engine keeps the OLD outputs, which are all ``read``/``delete`` receive (see
-:mod:`components.pachyderm_auth.stack_connection`). So for a resource that does not own the root
-token, a new token is no change when the stack config names it (``read``/``delete`` find it
-there), and otherwise an update that stores it without calling pachd. ``read`` and ``delete`` try
-the connection the config names first, then the stored one.
+A provider's props are one flat bag on the wire: the
+:class:`~components.pachyderm_auth.pachd.Connection` (how pachd is reached) and its
+``state_model`` (the pachd state it owns, the only fields ``diff`` compares). Why, and how a new
+root token is carried: docs/decisions-provider.md, sections 1 and 2.
 
 Rules every provider keeps: no state of its own (a client is opened inside each method);
 ``check`` and ``diff`` never call pachd and accept unknowns; ``update`` returns full outputs;
@@ -28,7 +14,7 @@ method (the wire turns ints into floats and drops ``None`` keys); no message car
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import grpc
@@ -40,6 +26,7 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
+    Resource,
     ResourceProvider,
     UpdateResult,
 )
@@ -67,10 +54,7 @@ T = TypeVar("T")
 class PachdProvider(ResourceProvider, Generic[S]):
     """Shared lifecycle; subclasses declare their state and implement ``_apply``/``_read``/...
 
-    ``_apply(props, previous)`` makes pachd match ``props`` (``previous`` is ``None`` on create)
-    and returns outputs pachd computed; ``_read`` returns live state or ``None`` when gone;
-    ``_remove`` deletes what the resource owns. They may raise gRPC errors: the base turns them
-    into redacted :class:`PachdError` in one place (:meth:`_run`).
+    They may raise gRPC errors: :meth:`_run` turns them into redacted :class:`PachdError`.
     """
 
     state_model: ClassVar[type[PachdState]]
@@ -89,8 +73,6 @@ class PachdProvider(ResourceProvider, Generic[S]):
         return list(
             dict.fromkeys([*credential_fields(Connection), *credential_fields(cls.state_model)])
         )
-
-    # -- configuration and parsing -------------------------------------------------------------
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep what the stack config says about the connection (called once per host)."""
@@ -120,8 +102,6 @@ class PachdProvider(ResourceProvider, Generic[S]):
     def _id(self, props: Props[S]) -> str:
         raise NotImplementedError
 
-    # -- engine entry points -------------------------------------------------------------------
-
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs without touching pachd; unknown values (preview) are accepted as is."""
         if is_unknown({k: v for k, v in news.items() if k != "__provider"}):
@@ -138,8 +118,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Which pachd state differs between the stored outputs and the new inputs; no call.
 
-        Written by hand: the default diff would also compare the pickled provider, so any code
-        change would look like an update.
+        The default diff would also compare the pickled provider: any code change would update.
         """
         changed = [name for name in self.state_model.model_fields if _differs(olds, news, name)]
         if "root_token" not in self.state_model.model_fields and self._credential_moves(
@@ -187,8 +166,6 @@ class PachdProvider(ResourceProvider, Generic[S]):
         """Remove what this resource owns from pachd; real failures raise."""
         self._with_current_connection(self._parse(props), self._remove)
 
-    # -- per-resource behaviour ----------------------------------------------------------------
-
     def _apply(self, props: Props[S], previous: Props[S] | None) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -197,8 +174,6 @@ class PachdProvider(ResourceProvider, Generic[S]):
 
     def _remove(self, props: Props[S]) -> None:
         raise NotImplementedError
-
-    # -- reaching pachd ------------------------------------------------------------------------
 
     def _pachd_changes(self, previous: PachdState, current: PachdState) -> list[str]:
         return [
@@ -237,8 +212,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
     ) -> tuple[Props[S], T]:
         """``action`` with the connection the stack config names, then with the stored one.
 
-        The next candidate is tried only when pachd refused the credential or could not be
-        reached; the first candidate's failure is the one reported.
+        The stored one is tried only when pachd refused the credential or could not be reached.
         """
         current = replace(
             stored,
@@ -264,10 +238,46 @@ def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str) -> boo
     return is_unknown(new) or normalised(new) != normalised(olds.get(name))
 
 
-def with_secret_outputs(
-    provider: type[PachdProvider[Any]], opts: pulumi.ResourceOptions
-) -> pulumi.ResourceOptions:
-    """``opts`` plus the provider's credential outputs as ``additional_secret_outputs``."""
-    return pulumi.ResourceOptions.merge(
-        opts, pulumi.ResourceOptions(additional_secret_outputs=provider.secret_outputs())
-    )
+@dataclass(frozen=True)
+class PachdArgs:
+    """The inputs of one pachd object, typed as Pulumi inputs; field names are the wire names.
+
+    Each resource module declares one subclass beside its provider's ``state_model``, which
+    parses the same names on the provider side.
+    """
+
+    def props(self) -> dict[str, pulumi.Input[Any]]:
+        """The fields as Pulumi stores them (shallow: Outputs stay Outputs)."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+A = TypeVar("A", bound=PachdArgs)
+
+
+class PachdResource(Resource, Generic[A]):
+    """A pachd object: the connection plus its typed inputs in, the provider's outputs out.
+
+    A subclass names its ``provider_type``. The outputs pachd computes (the provider's
+    ``output_fields``) are registered as unknown placeholders so Pulumi returns them, and every
+    credential the provider declares is an ``additional_secret_outputs`` entry
+    (docs/decisions.md, decision 8).
+    """
+
+    provider_type: ClassVar[type[PachdProvider[Any]]]
+
+    def __init__(
+        self,
+        name: str,
+        connection: Mapping[str, pulumi.Input[Any]],
+        args: A,
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        provider = type(self).provider_type
+        computed = dict.fromkeys(provider.output_fields)
+        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=provider.secret_outputs())
+        super().__init__(
+            provider(),
+            name,
+            {**connection, **args.props(), **computed},
+            pulumi.ResourceOptions.merge(opts, secret_outputs),
+        )

@@ -9,21 +9,21 @@ from typing import Any
 import pulumi
 import pulumi_random as random
 
-from components import connector, urls
+from components import dex, urls
 from components.naming import name_suffix
-from components.pachyderm_auth.activation import AuthActivation
-from components.pachyderm_auth.auth_config import AuthConfig
-from components.pachyderm_auth.identity_config import IdentityServerConfig
-from components.pachyderm_auth.idp_connector import IdpConnector
-from components.pachyderm_auth.oidc_client import OidcClient
-from components.pachyderm_auth.role_binding import ClusterRoleBinding
+from components.pachyderm_auth.activation import ActivationArgs, AuthActivation
+from components.pachyderm_auth.auth_config import AuthConfig, AuthConfigArgs
+from components.pachyderm_auth.identity_config import IdentityConfigArgs, IdentityServerConfig
+from components.pachyderm_auth.idp_connector import ConnectorArgs, IdpConnector
+from components.pachyderm_auth.oidc_client import OidcClient, OidcClientArgs
+from components.pachyderm_auth.role_binding import ClusterRoleBinding, RoleBindingArgs
 from components.settings import AuthSettings
 
 TYPE_TOKEN = "pachyderm-okta:pachyderm:Auth"
 
 
 @dataclass(frozen=True)
-class OktaClient:
+class OktaConnectorArgs:
     """What the Okta app gives the Dex connector."""
 
     issuer: pulumi.Input[str]
@@ -42,7 +42,7 @@ class PachydermAuthArgs:
     public_url: urls.PublicUrl
     pachd_address: pulumi.Input[str]
     """gRPC address the deployer reaches pachd at (the deployment's, or the override)."""
-    okta: OktaClient
+    okta: OktaConnectorArgs
     console_client_secret: pulumi.Input[str]
     """The secret the console pod reads; registered in Dex as the ``console`` client's."""
     pachd_ca_cert: str = ""
@@ -56,22 +56,10 @@ class PachydermAuthArgs:
 
 
 class PachydermAuth(pulumi.ComponentResource):
-    """Activates Pachyderm auth and wires it to Okta, through pachd's API.
+    """Pachyderm's auth, wired to Okta through pachd's API (docs/architecture.md, step 5).
 
-    Children, in dependency order (give the component ``depends_on=[<helm release>]``):
-
-    - ``<name>-root-token`` (``RandomPassword``, unless a root token is adopted) and
-      ``<name>-pachd-client-secret``/``<name>-enterprise-secret`` (``RandomPassword``): minted
-      before pachd sees them, so no failure can lose them (pachd never returns an existing root
-      token: ``Activate`` in pachyderm/pachyderm src/server/auth/server/api_server.go);
-    - ``<name>-activation`` (``AuthActivation``);
-    - ``<name>-identity`` (``IdentityServerConfig``): issuer ``<publicUrl>/dex``;
-    - ``<name>-connector`` (``IdpConnector``): the Okta ``oidc`` connector;
-    - ``<name>-pachd-client`` and ``<name>-console-client`` (``OidcClient``);
-    - ``<name>-oidc-config`` (``AuthConfig``): pachd's OIDC settings, same issuer;
-    - ``<name>-binding-<principal>`` (``ClusterRoleBinding``), one per principal.
-
-    Outputs: ``root_token`` (secret), ``issuer``, ``connector_version``.
+    Give the component ``depends_on=[<helm release>]`` or ``wait_for``: every child waits for
+    the activation, and the activation for pachd.
     """
 
     root_token: pulumi.Output[str]
@@ -85,124 +73,22 @@ class PachydermAuth(pulumi.ComponentResource):
         self, name: str, args: PachydermAuthArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
-        settings = args.settings
-        issuer = urls.dex_issuer(args.public_url)
-
+        self._prefix = name
+        self._args = args
         # Secret whichever way it came: adopted from config or minted here.
-        root_token: pulumi.Output[str] = pulumi.Output.secret(
-            args.adopted_root_token or self._password(f"{name}-root-token")
+        self.root_token = pulumi.Output.secret(
+            args.adopted_root_token or self._password("root-token")
         )
-        connection: dict[str, pulumi.Input[Any]] = {
-            "pachd_address": args.pachd_address,
-            "root_token": root_token,
-            "call_timeout_seconds": settings.call_timeout_seconds,
-            "ready_timeout_seconds": settings.pachd_ready_timeout_seconds,
-            "pachd_ca_cert": args.pachd_ca_cert,
-        }
-        activation = AuthActivation(
-            f"{name}-activation",
-            {
-                **connection,
-                "license_key": pulumi.Output.secret(args.license_key or ""),
-                "enterprise_secret": self._password(f"{name}-enterprise-secret")
-                if args.license_key is not None
-                else "",
-                "deactivate_on_delete": settings.deactivate_on_delete,
-            },
-            pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
-        )
-        # identity_v2 and auth configuration RPCs fail until Activate ran: they are gated by
-        # cluster permissions with no "auth off" bypass (pachyderm/pachyderm
-        # src/internal/middleware/auth/interceptor.go).
-        after_activation = pulumi.ResourceOptions(parent=self, depends_on=[activation])
-        identity_config = IdentityServerConfig(
-            f"{name}-identity",
-            {
-                **connection,
-                "issuer": issuer,
-                "id_token_expiry": settings.id_token_expiry,
-                "rotation_token_expiry": settings.rotation_token_expiry,
-            },
-            after_activation,
-        )
-        connector_config = pulumi.Output.all(
-            args.okta.issuer, args.okta.client_id, args.okta.client_secret, args.okta.redirect_uri
-        ).apply(
-            lambda okta: connector.okta_connector_config(
-                issuer=okta[0],
-                client_id=okta[1],
-                client_secret=okta[2],
-                redirect_uri=okta[3],
-                skip_email_verified=settings.skip_email_verified,
-                scopes=args.okta.scopes,
-            )
-        )
-        okta_connector = IdpConnector(
-            f"{name}-connector",
-            {
-                **connection,
-                "connector_id": settings.connector_id,
-                "name": settings.connector_name,
-                "type": "oidc",
-                "config": pulumi.Output.secret(connector_config),
-            },
-            pulumi.ResourceOptions(parent=self, depends_on=[identity_config]),
-        )
-        pachd_client_secret = self._password(f"{name}-pachd-client-secret")
-        pachd_client = OidcClient(
-            f"{name}-pachd-client",
-            {
-                **connection,
-                "client_id": connector.PACHD_CLIENT_ID,
-                "name": connector.PACHD_CLIENT_ID,
-                "secret": pachd_client_secret,
-                "redirect_uris": [urls.pachd_redirect_uri(args.public_url)],
-                # The console exchanges its users' tokens through pachd's client.
-                "trusted_peers": [connector.CONSOLE_CLIENT_ID],
-            },
-            after_activation,
-        )
-        OidcClient(
-            f"{name}-console-client",
-            {
-                **connection,
-                "client_id": connector.CONSOLE_CLIENT_ID,
-                "name": connector.CONSOLE_CLIENT_ID,
-                "secret": pulumi.Output.secret(args.console_client_secret),
-                "redirect_uris": [urls.console_redirect_uri(args.public_url)],
-                "trusted_peers": [],
-            },
-            after_activation,
-        )
-        # SetConfiguration runs OIDC discovery against Dex at the issuer, so the identity
-        # config must exist, and the client it names must exist with the same secret.
-        AuthConfig(
-            f"{name}-oidc-config",
-            {
-                **connection,
-                "issuer": issuer,
-                "client_id": connector.PACHD_CLIENT_ID,
-                "client_secret": pachd_client_secret,
-                "redirect_uri": urls.pachd_redirect_uri(args.public_url),
-                "scopes": list(connector.PACHD_OIDC_SCOPES),
-                # One cluster: pachd reaches Dex in-process (``LocalhostRewriteClient``,
-                # pachyderm/pachyderm src/server/auth/server/http_client.go).
-                "localhost_issuer": True,
-                "user_accessible_issuer_host": urls.user_accessible_issuer_host(args.public_url),
-                "require_email_verified": False,
-            },
-            pulumi.ResourceOptions(parent=self, depends_on=[identity_config, pachd_client]),
-        )
-        for principal, roles in settings.cluster_role_bindings().items():
-            ClusterRoleBinding(
-                f"{name}-binding-{name_suffix(principal)}",
-                {**connection, "principal": principal, "roles": list(roles)},
-                after_activation,
-            )
+        self._connection = _connection(args, self.root_token)
+        self.issuer = pulumi.Output.from_input(urls.dex_issuer(args.public_url))
 
-        self.root_token = root_token
-        self.issuer = pulumi.Output.from_input(issuer)
-        self.connector_version = okta_connector.config_version
+        activation = self._activation()
+        identity = self._identity_config(activation)
+        self.connector_version = self._okta_connector(identity).config_version
+        pachd_client_secret = self._password("pachd-client-secret")
+        pachd_client = self._dex_clients(activation, pachd_client_secret)
+        self._oidc_config(identity, pachd_client, pachd_client_secret)
+        self._role_bindings(activation)
         self.register_outputs(
             {
                 "root_token": self.root_token,
@@ -211,9 +97,149 @@ class PachydermAuth(pulumi.ComponentResource):
             }
         )
 
-    def _password(self, name: str) -> pulumi.Output[str]:
-        # Letters and digits only: these travel in gRPC metadata, YAML and shell commands.
+    def _activation(self) -> AuthActivation:
+        args = self._args
+        licensed = args.license_key is not None
+        return AuthActivation(
+            f"{self._prefix}-activation",
+            self._connection,
+            ActivationArgs(
+                license_key=pulumi.Output.secret(args.license_key or ""),
+                enterprise_secret=self._password("enterprise-secret") if licensed else "",
+                deactivate_on_delete=args.settings.deactivate_on_delete,
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+        )
+
+    def _after(self, *resources: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(resources))
+
+    def _identity_config(self, activation: AuthActivation) -> IdentityServerConfig:
+        # Dex and auth configuration calls are refused until auth is active.
+        settings = self._args.settings
+        return IdentityServerConfig(
+            f"{self._prefix}-identity",
+            self._connection,
+            IdentityConfigArgs(
+                issuer=self.issuer,
+                id_token_expiry=settings.id_token_expiry,
+                rotation_token_expiry=settings.rotation_token_expiry,
+            ),
+            self._after(activation),
+        )
+
+    def _okta_connector(self, identity: IdentityServerConfig) -> IdpConnector:
+        settings = self._args.settings
+        okta = self._args.okta
+        document = pulumi.Output.all(
+            okta.issuer, okta.client_id, okta.client_secret, okta.redirect_uri
+        ).apply(
+            lambda values: dex.okta_connector_config(
+                issuer=values[0],
+                client_id=values[1],
+                client_secret=values[2],
+                redirect_uri=values[3],
+                skip_email_verified=settings.skip_email_verified,
+                scopes=okta.scopes,
+            )
+        )
+        return IdpConnector(
+            f"{self._prefix}-connector",
+            self._connection,
+            ConnectorArgs(
+                connector_id=settings.connector_id,
+                name=settings.connector_name,
+                type="oidc",
+                config=pulumi.Output.secret(document),
+            ),
+            self._after(identity),
+        )
+
+    def _dex_clients(
+        self, activation: AuthActivation, pachd_client_secret: pulumi.Output[str]
+    ) -> OidcClient:
+        """Dex's ``pachd`` and ``console`` clients; returns pachd's."""
+        public_url = self._args.public_url
+        pachd_client = OidcClient(
+            f"{self._prefix}-pachd-client",
+            self._connection,
+            OidcClientArgs(
+                client_id=dex.PACHD_CLIENT_ID,
+                name=dex.PACHD_CLIENT_ID,
+                secret=pachd_client_secret,
+                redirect_uris=[urls.pachd_redirect_uri(public_url)],
+                # The console exchanges its users' tokens through pachd's client.
+                trusted_peers=[dex.CONSOLE_CLIENT_ID],
+            ),
+            self._after(activation),
+        )
+        OidcClient(
+            f"{self._prefix}-console-client",
+            self._connection,
+            OidcClientArgs(
+                client_id=dex.CONSOLE_CLIENT_ID,
+                name=dex.CONSOLE_CLIENT_ID,
+                secret=pulumi.Output.secret(self._args.console_client_secret),
+                redirect_uris=[urls.console_redirect_uri(public_url)],
+                trusted_peers=[],
+            ),
+            self._after(activation),
+        )
+        return pachd_client
+
+    def _oidc_config(
+        self,
+        identity: IdentityServerConfig,
+        pachd_client: OidcClient,
+        pachd_client_secret: pulumi.Output[str],
+    ) -> None:
+        # SetConfiguration runs OIDC discovery against Dex at the issuer, so the identity
+        # config must exist, and the client it names must exist with the same secret.
+        public_url = self._args.public_url
+        AuthConfig(
+            f"{self._prefix}-oidc-config",
+            self._connection,
+            AuthConfigArgs(
+                issuer=self.issuer,
+                client_id=dex.PACHD_CLIENT_ID,
+                client_secret=pachd_client_secret,
+                redirect_uri=urls.pachd_redirect_uri(public_url),
+                scopes=list(dex.PACHD_OIDC_SCOPES),
+                # One cluster: pachd reaches Dex in-process (docs/decisions.md, decision 3).
+                localhost_issuer=True,
+                user_accessible_issuer_host=urls.user_accessible_issuer_host(public_url),
+                require_email_verified=False,
+            ),
+            self._after(identity, pachd_client),
+        )
+
+    def _role_bindings(self, activation: AuthActivation) -> None:
+        for principal, roles in self._args.settings.cluster_role_bindings().items():
+            ClusterRoleBinding(
+                f"{self._prefix}-binding-{name_suffix(principal)}",
+                self._connection,
+                RoleBindingArgs(principal=principal, roles=list(roles)),
+                self._after(activation),
+            )
+
+    def _password(self, suffix: str) -> pulumi.Output[str]:
+        # In encrypted state before pachd sees it (docs/decisions.md, decision 2). Letters and
+        # digits only: these travel in gRPC metadata, YAML and shell commands.
         password = random.RandomPassword(
-            name, length=40, special=False, opts=pulumi.ResourceOptions(parent=self)
+            f"{self._prefix}-{suffix}",
+            length=40,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         return pulumi.Output.secret(password.result)
+
+
+def _connection(args: PachydermAuthArgs, root_token: pulumi.Output[str]) -> dict[str, Any]:
+    """How every auth resource reaches pachd: the ``Connection`` fields, as Pulumi inputs."""
+    return {
+        "pachd_address": args.pachd_address,
+        "root_token": root_token,
+        "call_timeout_seconds": args.settings.call_timeout_seconds,
+        "ready_timeout_seconds": args.settings.pachd_ready_timeout_seconds,
+        "pachd_ca_cert": args.pachd_ca_cert,
+    }

@@ -1,14 +1,7 @@
-"""Credential fields, declared once on the props models; everything else derives from them.
+"""Credential fields, declared once on the props models (docs/decisions-provider.md, section 3).
 
-A props field that holds a credential is annotated ``Annotated[str, SECRET]`` (or, for a document
-with a credential inside, ``Annotated[dict, Credential(keys=(...))]``). From that one declaration:
-
-* the dynamic resource lists the field in ``additional_secret_outputs``, so the state file keeps
-  it encrypted (the engine re-marks an output secret on its own only when an input of the same
-  name was secret: ``annotateSecrets`` in pulumi/pulumi sdk/go/common/resource/plugin/
-  provider_plugin.go);
-* the provider redacts the field's value from every error message it raises;
-* the tests expect exactly these outputs to carry secrets.
+From ``Annotated[str, SECRET]`` (or ``Credential(keys=...)`` for a document with credentials
+inside) follow the resource's ``additional_secret_outputs`` and what every message is redacted of.
 """
 
 from __future__ import annotations

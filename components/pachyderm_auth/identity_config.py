@@ -1,19 +1,17 @@
-"""Dex's identity server config: issuer and both token expiries.
+"""Dex's identity server config: issuer and both token expiries, always sent together.
 
-``SetIdentityServerConfig`` overwrites all three columns (``setIdentityServerConfig``,
-pachyderm/pachyderm src/server/identity/server/api_server.go), so every call sends all three.
-pachd has no "unset": delete leaves the last config in place until auth is deactivated.
+pachd has no "unset": delete leaves the last config in place (docs/decisions.md, decision 43).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pachyderm_sdk.api import identity
-from pulumi.dynamic import Resource
 
-from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
 from components.pachyderm_auth.pachd import env_managed_hint, pachd_client, unless_gone
 from components.pachyderm_auth.props import PachdState, Props
 
@@ -63,15 +61,18 @@ class IdentityConfigProvider(PachdProvider[IdentityConfigState]):
         return
 
 
-class IdentityServerConfig(Resource, module="pachyderm", name="IdentityServerConfig"):
+@dataclass(frozen=True)
+class IdentityConfigArgs(PachdArgs):
+    """Inputs of :class:`IdentityServerConfig` beside the connection."""
+
+    issuer: pulumi.Input[str]
+    id_token_expiry: str
+    rotation_token_expiry: str
+
+
+class IdentityServerConfig(
+    PachdResource[IdentityConfigArgs], module="pachyderm", name="IdentityServerConfig"
+):
     """Dex's issuer and token expiries."""
 
-    def __init__(
-        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
-    ) -> None:
-        super().__init__(
-            IdentityConfigProvider(),
-            name,
-            dict(props),
-            with_secret_outputs(IdentityConfigProvider, opts),
-        )
+    provider_type = IdentityConfigProvider

@@ -1,25 +1,22 @@
-"""The Okta connector in pachd's Dex (``identity_v2`` IDP connector).
+"""The Okta connector in pachd's Dex, and what pachd's refusal of it means.
 
-pachd accepts an update only with exactly the stored ``config_version`` + 1, so every update
-reads the connector first; someone may have changed it outside Pulumi (``updateConnector``,
-pachyderm/pachyderm src/server/identity/server/dex_api.go). Create adopts a connector left by a
-run whose response was lost. Every create/update makes pachd open the connector, which for
-``oidc`` means OIDC discovery against Okta (``validateConnector``, same file).
+An update must carry the stored ``config_version`` + 1, so every update reads the connector
+first (docs/decisions.md, decisions 40 and 43).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import betterproto
 import grpc
 import pulumi
 from pachyderm_sdk.api import identity
-from pulumi.dynamic import Resource
 
-from components.connector_errors import connector_refusal_message
-from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
 from components.pachyderm_auth.credentials import Credential
 from components.pachyderm_auth.pachd import (
     PachdError,
@@ -70,6 +67,79 @@ def refusal_hint(props: Props[ConnectorState], error: BaseException) -> str:
     return env_managed_hint(error) + (f" - {refusal}" if refusal else "")
 
 
+# -- what pachd's refusal to open the connector means (docs/decisions.md, 39) --------------------
+
+# pachd's wording for a connector Dex could not open (dex_api.go `validateConnector`).
+_UNABLE_TO_OPEN = "unable to open connector"
+# go-oidc `NewProvider`: the discovery document names another issuer.
+_ISSUER_MISMATCH = re.compile(
+    r'issuer did not match the issuer returned by provider, expected "[^"]*" got "(?P<got>[^"]*)"'
+)
+# go-oidc `NewProvider`: Okta answered the discovery URL with a non-200 status.
+_HTTP_STATUS = re.compile(r"failed to get provider: (?P<status>[1-5]\d\d [^:]*):")
+# net/http's client error: the request never got an answer.
+_TRANSPORT = re.compile(r'failed to get provider: Get "[^"]*": (?P<reason>.+)$')
+
+# The stack keys that decide the issuer the connector tries.
+ISSUER_KEYS = ("okta:orgName", "okta:baseUrl", "pachyderm-okta:okta.authorizationServer")
+# The Helm values that give pachd a way out through an HTTP proxy (the chart's `global.proxy`,
+# `global.noProxy`, and `global.customCaCerts` for a proxy that re-signs TLS).
+EGRESS_KEYS = (
+    "pachyderm-okta:pachyderm.values.global.proxy",
+    "pachyderm-okta:pachyderm.values.global.noProxy",
+    "pachyderm-okta:pachyderm.values.global.customCaCerts",
+)
+
+
+def connector_refusal_message(connector_id: str, issuer: str, details: str) -> str | None:
+    """Explain pachd's refusal to open connector ``connector_id``, or ``None`` for other errors.
+
+    ``issuer`` is the issuer the connector tried; ``details`` is pachd's error text (gRPC
+    details, possibly prefixed with the status code), already free of secrets.
+    """
+    if _UNABLE_TO_OPEN not in details:
+        return None
+    discovery_url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+    mismatch = _ISSUER_MISMATCH.search(details)
+    http_status = _HTTP_STATUS.search(details)
+    transport = _TRANSPORT.search(details)
+    if mismatch:
+        what = (
+            f"Okta's discovery document at {discovery_url} names the issuer "
+            f'"{mismatch.group("got")}", not "{issuer}", and Dex compares the two byte for byte'
+        )
+    elif http_status:
+        what = f"Okta answered {discovery_url} with {http_status.group('status')}"
+    elif transport:
+        what = f"the pachd pod could not fetch {discovery_url}: {transport.group('reason')}"
+    else:
+        what = f"OIDC discovery at {discovery_url} failed"
+    issuer_cause = (
+        f"the issuer does not match what Okta reports: it is decided by {', '.join(ISSUER_KEYS)} "
+        "and, for a custom authorization server, by that server's issuer mode in Okta "
+        "(ORG_URL or CUSTOM_URL); check them and run `pulumi up` again"
+    )
+    route_cause = (
+        "the pachd pods have no route to Okta: Dex runs inside pachd, so the cluster must allow "
+        f"egress from the pachd pods to {_host(issuer)}:443 (NetworkPolicy, firewall, DNS); "
+        f"behind an HTTP proxy set {', '.join(EGRESS_KEYS)}"
+    )
+    causes = (
+        [route_cause, issuer_cause] if transport and not mismatch else [issuer_cause, route_cause]
+    )
+    return (
+        f"pachd could not open IDP connector {connector_id!r} with issuer {issuer!r}: "
+        f"pachd opens it by OIDC discovery from inside its pod, and {what}. "
+        f"The two usual causes: (1) {causes[0]}; (2) {causes[1]}."
+    )
+
+
+def _host(issuer: str) -> str:
+    """The host part of an issuer URL (the issuer itself if it has no ``scheme://``)."""
+    _, separator, rest = issuer.partition("://")
+    return rest.split("/", 1)[0] if separator else issuer
+
+
 class ConnectorProvider(PachdProvider[ConnectorState]):
     """The Okta connector in pachd's Dex; updates send the stored version + 1."""
 
@@ -83,9 +153,7 @@ class ConnectorProvider(PachdProvider[ConnectorState]):
         return props.state.connector_id
 
     def _connector(self, state: ConnectorState, version: int) -> Any:
-        # json_config, not config: betterproto's Struct.from_dict silently yields an EMPTY Struct,
-        # which pachd rejects on create and ignores on update (``PickConfig``,
-        # src/server/identityutil/identityutil.go).
+        # json_config, not config: betterproto's Struct would arrive empty (decision 43).
         return identity.IdpConnector(
             id=state.connector_id,
             name=state.name,
@@ -124,8 +192,7 @@ class ConnectorProvider(PachdProvider[ConnectorState]):
         """The error for a connector create or update pachd refused: the one place it is built.
 
         Explanations of pachd's refusals belong in :func:`refusal_hint`
-        (:func:`components.connector_errors.connector_refusal_message` for "unable to open
-        connector").
+        (:func:`connector_refusal_message` for "unable to open connector").
         """
         what = f"{verb} IDP connector {props.state.connector_id!r}"
         address = props.connection.pachd_address
@@ -156,18 +223,19 @@ class ConnectorProvider(PachdProvider[ConnectorState]):
             )
 
 
-class IdpConnector(Resource, module="pachyderm", name="IdpConnector"):
+@dataclass(frozen=True)
+class ConnectorArgs(PachdArgs):
+    """Inputs of :class:`IdpConnector` beside the connection; ``config`` is a secret."""
+
+    connector_id: str
+    name: str
+    type: str
+    config: pulumi.Input[dict[str, Any]]
+
+
+class IdpConnector(PachdResource[ConnectorArgs], module="pachyderm", name="IdpConnector"):
     """The Okta connector in pachd's Dex."""
 
+    provider_type = ConnectorProvider
     config_version: pulumi.Output[int]
     """The connector's ``configVersion`` in pachd after the last create or update."""
-
-    def __init__(
-        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
-    ) -> None:
-        super().__init__(
-            ConnectorProvider(),
-            name,
-            {**props, "config_version": None},
-            with_secret_outputs(ConnectorProvider, opts),
-        )

@@ -1,21 +1,20 @@
 """A Dex OIDC client (``pachd``, ``console``) in pachd's identity service.
 
-pachd forwards ``UpdateOIDCClient`` to Dex's ``UpdateClient`` without the secret (``updateClient``,
-pachyderm/pachyderm src/server/identity/server/dex_api.go), and Dex keeps the old redirect URIs or
-trusted peers when it is sent an empty list (``UpdateClient``, pachyderm/dex server/api.go). So a
-new secret replaces the client, and so does emptying one of those lists.
+An update cannot change the secret or empty a list, so either replaces the client
+(docs/decisions.md, decision 43).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import grpc
 import pulumi
 from pachyderm_sdk.api import identity
-from pulumi.dynamic import DiffResult, Resource
+from pulumi.dynamic import DiffResult
 
-from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
 from components.pachyderm_auth.credentials import SECRET
 from components.pachyderm_auth.pachd import is_status, pachd_client, unless_gone
 from components.pachyderm_auth.props import PachdState, Props
@@ -88,8 +87,7 @@ class OidcClientProvider(PachdProvider[OidcClientState]):
                     lambda: client.identity.get_oidc_client(id=state.client_id).client,
                 )
                 if existing.secret != state.secret:
-                    # Left by the chart or by hand with another secret: replace it, since the
-                    # console and pachd will present the secret Pulumi holds.
+                    # Left with another secret: pachd and the console present Pulumi's.
                     self._call(
                         f"deleting stale {named}",
                         props,
@@ -137,12 +135,18 @@ class OidcClientProvider(PachdProvider[OidcClientState]):
             )
 
 
-class OidcClient(Resource, module="pachyderm", name="OidcClient"):
+@dataclass(frozen=True)
+class OidcClientArgs(PachdArgs):
+    """Inputs of :class:`OidcClient` beside the connection."""
+
+    client_id: str
+    name: str
+    secret: pulumi.Input[str]
+    redirect_uris: list[pulumi.Input[str]]
+    trusted_peers: list[str]
+
+
+class OidcClient(PachdResource[OidcClientArgs], module="pachyderm", name="OidcClient"):
     """A Dex OIDC client (``pachd`` or ``console``)."""
 
-    def __init__(
-        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
-    ) -> None:
-        super().__init__(
-            OidcClientProvider(), name, dict(props), with_secret_outputs(OidcClientProvider, opts)
-        )
+    provider_type = OidcClientProvider

@@ -211,16 +211,6 @@ def failure(
     return PachdError(f"{what} failed at {address}: {describe(error, secrets)}{hints}", code=code)
 
 
-def call(what: str, connection: Connection, fn: Callable[[], T], *secrets: str) -> T:
-    """Run one pachd call; on failure raise :func:`failure` naming ``what`` and the status."""
-    try:
-        return fn()
-    except (grpc.RpcError, ConnectionError) as error:
-        raise failure(
-            what, connection.pachd_address, error, [connection.root_token, *secrets]
-        ) from None
-
-
 def wait_until_ready(
     connection: Connection,
     *,

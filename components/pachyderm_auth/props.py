@@ -1,10 +1,4 @@
-"""Props of the auth providers: the pachd state a provider owns, beside the connection.
-
-On the wire a provider's props are one flat bag (what Pulumi stores): the
-:class:`~components.pachyderm_auth.pachd.Connection` fields plus the provider's state fields.
-:class:`Props` holds the two parsed apart; only the state is compared to decide whether pachd
-must change.
-"""
+"""Props of the auth providers: the flat bag Pulumi stores, parsed into connection and state."""
 
 from __future__ import annotations
 

@@ -1,26 +1,22 @@
 """One principal's role binding on the CLUSTER resource.
 
-``ModifyRoleBinding`` replaces the principal's whole role set and an empty list deletes the
-binding (``ModifyRoleBindingInTransaction``, pachyderm/pachyderm
-src/server/auth/server/api_server.go). So create reads what the principal held before the stack
-bound it (output ``roles_before``, e.g. the ``allClusterUsers: projectCreator`` activation seeds)
-and delete gives exactly that back in the one call that deleting costs (docs/decisions.md,
-decision 35). Update and delete need no read.
+Create reads what the principal held before (``roles_before``); delete gives exactly that back
+(docs/decisions.md, decisions 35 and 42).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import pulumi
 from pachyderm_sdk.api import auth
-from pulumi.dynamic import Resource
 from pydantic import BaseModel, ConfigDict
 
-from components.pachyderm_auth.base import PachdProvider, with_secret_outputs
+from components.pachyderm_auth.base import PachdArgs, PachdProvider, PachdResource
 from components.pachyderm_auth.pachd import pachd_client, unless_gone
 from components.pachyderm_auth.props import PachdState, Props
 
@@ -84,8 +80,8 @@ class RoleBindingProvider(PachdProvider[RoleBindingState]):
         try:
             self._modify(props, props.state.roles)
         except (grpc.RpcError, ConnectionError):
-            # pachd may have applied it and lost the answer (it commits before it waits for its
-            # cache): put the held roles back, so that the re-run reads them, not ours.
+            # pachd may have applied it and lost the answer: put the held roles back, so the
+            # re-run reads them, not ours.
             with contextlib.suppress(grpc.RpcError, ConnectionError):
                 self._modify(props, held)
             raise
@@ -107,18 +103,19 @@ class RoleBindingProvider(PachdProvider[RoleBindingState]):
         )
 
 
-class ClusterRoleBinding(Resource, module="pachyderm", name="ClusterRoleBinding"):
+@dataclass(frozen=True)
+class RoleBindingArgs(PachdArgs):
+    """Inputs of :class:`ClusterRoleBinding` beside the connection."""
+
+    principal: str
+    roles: list[str]
+
+
+class ClusterRoleBinding(
+    PachdResource[RoleBindingArgs], module="pachyderm", name="ClusterRoleBinding"
+):
     """One principal's roles on the CLUSTER resource."""
 
+    provider_type = RoleBindingProvider
     roles_before: pulumi.Output[list[str]]
     """The principal's cluster roles before this binding was created; destroy restores them."""
-
-    def __init__(
-        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
-    ) -> None:
-        super().__init__(
-            RoleBindingProvider(),
-            name,
-            {**props, "roles_before": None},
-            with_secret_outputs(RoleBindingProvider, opts),
-        )

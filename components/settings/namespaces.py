@@ -1,29 +1,10 @@
 """Which config namespaces a stack may use, and what a key in any other namespace is told.
 
-Every key the engine passes to the program is either read by it or reported, so that a typo never
-deploys silently (``pachyderm-okts:auth`` would otherwise mean "no role bindings"):
-
-- ``pachyderm-okta`` (the project), ``okta`` and ``kubernetes`` are validated key by key by the
-  settings models: an unknown key there is a problem too.
-- ``pulumi`` is the engine's own namespace and passes through unread: Pulumi reads
-  ``pulumi:disable-default-providers`` (pulumi/pulumi pkg/resource/deploy/default_providers.go,
-  ``GetPackageConfig("pulumi")``), ``pulumi:autonaming`` (pkg/resource/autonaming/config.go) and
-  ``pulumi:tags`` (stack tags, pulumi/pulumi#12856), all documented under "Configuration" at
-  https://www.pulumi.com/docs/iac/concepts/config/; a newer CLI may add keys there.
-- Every other namespace is a problem, unless the stack lists it in
-  ``pachyderm-okta:ignoreNamespaces``: a stack that imports an ESC environment shared with other
-  programs (``aws:region``) says which namespaces are not for this one. A provider's default
-  instance is configured from its package's namespace (``GetPackageConfig(req.Package())`` in the
-  same default_providers.go), but the only default provider this program uses is pulumi-random's,
-  which takes no configuration; the Okta and Kubernetes default providers are disabled in
-  Pulumi.yaml. A namespace one or two typing mistakes away from one the program reads
-  (``pachyderm-okts``) is reported even when listed: ignoring it would silently drop the settings
-  it was meant to hold.
-
-The Okta and Kubernetes providers are built explicitly from the keys the settings models declare
-(their credentials, their target, and an allowlist of tuning keys). Any other provider setting
-would be ignored, so it is reported as well; the ones that would change what is targeted
-(``kubernetes:namespace``, ``kubernetes:cluster``, ``kubernetes:renderYamlToDirectory``) say why.
+Every key the engine passes to the program is read or reported, so a typo never deploys silently
+(docs/decisions.md, decisions 25 and 36): the project's, ``okta`` and ``kubernetes`` keys are
+validated by the settings models; ``pulumi`` is the engine's and passes unread; any other
+namespace is a problem unless ``pachyderm-okta:ignoreNamespaces`` lists it and it is no typo of
+one the program reads. Provider settings the explicit providers would ignore are reported too.
 """
 
 from __future__ import annotations
@@ -34,9 +15,9 @@ import inspect
 
 from pydantic.alias_generators import to_camel
 
+from components.project import PROJECT
 from components.settings.problems import ConfigProblem
 
-PROJECT = "pachyderm-okta"
 OKTA = "okta"
 KUBERNETES = "kubernetes"
 # Namespaces the settings models read, key by key.

@@ -1,7 +1,6 @@
-"""Pure decisions about the Okta authorization server: which issuer to trust, whose scope it is.
+"""Pure decisions on what Okta reports: which issuer to trust, whose ``groups`` scope it is.
 
-No resources and no calls here: :mod:`components.okta_app` reads Okta through the provider and
-passes the answers in.
+:mod:`components.okta_app` reads Okta and passes the answers in.
 """
 
 from __future__ import annotations
@@ -9,13 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# The claim Dex reads when the connector sets `insecureEnableGroups` (pachyderm/dex
-# connector/oidc/oidc.go, `createIdentity`), and the scope Dex requests for it.
+# The claim Dex reads and the scope it requests for it (docs/decisions.md, decision 28).
 GROUPS_CLAIM = "groups"
 GROUPS_SCOPE = "groups"
-# Every Okta group the user is in (Okta guide "Add a groups claim for the org authorization
-# server": Filter, "Matches regex", `.*`). Which groups matter is decided by Pachyderm's role
-# bindings, not by the token.
+# Every Okta group the user is in: Pachyderm's role bindings decide which ones matter.
 GROUPS_FILTER_REGEX = ".*"
 
 
@@ -28,11 +24,9 @@ class OktaGroupNameError(ValueError):
 
 
 def org_issuer(organization_url: str | None) -> str:
-    """The org authorization server's issuer from the org URL Okta publishes.
+    """The org authorization server's issuer: the org URL without its trailing slash.
 
-    The org server's discovery ``issuer`` is the org URL without a trailing slash, and Dex
-    compares issuers byte for byte (go-oidc ``NewProvider``); the slash that Pachyderm's older
-    Okta page adds makes pachd refuse the connector.
+    Dex compares issuers byte for byte (decision 21).
     """
     if not organization_url:
         raise OktaIssuerError(
@@ -43,11 +37,7 @@ def org_issuer(organization_url: str | None) -> str:
 
 
 def custom_server_issuer(issuer: str | None, server_id: str) -> str:
-    """A custom authorization server's issuer as Okta reports it, byte for byte.
-
-    The issuer depends on the server's issuer mode (ORG_URL or a CUSTOM_URL domain), so it is
-    never rebuilt from the org name; it is refused only if Okta reports none.
-    """
+    """A custom authorization server's issuer as Okta reports it, never rebuilt (decision 21)."""
     if not issuer:
         raise OktaIssuerError(
             f"Okta reports no issuer for authorization server {server_id!r} "
@@ -59,10 +49,7 @@ def custom_server_issuer(issuer: str | None, server_id: str) -> str:
 def exact_group_id(configured: str, found_name: str | None, found_id: str, config_key: str) -> str:
     """The id of the group Okta found, if its name is exactly the configured one.
 
-    pulumi-okta's ``getGroup`` searches Okta by name prefix and, when one group matches, returns
-    it even if its name only starts with the one asked for (docs/decisions.md, "The Okta group
-    you named"). Assigning that group would let its members in, and Pachyderm's ``group:`` role
-    bindings, which compare names exactly, would still not match them.
+    pulumi-okta's lookup accepts a lone prefix match (decision 31).
     """
     if found_name != configured:
         raise OktaGroupNameError(
@@ -95,11 +82,7 @@ class OktaServerConflictError(ValueError):
 
 
 def is_this_programs_groups_claim(claim: ServerClaim) -> bool:
-    """Whether ``claim`` is exactly the ``groups`` claim this program declares.
-
-    Claims carry no description to mark their owner, so the shape is the mark: an ID-token
-    claim of every group (regex ``.*``), always included, under the ``groups`` scope.
-    """
+    """Whether ``claim`` has exactly the shape of this program's: claims carry no owner mark."""
     return (
         claim.name == GROUPS_CLAIM
         and claim.claim_type == "IDENTITY"
@@ -110,21 +93,17 @@ def is_this_programs_groups_claim(claim: ServerClaim) -> bool:
     )
 
 
-def create_groups_scope(
+def declares_groups_scope(
     existing: Sequence[tuple[str, str | None]],
     claims: Sequence[ServerClaim],
     scope_name: str,
     description: str,
 ) -> bool:
-    """Whether this stack declares the server's ``scope_name`` scope.
+    """Whether this stack declares the server's ``scope_name`` scope (decisions 12 and 33).
 
-    ``existing`` is ``(name, description)`` of every scope the server has now, ``claims`` its
-    claims. Yes when there is no such scope, or when it is this stack's own: it carries
-    ``description``, or it has no description (as versions of this program before the mark left
-    it) and the server has this program's ``groups`` claim, which those versions always created
-    with it. Then it stays declared and is not deleted on the next ``up``. No otherwise: a scope
-    of that name is someone else's, used as it is and never deleted by this stack; a bare scope
-    without a description is not taken for this stack's.
+    ``existing`` is ``(name, description)`` of every scope the server has. Yes when there is no
+    such scope or it is this stack's: it carries ``description``, or none next to this program's
+    ``groups`` claim. Otherwise it is someone else's, used but never deleted.
     """
     for name, found_description in existing:
         if name == scope_name:
@@ -139,9 +118,7 @@ def create_groups_scope(
 def check_groups_claim_is_free(claims: Sequence[ServerClaim], server_id: str) -> None:
     """Refuse a server whose ``groups`` claim is someone else's, before anything is created.
 
-    Called only when the stack would create its claim on a server whose ``groups`` scope is not
-    this stack's. A ``groups`` claim in this program's shape is taken for this stack's (the one
-    an earlier ``up`` made); any other would clash with the claim this stack creates.
+    A claim in this program's shape is taken for the one an earlier ``up`` made.
     """
     named = [claim for claim in claims if claim.name == GROUPS_CLAIM]
     if named and not any(is_this_programs_groups_claim(claim) for claim in named):
