@@ -26,7 +26,7 @@ from components.pachyderm_auth import OktaClient, PachydermAuth, PachydermAuthAr
 from components.pachyderm_auth import provider as prov
 from components.pachyderm_auth.base import PachdProvider
 from components.settings import StackSettings, load_settings
-from tests.conftest import MockRun, Registration, is_secret, unwrap
+from testkit.mocks import MockRun, Registration, is_secret, unwrap
 
 COMPONENT = "pachyderm-okta:pachyderm:Auth"
 PASSWORD = "random:index/randomPassword:RandomPassword"

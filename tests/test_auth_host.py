@@ -36,6 +36,7 @@ from components.pachyderm_auth.provider import (
     OidcClientProvider,
     RoleBindingProvider,
 )
+from testkit.auth_props import ISSUER, AuthProps
 from testkit.dynamic_host import (
     PROVIDER_KEY,
     DiffKind,
@@ -47,8 +48,7 @@ from testkit.dynamic_host import (
     urn,
 )
 from testkit.fake_pachd import BAD_TOKEN, FakePachd
-from tests.auth_props import ISSUER, AuthProps
-from tests.conftest import MockRun
+from testkit.mocks import MockRun
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,12 +80,6 @@ def host() -> Iterator[DynamicProviderHost]:
         running.configure({})
         yield running
         _assert_no_secret(running.stderr_text())
-
-
-@pytest.fixture
-def fake() -> Iterator[FakePachd]:
-    with FakePachd(version=(2, 12, 2)) as server:
-        yield server
 
 
 def _assert_no_secret(text: str) -> None:

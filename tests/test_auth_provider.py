@@ -40,8 +40,8 @@ from components.pachyderm_auth.provider import (
     OidcClientProvider,
     RoleBindingProvider,
 )
+from testkit.auth_props import ISSUER, OKTA_ISSUER, AuthProps
 from testkit.fake_pachd import BAD_TOKEN, FakePachd, dict_to_struct
-from tests.auth_props import ISSUER, OKTA_ISSUER, AuthProps
 
 ROOT = "test-root-token-provider-0001"
 NEW_ROOT = "test-root-token-provider-rotated-0002"
@@ -84,12 +84,6 @@ SEQUENCE_2_11 = [
 
 
 # --- fixtures and helpers -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake() -> Iterator[FakePachd]:
-    with FakePachd(version=(2, 12, 2)) as server:
-        yield server
 
 
 @pytest.fixture
