@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -49,8 +48,7 @@ from testkit.dynamic_host import (
 )
 from testkit.fake_pachd import BAD_TOKEN, FakePachd
 from testkit.mocks import MockRun
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from testkit.stacks import ROOT as PROJECT_ROOT
 
 ROOT = "test-root-token-host-0001"
 NEW_ROOT = "test-root-token-host-rotated-0002"
