@@ -4,10 +4,11 @@ Run ``python -m bench`` (or ``make bench``) from the repository root. Everything
 the program under the recording mocks of ``testkit``, the dynamic resources through
 Pulumi's real dynamic provider host, pachd played by ``testkit/fake_pachd.py``.
 
-* :mod:`bench.counts` - pachd RPCs of each ``pulumi up`` phase and of the manual procedure
-  (also asserted by ``tests/test_bench_counts.py``, so the bench and the test count the same).
-* :mod:`bench.budget` - pachd calls of a second ``up`` per kind of change, against the allowed
-  budget (also asserted by ``tests/test_pachd_call_budget.py``).
+* :mod:`testkit.call_counts` - pachd RPCs of each ``pulumi up`` phase and of the manual
+  procedure (also asserted by ``tests/test_pachd_calls_per_phase.py``, so the bench and the test
+  count the same).
+* :mod:`testkit.change_costs` - pachd calls of a second ``up`` per kind of change, against the
+  allowed budget (also asserted by ``tests/test_pachd_call_budget.py``).
 * :mod:`bench.readiness` - time from pachd becoming ready to the activation's Create returning.
 * :mod:`bench.evaluate` - wall time and peak RSS of evaluating the program vs bare imports.
 """

@@ -8,8 +8,9 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
-from bench import REPRODUCE, budget, evaluate, readiness
-from bench.counts import (
+from bench import REPRODUCE, evaluate, readiness
+from testkit import change_costs
+from testkit.call_counts import (
     FIRST_UP_MAX_RATIO,
     ROTATION_CALLS,
     Calls,
@@ -118,7 +119,7 @@ def section_counts(report: Report, lifecycle: Lifecycle, manual: Calls) -> None:
     report.out("")
 
 
-def section_budget(report: Report, results: Sequence[budget.Measured]) -> None:
+def section_budget(report: Report, results: Sequence[change_costs.Measured]) -> None:
     """Section 2: pachd calls per change between two ups, against the allowed budget."""
     rows: list[list[object]] = [
         ["change between two ups", "allowed", "reads", "writes", "preview shows", "result"]
@@ -283,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for ready_after in args.ready_after
         ]
     with HostPool() as hosts:
-        section_budget(report, budget.measure_changes(hosts))
+        section_budget(report, change_costs.measure_changes(hosts))
     section_readiness(report, series)
     section_evaluate(report, evaluate.measure(args.reps))
 

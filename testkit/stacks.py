@@ -116,6 +116,20 @@ def stack_config(
     return config, sorted(chosen)
 
 
+def dev_auth(**changes: Any) -> str:
+    """The dev stack's ``pachyderm-okta:auth`` object with ``changes`` applied, as config text."""
+    config, _ = stack_config("dev")
+    auth: dict[str, Any] = json.loads(config[f"{PROJECT}:auth"])
+    return json.dumps({**auth, **changes})
+
+
+def dev_pachyderm(**changes: Any) -> str:
+    """The dev stack's ``pachyderm-okta:pachyderm`` object with ``changes`` applied, as text."""
+    config, _ = stack_config("dev")
+    pachyderm: dict[str, Any] = json.loads(config[f"{PROJECT}:pachyderm"])
+    return json.dumps({**pachyderm, **changes})
+
+
 # The smallest valid stack, as a config source for ``components.settings.load_settings``:
 # ``{"namespace:key": (value as the engine passes it, is_secret)}``.
 MINIMAL_SOURCE: dict[str, tuple[str, bool]] = {

@@ -1,4 +1,4 @@
-"""Shared fixtures: a recording Pulumi mocks run, and stack config fed through Pulumi's own channel.
+"""Shared fixtures: a recording Pulumi mocks run, dynamic provider hosts, a fresh fake pachd.
 
 Guards against tests that pass without looking: the mocks record every registration and fail on
 undeclared invokes (``testkit/mocks.py``), and every test gets a fresh event loop that is
@@ -14,33 +14,10 @@ import pytest
 
 from testkit.dynamic_host import DynamicProviderHost
 from testkit.fake_pachd import FakePachd
-from testkit.mocks import (
-    PROJECT,
-    STACK,
-    MockRun,
-    RecordingMocks,
-    RecordingMonitor,
-    Registration,
-    is_secret,
-    set_stack_config,
-    start_mock_run,
-    unwrap,
-)
+from testkit.mocks import MockRun, set_stack_config, start_mock_run
+from testkit.offline_up import HostPool
 from testkit.runtime import drained_event_loop, freeze_survivors, pickler_restored
 from testkit.stacks import ROOT
-
-__all__ = [
-    "PROJECT",
-    "STACK",
-    "MockRun",
-    "RecordingMocks",
-    "RecordingMonitor",
-    "Registration",
-    "is_secret",
-    "set_stack_config",
-    "unwrap",
-]
-
 
 _frozen_before: list[str] = []
 
@@ -90,8 +67,21 @@ def host() -> Iterator[DynamicProviderHost]:
         yield started
 
 
+@pytest.fixture(scope="module")
+def hosts() -> Iterator[HostPool]:
+    """Real dynamic provider hosts, one per stack config (``testkit/offline_up.py``), per module."""
+    with HostPool() as pool:
+        yield pool
+
+
 @pytest.fixture
 def pachd() -> Iterator[FakePachd]:
-    """A fresh fake pachd (2.12) on loopback; modules that need a prepared one define their own."""
+    """A fresh fake pachd 2.12.2 on loopback; modules that need a prepared one define their own."""
     with FakePachd() as fake:
         yield fake
+
+
+@pytest.fixture
+def fake(pachd: FakePachd) -> FakePachd:
+    """The same fresh fake pachd, under the name the provider tests give it."""
+    return pachd

@@ -32,7 +32,7 @@ from components.pachyderm_auth.idp_connector import ConnectorProvider
 from components.pachyderm_auth.oidc_client import OidcClientProvider
 from components.pachyderm_auth.role_binding import RoleBindingProvider
 from components.settings import StackSettings, load_settings
-from tests.conftest import MockRun, Registration, is_secret, unwrap
+from testkit.mocks import MockRun, Registration, is_secret, unwrap
 
 COMPONENT = "pachyderm-okta:pachyderm:Auth"
 PASSWORD = "random:index/randomPassword:RandomPassword"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -45,6 +44,7 @@ from components.pachyderm_auth.role_binding import (
     RoleBindingArgs,
     RoleBindingProvider,
 )
+from testkit.auth_props import ISSUER, AuthProps
 from testkit.dynamic_host import (
     PROVIDER_KEY,
     DiffKind,
@@ -56,10 +56,8 @@ from testkit.dynamic_host import (
     urn,
 )
 from testkit.fake_pachd import BAD_TOKEN, FakePachd
-from tests.auth_props import ISSUER, AuthProps
-from tests.conftest import MockRun
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from testkit.mocks import MockRun
+from testkit.stacks import ROOT as PROJECT_ROOT
 
 ROOT = "test-root-token-host-0001"
 NEW_ROOT = "test-root-token-host-rotated-0002"
@@ -89,12 +87,6 @@ def host() -> Iterator[DynamicProviderHost]:
         running.configure({})
         yield running
         _assert_no_secret(running.stderr_text())
-
-
-@pytest.fixture
-def fake() -> Iterator[FakePachd]:
-    with FakePachd(version=(2, 12, 2)) as server:
-        yield server
 
 
 def _assert_no_secret(text: str) -> None:

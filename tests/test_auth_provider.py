@@ -39,8 +39,8 @@ from components.pachyderm_auth.idp_connector import (
 from components.pachyderm_auth.oidc_client import OidcClientProvider
 from components.pachyderm_auth.pachd import PachdError
 from components.pachyderm_auth.role_binding import RoleBindingProvider
+from testkit.auth_props import ISSUER, OKTA_ISSUER, AuthProps
 from testkit.fake_pachd import BAD_TOKEN, FakePachd, dict_to_struct
-from tests.auth_props import ISSUER, OKTA_ISSUER, AuthProps
 
 ROOT = "test-root-token-provider-0001"
 NEW_ROOT = "test-root-token-provider-rotated-0002"
@@ -83,12 +83,6 @@ SEQUENCE_2_11 = [
 
 
 # --- fixtures and helpers -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake() -> Iterator[FakePachd]:
-    with FakePachd(version=(2, 12, 2)) as server:
-        yield server
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ import pytest
 from components.pachyderm_auth.activation import ActivationProvider
 from components.pachyderm_auth.idp_connector import ConnectorProvider, connector_refusal_message
 from components.pachyderm_auth.pachd import PachdError
+from testkit.auth_props import OKTA_ISSUER, AuthProps
 from testkit.fake_pachd import FakePachd
-from tests.auth_props import OKTA_ISSUER, AuthProps
 
 WRAP = "UNKNOWN: unable to open connector: failed to get provider: "
 TRIED = "https://trial-1234567.okta.com/"

@@ -41,9 +41,9 @@ from testkit.dynamic_host import (
     unmarshal_properties,
     urn,
 )
+from testkit.stacks import ROOT
 from testkit.toy_provider import ToyProvider, read_journal
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TOY_TYPE = "pulumi-python:dynamic/toy:Toy"
 TOY_URN = urn(TOY_TYPE, "toy")
 SECRET_VALUE = "s3cr3t-token-value-0123456789"
@@ -55,7 +55,7 @@ def _secret(value: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def host() -> Iterator[DynamicProviderHost]:
-    with DynamicProviderHost(cwd=PROJECT_ROOT, timeout=10.0) as running:
+    with DynamicProviderHost(cwd=ROOT, timeout=10.0) as running:
         running.configure({"greeting": "hello"}, secret_keys=["greeting"])
         yield running
 
@@ -287,7 +287,7 @@ def _failing_test_body(started: DynamicProviderHost) -> None:
 
 
 def test_host_process_is_stopped_even_when_the_test_fails() -> None:
-    started = DynamicProviderHost(cwd=PROJECT_ROOT, timeout=10.0)
+    started = DynamicProviderHost(cwd=ROOT, timeout=10.0)
     with pytest.raises(RuntimeError, match="test body failed"):
         _failing_test_body(started)
     assert not started.running

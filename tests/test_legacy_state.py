@@ -69,12 +69,6 @@ def _legacy(release: str) -> dict[str, Any]:
     return document
 
 
-@pytest.fixture(scope="module")
-def hosts() -> Iterator[HostPool]:
-    with HostPool() as pool:
-        yield pool
-
-
 @pytest.fixture
 def pachd(release: str) -> Iterator[FakePachd]:
     """A fake pachd in the state the old code's ``up`` left pachd in."""

@@ -25,8 +25,7 @@ from components import providers
 from components.naming import name_suffix
 from components.okta_app import OktaOidcApp, OktaOidcAppArgs
 from components.settings import load_settings
-from testkit.mocks import OktaGroups
-from tests.conftest import MockRun
+from testkit.mocks import MockRun, OktaGroups
 
 COMPONENT = "pachyderm-okta:okta:OidcApp"
 OAUTH = "okta:app/oAuth:OAuth"

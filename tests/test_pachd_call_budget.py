@@ -1,10 +1,10 @@
 """Each change between two ``pulumi up`` runs costs pachd only what changed.
 
-The bench's own measurements (``bench.budget``): the dev stack's first ``up`` against a fresh fake
-pachd, then ``preview`` and ``up`` with one change, every dynamic resource through Pulumi's real
-dynamic-provider host configured with the stack config, as the engine configures it. Asserted
-call for call, with what ``pulumi preview`` would show: a change that writes nothing to pachd
-previews as no change at all.
+The bench's own measurements (``testkit.change_costs``): the dev stack's first ``up`` against a
+fresh fake pachd, then ``preview`` and ``up`` with one change, every dynamic resource through
+Pulumi's real dynamic-provider host configured with the stack config, as the engine configures it.
+Asserted call for call, with what ``pulumi preview`` would show: a change that writes nothing to
+pachd previews as no change at all.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.budget import CHANGES, Change, Measured, measure_changes
+from testkit.change_costs import CHANGES, Change, Measured, measure_changes
 from testkit.offline_up import HostPool
 from testkit.runtime import drained_event_loop, pickler_restored
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from bench.budget import dev_auth
 from components.pachyderm_auth.activation import ActivationProvider
 from components.pachyderm_auth.pachd import (
     Connection,
@@ -29,12 +28,12 @@ from components.pachyderm_auth.pachd import (
     wait_until_ready,
 )
 from components.settings import load_settings
+from testkit.auth_props import AuthProps
 from testkit.dynamic_host import DiffKind, HostError
 from testkit.fake_pachd import FakePachd
 from testkit.offline_up import HostPool, OfflineEngine, dev_stack, plan_program
-from testkit.stacks import config_problems, config_source
+from testkit.stacks import config_problems, config_source, dev_auth
 from testkit.tls import ServerCertificate, TestCa
-from tests.auth_props import AuthProps
 
 P = "pachyderm-okta"
 PROPS = AuthProps(
@@ -206,12 +205,6 @@ def test_a_ca_never_turns_tls_on_for_a_plaintext_address(pachd: FakePachd, ca: T
 
 
 # --- the whole program, through the real dynamic-provider host -----------------------------------
-
-
-@pytest.fixture(scope="module")
-def hosts() -> Iterator[HostPool]:
-    with HostPool() as pool:
-        yield pool
 
 
 def test_up_over_tls_then_a_new_ca_and_address_cost_pachd_nothing(

@@ -20,7 +20,7 @@ from components import urls
 from components.helm_values import ChartSecretNames, pachyderm_values
 from components.pachyderm import PachydermDeployment, PachydermDeploymentArgs
 from components.settings import StackSettings, load_settings
-from tests.conftest import MockRun, Registration, is_secret, unwrap
+from testkit.mocks import MockRun, Registration, is_secret, unwrap
 
 COMPONENT = "pachyderm-okta:pachyderm:Deployment"
 NAMESPACE = "kubernetes:core/v1:Namespace"

@@ -13,7 +13,7 @@ documents a reader of this repository does not have.
 Each scenario starts from a fresh clone and a fresh home directory, runs ``make up`` as the
 quickstart writes it, then every other ``pulumi`` and ``make`` command of the README, each in a new
 ``bash`` with a clean environment (only what the README tells the user to export), against the
-stand-in tools of :mod:`tests.standins`. Every Pulumi call they make must reach the scenario's
+stand-in tools of :mod:`testkit.standins`. Every Pulumi call they make must reach the scenario's
 backend and the expected stack.
 """
 
@@ -27,10 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.standins import ROOT, Toolbox, clone, shell, toolbox
+from testkit.stacks import ROOT
+from testkit.standins import PINNED_VERSION, Toolbox, clone, shell, toolbox
 
-PINNED = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
-PINNED_VERSION = PINNED.group(1) if PINNED else ""
 OKTA_TOKEN = "standin-okta-api-token"
 SECRET_VALUE = "standin-secret-value"
 STANDIN_CA_PEM = "-----BEGIN CERTIFICATE-----\nstandin\n-----END CERTIFICATE-----\n"

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from bench.budget import dev_auth
 from testkit.dynamic_host import HostError
 from testkit.fake_pachd import FakePachd
 from testkit.offline_up import HostPool, OfflineEngine, Stack, World, dev_stack, plan_program
-from testkit.stacks import TEST_SECRETS
+from testkit.stacks import TEST_SECRETS, dev_auth
 
 API_TOKEN = {"okta:apiToken": TEST_SECRETS["okta:apiToken"]}
 FIRST = "test-root-token-rotation-first-0001"

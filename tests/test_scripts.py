@@ -7,7 +7,7 @@ creating a stack before finding out that the user has no passphrase for it; runn
 older than the project supports; ``.ci/run`` not running the README's test command or hiding
 its failure; and a rotation target replacing the wrong resource.
 
-Everything runs offline in fresh shells against the stand-ins of :mod:`tests.standins`: the
+Everything runs offline in fresh shells against the stand-ins of :mod:`testkit.standins`: the
 stand-in ``curl`` hands out a stand-in of Pulumi's ``install.sh``, which records its flags and
 environment and installs a stand-in CLI.
 """
@@ -25,12 +25,10 @@ import yaml
 from components.settings.stack_file import ENCRYPTED_PLACEHOLDER, read_stack_file
 from scripts import resource_urn
 from scripts.kube_context import kube_context_problems
-from testkit.stacks import stack_config
-from tests.standins import ROOT, SYSTEM_PATH, Toolbox, clone, kubeconfig, shell, toolbox
-from tests.standins.tools import write_executable, write_pulumi
+from testkit.stacks import ROOT, stack_config
+from testkit.standins import PINNED_VERSION, SYSTEM_PATH, Toolbox, clone, kubeconfig, shell, toolbox
+from testkit.standins.tools import write_executable, write_pulumi
 
-PINNED = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
-PINNED_VERSION = PINNED.group(1) if PINNED else ""
 INSTALLER_URL = "https://get.pulumi.com/install.sh"
 # What every failed CLI install says to do instead (scripts/lib.sh, install_by_hand).
 BY_HAND = (

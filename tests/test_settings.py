@@ -15,6 +15,7 @@ import pytest
 from components import settings as stack
 from components.settings import StackConfigError, load_settings
 from components.urls import PublicUrl
+from testkit.mocks import MockRun
 from testkit.stacks import (
     MINIMAL_SOURCE,
     PYDANTIC_WORDS,
@@ -23,7 +24,6 @@ from testkit.stacks import (
     config_source,
     stack_config,
 )
-from tests.conftest import MockRun
 
 P = "pachyderm-okta"
 

@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config
 
-from bench.budget import dev_auth
 from components.pachyderm_auth.pachd import Connection
 from components.pachyderm_auth.stack_connection import NAMESPACE, StackConnection
 from testkit.offline_up import Stack, plan_program
-from testkit.stacks import PROJECT, TEST_SECRETS, stack_config
+from testkit.stacks import PROJECT, TEST_SECRETS, dev_auth, stack_config
 from testkit.tls import TestCa
 
 ADOPTED = "test-adopted-root-token-stack-connection-0001"

@@ -1,7 +1,7 @@
 """Stand-in for the Pulumi CLI: records every call and answers as the real CLI would.
 
 Run as ``python pulumi_cli.py CONFIG_JSON <pulumi arguments>`` by the ``pulumi`` wrapper that
-:mod:`tests.standins` writes. It models what decides *where* a command lands, following the
+:mod:`testkit.standins` writes. It models what decides *where* a command lands, following the
 Pulumi sources:
 
 - the backend: ``PULUMI_BACKEND_URL``, then ``backend.url`` in ``Pulumi.yaml``, then the

@@ -9,25 +9,24 @@ config (as the engine configures it). The calls the second ``up`` sends pachd ar
 checked against the budget; the preview records which resources it would show as changing (and
 makes no call).
 
-``tests/test_pachd_call_budget.py`` asserts the same measurements call for call, so the bench
-table and the tests cannot drift apart.
+``python -m bench`` prints these measurements as its cost-per-change table and
+``tests/test_pachd_call_budget.py`` asserts them call for call, so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-from bench.counts import Calls
 from components import dex
+from testkit.call_counts import Calls
 from testkit.dynamic_host import DiffKind
 from testkit.fake_pachd import FakePachd
 from testkit.offline_up import HostPool, OfflineEngine, Plan, Stack, World, plan_program
-from testkit.stacks import TEST_SECRETS, stack_config
+from testkit.stacks import TEST_SECRETS, dev_auth, dev_pachyderm, stack_config
 
 ADOPTED_TOKEN = "bench-adopted-root-token-0008"
 ROTATED_TOKEN = "bench-rotated-root-token-0009"
@@ -36,20 +35,6 @@ ROTATED_OKTA_SECRET = "bench-rotated-okta-client-secret-0011"
 RENEWED_LICENSE_KEY = "bench-renewed-license-key-0012"
 LEGACY_PACHD = (2, 11, 6)
 ROOT_TOKEN_RESOURCE = "auth-root-token"
-
-
-def dev_auth(**changes: Any) -> str:
-    """The dev stack's ``pachyderm-okta:auth`` object with ``changes`` applied, as config text."""
-    config, _ = stack_config("dev")
-    auth: dict[str, Any] = json.loads(config["pachyderm-okta:auth"])
-    return json.dumps({**auth, **changes})
-
-
-def dev_pachyderm(**changes: Any) -> str:
-    """The dev stack's ``pachyderm-okta:pachyderm`` object with ``changes`` applied, as text."""
-    config, _ = stack_config("dev")
-    pachyderm: dict[str, Any] = json.loads(config["pachyderm-okta:pachyderm"])
-    return json.dumps({**pachyderm, **changes})
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,16 @@
 """The benchmark's deterministic figures as tests: pachd calls per phase (no timings).
 
-Uses the bench's own functions (``bench.counts``), so ``python -m bench`` and this test count the
-same calls: a no-op ``up`` makes no pachd call, an Okta secret rotation reads the connector and
-updates it, and the first ``up`` writes at most 1.25x what the manual procedure writes and reads
-only pachd's readiness and, once per binding, what the principal held.
+Uses the bench's own functions (``testkit.call_counts``), so ``python -m bench`` and this test
+count the same calls: a no-op ``up`` makes no pachd call, an Okta secret rotation reads the
+connector and updates it, and the first ``up`` writes at most 1.25x what the manual procedure
+writes and reads only pachd's readiness and, once per binding, what the principal held.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from bench.counts import (
+from testkit.call_counts import (
     FIRST_UP_MAX_RATIO,
     ROTATION_CALLS,
     Calls,

@@ -1,7 +1,7 @@
 """Offline stand-ins for the tools ``make up`` and the README's commands run.
 
 :func:`toolbox` writes a ``bin`` directory to put first on ``PATH``: a stand-in ``pulumi``
-(:mod:`tests.standins.pulumi_cli`), ``curl``, and ``python3`` (:mod:`tests.standins.tools`).
+(:mod:`testkit.standins.pulumi_cli`), ``curl``, and ``python3`` (:mod:`testkit.standins.tools`).
 Each records its arguments and environment in one JSON-lines log, which :class:`Toolbox` reads.
 Nothing reaches the network.
 """
@@ -9,6 +9,7 @@ Nothing reaches the network.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -19,10 +20,12 @@ from typing import Any
 
 import yaml
 
-from testkit.stacks import filled_stack_text
-from tests.standins.tools import HERE, wrapper, write_executable, write_pulumi
+from testkit.stacks import ROOT, filled_stack_text
+from testkit.standins.tools import HERE, wrapper, write_executable, write_pulumi
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+_PINNED = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
+PINNED_VERSION = _PINNED.group(1) if _PINNED else ""
+"""The Pulumi SDK version ``requirements.txt`` pins: the CLI version ``make up`` installs."""
 # What `make up` and the README's commands read or run: a clone needs nothing else of the repo.
 CLONE_FILES = (
     "Makefile",

@@ -1,6 +1,6 @@
 """Stand-ins for ``curl``, Pulumi's ``install.sh`` and ``python3``: record, then act offline.
 
-Run as ``python tools.py CONFIG_JSON TOOL <arguments>`` by the wrappers :mod:`tests.standins`
+Run as ``python tools.py CONFIG_JSON TOOL <arguments>`` by the wrappers :mod:`testkit.standins`
 writes. Every call appends one JSON line to the config's log:
 
 - ``curl``: writes the stand-in installer to the ``-o`` file (no network);

@@ -7,6 +7,9 @@ for call against another fresh fake with the real ``pachyderm_sdk`` client: ``pa
 activate`` (``ActivateCmd``, pachyderm/pachyderm src/server/auth/cmds/cmds.go), ``pachctl idp
 create-connector`` and one ``pachctl auth set cluster <role> <principal>`` per principal the dev
 stack binds.
+
+``python -m bench`` prints these counts and ``tests/test_pachd_calls_per_phase.py`` asserts them,
+both through this module, so the two count the same calls.
 """
 
 from __future__ import annotations
