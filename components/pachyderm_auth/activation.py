@@ -90,7 +90,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
         """Rotate to the new token; ``False`` if auth turned out to be off (nothing to rotate)."""
         wait_until_ready(props.connection)
         with_old_token = props.connection.model_copy(update={"root_token": old_token})
-        address = props.connection.pachd_address
+        address = props.connection.endpoint
         with pachd_client(with_old_token) as client:
             try:
                 client.auth.rotate_root_token(root_token=props.state.root_token)
@@ -135,7 +135,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
             return
         if not state.license_key:
             raise PachdError(
-                f"pachd at {props.connection.pachd_address} is Pachyderm 2.11, which needs an "
+                f"pachd at {props.connection.endpoint} is Pachyderm 2.11, which needs an "
                 "enterprise license before auth: set `pulumi config set --secret "
                 "pachyderm-okta:licenseKey`"
             )
@@ -174,7 +174,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
         )
 
     def _activate_auth(self, client: Any, props: Props[ActivationState]) -> None:
-        address = props.connection.pachd_address
+        address = props.connection.endpoint
         try:
             client.auth.activate(root_token=props.state.root_token)
         except (grpc.RpcError, ConnectionError) as error:
@@ -210,7 +210,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
                 if is_status(error, grpc.StatusCode.UNAUTHENTICATED):
                     status = describe(error, props.secrets)
                     raise PachdError(
-                        foreign_token_message(props.connection.pachd_address, status),
+                        foreign_token_message(props.connection.endpoint, status),
                         code=grpc.StatusCode.UNAUTHENTICATED,
                     ) from None
                 raise

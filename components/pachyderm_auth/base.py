@@ -115,6 +115,8 @@ class PachdProvider(ResourceProvider, Generic[S]):
             listed = "; ".join(f"{field}: {message}" for field, message in dict.fromkeys(problems))
             raise ValueError(f"invalid {self.resource_kind} properties: {listed}")
         connection, state = parsed
+        # The cluster credentials of a port-forward come from the stack config, never from state.
+        connection = connection.model_copy(update={"kubernetes": self.stack.kubernetes})
         return Props(cast(Connection, connection), cast(S, state), tuple(self.stack.secrets))
 
     def _id(self, props: Props[S]) -> str:
@@ -216,7 +218,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
             raise error.redacted(props.secrets) from None
         except (grpc.RpcError, ConnectionError) as error:
             what = f"{self.resource_kind} {self._id(props)!r}"
-            raise failure(what, props.connection.pachd_address, error, props.secrets) from None
+            raise failure(what, props.connection.endpoint, error, props.secrets) from None
 
     def _call(
         self,
@@ -229,7 +231,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
         try:
             return action()
         except (grpc.RpcError, ConnectionError) as error:
-            address = props.connection.pachd_address
+            address = props.connection.endpoint
             raise failure(what, address, error, props.secrets, hint(error)) from None
 
     def _with_current_connection(

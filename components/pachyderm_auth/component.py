@@ -14,6 +14,7 @@ from components.naming import name_suffix
 from components.pachyderm_auth.activation import AuthActivation
 from components.pachyderm_auth.auth_config import AuthConfig
 from components.pachyderm_auth.identity_config import IdentityServerConfig
+from components.pachyderm_auth.kube_target import PortForwardTarget
 from components.pachyderm_auth.idp_connector import IdpConnector
 from components.pachyderm_auth.oidc_client import OidcClient
 from components.pachyderm_auth.role_binding import ClusterRoleBinding
@@ -51,6 +52,8 @@ class PachydermAuthArgs:
     """An existing root token to adopt; unset, a new one is minted."""
     wait_for: tuple[pulumi.Resource, ...] = ()
     """Resources pachd needs first (the Helm release): activation, and so everything, waits."""
+    port_forward: PortForwardTarget | None = None
+    """Set: the deployer reaches pachd through the Kubernetes API, not at ``pachd_address``."""
 
 
 class PachydermAuth(pulumi.ComponentResource):
@@ -96,6 +99,8 @@ class PachydermAuth(pulumi.ComponentResource):
             "call_timeout_seconds": settings.call_timeout_seconds,
             "ready_timeout_seconds": settings.pachd_ready_timeout_seconds,
         }
+        if args.port_forward is not None:
+            connection["port_forward"] = args.port_forward.model_dump()
         activation = AuthActivation(
             f"{name}-activation",
             {

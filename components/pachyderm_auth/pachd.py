@@ -20,10 +20,13 @@ from typing import Annotated, Any, TypeVar
 
 import grpc
 from pachyderm_sdk import Client
+from pachyderm_sdk.constants import GRPC_CHANNEL_OPTIONS
 from pachyderm_sdk.errors import AuthServiceNotActivated
-from pydantic import BaseModel, ConfigDict
+from pachyderm_sdk.interceptor import MetadataClientInterceptor
+from pydantic import BaseModel, ConfigDict, Field
 
 from components.pachyderm_auth.credentials import SECRET
+from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget
 
 T = TypeVar("T")
 
@@ -67,6 +70,22 @@ class Connection(BaseModel):
     root_token: Annotated[str, SECRET]
     call_timeout_seconds: float = 30.0
     ready_timeout_seconds: float = 600.0
+    port_forward: PortForwardTarget | None = None
+    """Set: pachd is reached through the Kubernetes API (``pachdAccess: portForward``), not at
+    ``pachd_address``."""
+    kubernetes: KubeAccess = Field(default_factory=KubeAccess, exclude=True, repr=False)
+    """The stack's cluster credentials for the port-forward; from the stack config, never stored."""
+
+    @property
+    def endpoint(self) -> str:
+        """Where pachd is reached, for messages."""
+        if self.port_forward is None:
+            return self.pachd_address
+        target = self.port_forward
+        return (
+            f"the Kubernetes API port-forward to release {target.release_name!r} in namespace "
+            f"{target.namespace!r}"
+        )
 
 
 class _DeadlineInterceptor(grpc.UnaryUnaryClientInterceptor):
@@ -88,16 +107,35 @@ def pachd_client(connection: Connection) -> Iterator[Any]:
     The token is always passed explicitly: with ``auth_token=None`` the SDK would read
     ``PACH_PYTHON_AUTH_TOKEN`` from the provider process's environment.
     """
-    client = Client.from_pachd_address(connection.pachd_address, auth_token=connection.root_token)
-    # The stubs are bound to the channel in _init_api(), so wrap the channel, then rebind them.
-    client._channel = grpc.intercept_channel(
-        client._channel, _DeadlineInterceptor(connection.call_timeout_seconds)
+    # Imported here: the port-forward module builds on this module's errors.
+    from components.pachyderm_auth.port_forward import route_to_pachd
+
+    with route_to_pachd(connection) as route:
+        client = Client.from_pachd_address(route.address, auth_token=connection.root_token)
+        if route.tls_server_name is not None:
+            _check_tls_name(client, route.tls_server_name)
+        # The stubs are bound to the channel in _init_api(), so wrap the channel, then rebind them.
+        client._channel = grpc.intercept_channel(
+            client._channel, _DeadlineInterceptor(connection.call_timeout_seconds)
+        )
+        client._init_api()
+        try:
+            yield client
+        finally:
+            client._channel.close()
+
+
+def _check_tls_name(client: Any, server_name: str) -> None:
+    """Verify pachd's certificate for ``server_name`` although the client dials ``127.0.0.1``."""
+    client._channel.close()
+    channel = grpc.secure_channel(
+        client.address,
+        grpc.ssl_channel_credentials(root_certificates=client.root_certs),
+        options=[*GRPC_CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", server_name)],
     )
-    client._init_api()
-    try:
-        yield client
-    finally:
-        client._channel.close()
+    client._channel = grpc.intercept_channel(
+        channel, MetadataClientInterceptor(client._grpc_metadata)
+    )
 
 
 def grpc_status(error: BaseException) -> tuple[grpc.StatusCode | None, str]:
@@ -167,7 +205,7 @@ def call(what: str, connection: Connection, fn: Callable[[], T], *secrets: str) 
         return fn()
     except (grpc.RpcError, ConnectionError) as error:
         raise failure(
-            what, connection.pachd_address, error, [connection.root_token, *secrets]
+            what, connection.endpoint, error, [connection.root_token, *secrets]
         ) from None
 
 
@@ -197,19 +235,29 @@ def wait_until_ready(
             last_status = describe(error, [connection.root_token])
             if code not in _NOT_READY_CODES and not isinstance(error, ConnectionError):
                 raise failure(
-                    "version GetVersion", connection.pachd_address, error, [connection.root_token]
+                    "version GetVersion", connection.endpoint, error, [connection.root_token]
                 ) from None
         remaining = deadline - clock()
         if remaining <= 0:
             raise PachdUnavailableError(
-                f"pachd at {connection.pachd_address} did not become ready within "
+                f"pachd at {connection.endpoint} did not become ready within "
                 f"{connection.ready_timeout_seconds:g} s ({attempts} attempts); last status: "
-                f"{last_status}. Check that the Helm release is up and that the address is "
-                "reachable from where `pulumi up` runs (pachyderm-okta:pachdAddress overrides it).",
+                f"{last_status}. {_unready_hint(connection)}",
                 code=grpc.StatusCode.UNAVAILABLE,
             )
         sleep(min(pause, remaining))
         pause = min(pause * 2, READY_BACKOFF_CAP_SECONDS)
+
+
+def _unready_hint(connection: Connection) -> str:
+    if connection.port_forward is not None:
+        return "Check that the Helm release is up and its pachd pod becomes ready."
+    return (
+        "Check that the Helm release is up and that the address is reachable from where "
+        "`pulumi up` runs (pachyderm-okta:pachdAddress overrides it; pachyderm-okta:pachdAccess: "
+        "portForward reaches pachd through the Kubernetes API instead, needing no DNS record, "
+        "load balancer or exposed port)."
+    )
 
 
 def unless_gone(action: Callable[[], T], gone_when: str | None = None) -> T | None:

@@ -25,6 +25,7 @@ from components.settings.fields import (
     NonBlank,
     OktaDomain,
     OktaOrgName,
+    PachdAccess,
     PachdAddress,
     Principal,
     RefreshTokenRotation,
@@ -202,6 +203,11 @@ class ProjectConfig(_Frozen):
     pachd_address: PachdAddress | None = Field(
         default=None, description="Override of the gRPC address the deployer uses."
     )
+    pachd_access: PachdAccess = Field(
+        default="direct",
+        description="`direct` (pachdAddress, else publicUrl) or `portForward` (the Kubernetes "
+        "API's pods/portforward to a ready pachd pod); an explicit pachdAddress means direct.",
+    )
     okta: OktaAppSettings = Field(default_factory=OktaAppSettings)
     pachyderm: PachydermSettings = Field(default_factory=PachydermSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
@@ -209,6 +215,11 @@ class ProjectConfig(_Frozen):
     root_token: Secret | None = Field(
         default=None, description="An existing root token to adopt (secret)."
     )
+
+    @property
+    def pachd_port_forward(self) -> bool:
+        """Whether the deployer reaches pachd through the Kubernetes API (pachdAddress wins)."""
+        return self.pachd_access == "portForward" and self.pachd_address is None
 
     @field_validator("public_url", mode="before")
     @classmethod

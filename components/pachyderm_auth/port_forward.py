@@ -1,0 +1,412 @@
+"""Reaching pachd through the Kubernetes API (``pachdAccess: portForward``).
+
+Why, and why the official ``kubernetes`` client: docs/decisions.md, decision 28.
+
+:func:`forwarded` opens a loopback listener for one provider operation. Every TCP connection gRPC
+makes to it gets its own ``pods/portforward`` stream to a ready pachd pod of the release, resolved
+at that moment, so a pachd pod that restarts during the ready-wait is found again under its new
+name. One stream is opened before the listener is handed out, so a refusal (RBAC, a namespace
+that is gone) surfaces with the Kubernetes API's own answer instead of as a gRPC "unavailable".
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import selectors
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import yaml
+from kubernetes import client as kube_client
+from kubernetes import config as kube_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+from kubernetes.stream import portforward
+from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget
+from components.pachyderm_auth.pachd import Connection, PachdError
+
+PACHD_GRPC_PORT_NAME = "api-grpc-port"
+PACHD_GRPC_PORT = 1650
+"""The chart's pachd container port for gRPC (``templates/pachd/deployment.yaml``)."""
+PACHD_POD_SELECTOR = "app=pachd,suite=pachyderm"
+"""The chart's labels on pachd pods; the Deployment is always named ``pachd``, so a namespace
+holds one release's pachd."""
+PACHD_DEPLOYMENT = "pachd"
+HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+_CHUNK = 64 * 1024
+
+
+class PortForwardError(PachdError):
+    """The Kubernetes API refused or failed the forward; the message names what it answered."""
+
+
+class ReleaseGoneError(PortForwardError):
+    """The API answers that the release's namespace or pachd Deployment does not exist."""
+
+
+class ClusterUnreachableError(ConnectionError):
+    """The Kubernetes API server could not be reached (retried by the ready-wait)."""
+
+
+class PodNotReadyError(ConnectionError):
+    """No ready pachd pod, or the pod went away (retried by the ready-wait)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a gRPC client dials: the local end of the forward and the TLS name to check."""
+
+    address: str
+    tls_server_name: str | None
+
+
+def api_client(access: KubeAccess) -> kube_client.ApiClient:
+    """An API client for the configured cluster, loaded as the Kubernetes provider loads it.
+
+    Exec credential plugins (EKS, GKE) run through the library's kubeconfig loader.
+    """
+    try:
+        if access.kubeconfig is None:
+            return kube_config.new_client_from_config(context=access.context)
+        path = os.path.expanduser(access.kubeconfig)
+        if "\n" not in access.kubeconfig and os.path.isfile(path):
+            return kube_config.new_client_from_config(config_file=path, context=access.context)
+        document = yaml.safe_load(access.kubeconfig)
+        if not isinstance(document, dict):
+            raise ConfigException("kubernetes:kubeconfig is neither a file nor kubeconfig YAML")
+        return kube_config.new_client_from_config_dict(document, context=access.context)
+    except (ConfigException, yaml.YAMLError, OSError) as error:
+        # The loader's message names the context or the file, never a credential.
+        raise PortForwardError(f"cannot load the kubeconfig for the port-forward: {error}") from None
+
+
+@contextmanager
+def forwarded(target: PortForwardTarget, access: KubeAccess, timeout: float) -> Iterator[Route]:
+    """A loopback address that reaches the release's pachd gRPC port; everything closed on exit.
+
+    ``timeout`` bounds every Kubernetes API request and each stream's opening.
+    """
+    api = api_client(access)
+    bridge = _Bridge(_Forwarder(kube_client.CoreV1Api(api), target, timeout))
+    try:
+        bridge.start()
+        scheme = "grpcs" if target.tls else "grpc"
+        yield Route(
+            f"{scheme}://127.0.0.1:{bridge.port}",
+            (target.server_name or None) if target.tls else None,
+        )
+    finally:
+        bridge.close()
+        api.close()
+
+
+class _Forwarder:
+    """Finds a ready pachd pod and opens one ``pods/portforward`` stream to its gRPC port."""
+
+    def __init__(self, core: kube_client.CoreV1Api, target: PortForwardTarget, timeout: float):
+        self.core = core
+        self.target = target
+        self.timeout = timeout
+        # The stream helper swaps the ApiClient's transport while it runs: one request at a time.
+        self._lock = threading.Lock()
+
+    def where(self, pod: str | None = None) -> str:
+        found = f"namespace {self.target.namespace!r}, release {self.target.release_name!r}"
+        return f"{found}, pod {pod!r}" if pod else found
+
+    def open(self) -> socket.socket:
+        """A connected socket to pachd's gRPC port in a ready pod (resolved now)."""
+        with self._lock:
+            pod, port = self._ready_pod()
+            try:
+                stream = self._with_deadline(
+                    lambda: portforward(
+                        self.core.connect_get_namespaced_pod_portforward,
+                        pod,
+                        self.target.namespace,
+                        ports=str(port),
+                    ),
+                    f"opening the port-forward ({self.where(pod)})",
+                )
+            except ApiException as error:
+                raise self._refused(error, "create pods/portforward", pod) from None
+        forwarded_socket: socket.socket = stream.socket(port)._socket
+        return forwarded_socket
+
+    def _ready_pod(self) -> tuple[str, int]:
+        pods = self._request(
+            lambda: self.core.list_namespaced_pod(
+                self.target.namespace,
+                label_selector=PACHD_POD_SELECTOR,
+                _request_timeout=self.timeout,
+            ),
+            "list pods",
+        )
+        ready = sorted((pod for pod in pods.items if _is_ready(pod)), key=_pod_name)
+        if ready:
+            return _pod_name(ready[0]), _grpc_port(ready[0])
+        if not pods.items:
+            self._check_release_exists()
+        waiting = ", ".join(_pod_name(pod) for pod in pods.items) or "none"
+        raise PodNotReadyError(f"no ready pachd pod ({self.where()}; pachd pods: {waiting})")
+
+    def _check_release_exists(self) -> None:
+        """Raise :class:`ReleaseGoneError` when the API says the namespace or pachd is gone."""
+        namespace = self.target.namespace
+        try:
+            self._request(
+                lambda: self.core.read_namespace(namespace, _request_timeout=self.timeout),
+                "get namespaces",
+            )
+        except PortForwardError as error:
+            if error.code == grpc.StatusCode.NOT_FOUND:
+                raise ReleaseGoneError(str(error), code=error.code) from None
+            raise
+        apps = kube_client.AppsV1Api(self.core.api_client)
+        try:
+            deployment = self._request(
+                lambda: apps.read_namespaced_deployment(
+                    PACHD_DEPLOYMENT, namespace, _request_timeout=self.timeout
+                ),
+                "get deployments",
+            )
+        except PortForwardError as error:
+            if error.code == grpc.StatusCode.NOT_FOUND:
+                raise ReleaseGoneError(str(error), code=error.code) from None
+            raise
+        annotations = deployment.metadata.annotations or {}
+        owner = annotations.get(HELM_RELEASE_ANNOTATION)
+        if owner is not None and owner != self.target.release_name:
+            raise PortForwardError(
+                f"the pachd Deployment in namespace {namespace!r} belongs to Helm release "
+                f"{owner!r}, not {self.target.release_name!r}"
+            )
+
+    def _request(self, call: Any, verb: str) -> Any:
+        try:
+            return call()
+        except ApiException as error:
+            raise self._refused(error, verb) from None
+        except OSError as error:
+            # urllib3 wraps socket errors (refused, unresolvable, timed out) in OSError subclasses.
+            raise ClusterUnreachableError(
+                f"the Kubernetes API server at {self._server()} cannot be reached to {verb} "
+                f"({self.where()}): {type(error).__name__}: {error}"
+            ) from None
+
+    def _with_deadline(self, call: Any, what: str) -> Any:
+        # The library opens the stream without a timeout of its own; waiting on a worker thread
+        # bounds it (a handshake that never answers leaves only that daemon thread behind).
+        pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="port-forward")
+        try:
+            return pool.submit(call).result(timeout=self.timeout)
+        except concurrent.futures.TimeoutError:
+            raise ClusterUnreachableError(
+                f"the Kubernetes API server at {self._server()} did not answer within "
+                f"{self.timeout:g} s {what}"
+            ) from None
+        finally:
+            pool.shutdown(wait=False)
+
+    def _server(self) -> str:
+        host: str = self.core.api_client.configuration.host
+        return host
+
+    def _refused(self, error: ApiException, verb: str, pod: str | None = None) -> PortForwardError:
+        status, answer = _api_answer(error)
+        if status == 0:
+            return PortForwardError(
+                f"the Kubernetes API server at {self._server()} failed to {verb} "
+                f"({self.where(pod)}): {answer}"
+            )
+        code = {404: grpc.StatusCode.NOT_FOUND, 403: grpc.StatusCode.PERMISSION_DENIED}.get(status)
+        hint = (
+            "; the kube credentials of the stack need `create` on `pods/portforward` in this "
+            "namespace (or set pachyderm-okta:pachdAccess to direct)"
+            if status == 403 and "portforward" in verb
+            else ""
+        )
+        return PortForwardError(
+            f"the Kubernetes API refused to {verb} ({self.where(pod)}): {status} {answer}{hint}",
+            code=code,
+        )
+
+
+class _Bridge:
+    """A loopback listener; each accepted connection is pumped through its own forward stream."""
+
+    def __init__(self, forwarder: _Forwarder) -> None:
+        self.forwarder = forwarder
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._spare: socket.socket | None = None
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._open: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
+        self._guard = threading.Lock()
+        self._closed = False
+
+    def start(self) -> None:
+        self._spare = self.forwarder.open()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._spawn(self._accept_loop, self._listener)
+
+    def _spawn(self, run: Any, *args: Any) -> None:
+        thread = threading.Thread(target=run, args=args, daemon=True, name="pachd-port-forward")
+        with self._guard:
+            self._threads.append(thread)
+        thread.start()
+
+    def _track(self, sock: socket.socket) -> bool:
+        with self._guard:
+            if self._closed:
+                return False
+            self._open.add(sock)
+            return True
+
+    def _accept_loop(self, listener: socket.socket) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(listener, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while True:
+                events = selector.select()
+                if any(key.fileobj is self._wake_read for key, _ in events):
+                    return
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return
+                if not self._track(connection):
+                    connection.close()
+                    return
+                self._spawn(self._serve, connection)
+
+    def _serve(self, connection: socket.socket) -> None:
+        with self._guard:
+            spare, self._spare = self._spare, None
+        try:
+            upstream = spare if spare is not None else self.forwarder.open()
+        except (PachdError, ConnectionError, OSError):
+            # gRPC sees the connection drop and reports UNAVAILABLE; the ready-wait retries with
+            # a new forward, which resolves the pod again.
+            self._discard(connection)
+            return
+        if not self._track(upstream):
+            upstream.close()
+            self._discard(connection)
+            return
+        try:
+            _pump(connection, upstream, self._wake_read)
+        finally:
+            self._discard(connection)
+            self._discard(upstream)
+
+    def _discard(self, sock: socket.socket) -> None:
+        with self._guard:
+            self._open.discard(sock)
+        with suppress(OSError):
+            sock.close()
+
+    def close(self) -> None:
+        with self._guard:
+            self._closed = True
+            leftovers = list(self._open)
+            self._open.clear()
+        with suppress(OSError):
+            self._wake_write.send(b"x")
+        for thread in list(self._threads):
+            thread.join(timeout=self.forwarder.timeout)
+        for sock in [*leftovers, self._spare, self._listener, self._wake_read, self._wake_write]:
+            if sock is not None:
+                with suppress(OSError):
+                    sock.close()
+
+
+def _pump(first: socket.socket, second: socket.socket, wake: socket.socket) -> None:
+    """Copy bytes both ways until either side closes or ``wake`` is readable."""
+    peer = {first: second, second: first}
+    with selectors.DefaultSelector() as selector:
+        selector.register(first, selectors.EVENT_READ)
+        selector.register(second, selectors.EVENT_READ)
+        selector.register(wake, selectors.EVENT_READ)
+        while True:
+            for key, _ in selector.select():
+                if key.fileobj is wake:
+                    return
+                source: socket.socket = key.fileobj  # type: ignore[assignment]
+                try:
+                    data = source.recv(_CHUNK)
+                    if not data:
+                        return
+                    peer[source].sendall(data)
+                except OSError:
+                    return
+
+
+def _pod_name(pod: Any) -> str:
+    name: str = pod.metadata.name
+    return name
+
+
+def _is_ready(pod: Any) -> bool:
+    if pod.metadata.deletion_timestamp is not None or pod.status is None:
+        return False
+    conditions = pod.status.conditions or []
+    return pod.status.phase == "Running" and any(
+        condition.type == "Ready" and condition.status == "True" for condition in conditions
+    )
+
+
+def _grpc_port(pod: Any) -> int:
+    for container in pod.spec.containers or []:
+        for port in container.ports or []:
+            if port.name == PACHD_GRPC_PORT_NAME:
+                number: int = port.container_port
+                return number
+    return PACHD_GRPC_PORT
+
+
+def _api_answer(error: ApiException) -> tuple[int, str]:
+    """``(HTTP status, message)`` of an API refusal, from its Status body when there is one.
+
+    A refused stream upgrade reaches the library as a handshake failure with status 0; the
+    websocket exception it wraps keeps the real status and body.
+    """
+    status = int(error.status or 0)
+    body: Any = error.body
+    cause = error.__context__
+    if status == 0 and cause is not None and getattr(cause, "status_code", None):
+        status = int(cause.status_code)
+        body = getattr(cause, "resp_body", None)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str) and body:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return status, body.strip()
+        if isinstance(document, dict) and document.get("message"):
+            return status, str(document["message"])
+        return status, body.strip()
+    return status, str(error.reason or error)
+
+
+@contextmanager
+def route_to_pachd(connection: Connection) -> Iterator[Route]:
+    """The address to dial for ``connection``: its own, or the local end of a port-forward."""
+    target = connection.port_forward
+    if target is None:
+        yield Route(connection.pachd_address, None)
+        return
+    with forwarded(
+        target, connection.kubernetes, connection.call_timeout_seconds
+    ) as route:
+        yield route
