@@ -27,6 +27,7 @@ method (the wire turns ints into floats and drops ``None`` keys); no message car
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -47,6 +48,11 @@ from pydantic import BaseModel, ValidationError
 
 from components.pachyderm_auth.credentials import credential_fields
 from components.pachyderm_auth.pachd import Connection, PachdError, failure
+from components.pachyderm_auth.port_forward import (
+    ClusterUnreachableError,
+    PortForwardError,
+    ReleaseGoneError,
+)
 from components.pachyderm_auth.props import (
     PachdState,
     Props,
@@ -56,6 +62,9 @@ from components.pachyderm_auth.props import (
     normalised,
 )
 from components.pachyderm_auth.stack_connection import StackConnection
+
+DELETE_UNREACHABLE = "PULUMI_K8S_DELETE_UNREACHABLE"
+"""pulumi-kubernetes' opt-in to let go of what an unreachable cluster held; honoured here too."""
 
 # pachd answers that a credential is refused, or cannot be reached at that address: the stored
 # connection may still work where the configured one does not (or the other way round).
@@ -179,7 +188,12 @@ class PachdProvider(ResourceProvider, Generic[S]):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Live state for ``pulumi refresh``; an object gone from pachd reads as deleted."""
-        used, live = self._with_current_connection(self._parse(props), self._read)
+        try:
+            used, live = self._with_current_connection(self._parse(props), self._read)
+        except PortForwardError as error:
+            if not self._cluster_gone(error):
+                raise
+            return ReadResult(None, {})
         if live is None:
             return ReadResult(None, {})
         kept = {name: props[name] for name in self.output_fields if name in props}
@@ -187,7 +201,23 @@ class PachdProvider(ResourceProvider, Generic[S]):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Remove what this resource owns from pachd; real failures raise."""
-        self._with_current_connection(self._parse(props), self._remove)
+        try:
+            self._with_current_connection(self._parse(props), self._remove)
+        except PortForwardError as error:
+            if not self._cluster_gone(error):
+                raise
+
+    def _cluster_gone(self, error: PortForwardError) -> bool:
+        """Whether pachd's objects went with the cluster: they lived in its database.
+
+        The Kubernetes API answering that the release's namespace or pachd Deployment does not
+        exist is proof; an API that cannot be reached is not, unless the user opts in with
+        pulumi-kubernetes' own switch (docs/decisions.md, decision 28).
+        """
+        if isinstance(error, ReleaseGoneError):
+            return True
+        opted_in = os.environ.get(DELETE_UNREACHABLE, "").strip().lower() == "true"
+        return isinstance(error, ClusterUnreachableError) and opted_in
 
     # -- per-resource behaviour ----------------------------------------------------------------
 

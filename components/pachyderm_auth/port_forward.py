@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import urllib3
 import yaml
 from kubernetes import client as kube_client
 from kubernetes import config as kube_config
@@ -41,6 +42,10 @@ holds one release's pachd."""
 PACHD_DEPLOYMENT = "pachd"
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 _CHUNK = 64 * 1024
+_UNREACHABLE_HINT = (
+    ". If the cluster is gone for good, PULUMI_K8S_DELETE_UNREACHABLE=true lets refresh and "
+    "destroy drop pachd's auth objects (and pulumi-kubernetes' resources) from the state"
+)
 
 
 class PortForwardError(PachdError):
@@ -51,12 +56,19 @@ class ReleaseGoneError(PortForwardError):
     """The API answers that the release's namespace or pachd Deployment does not exist."""
 
 
-class ClusterUnreachableError(ConnectionError):
-    """The Kubernetes API server could not be reached (retried by the ready-wait)."""
+# Both below are ConnectionErrors, so the ready-wait retries them until its deadline.
+class ClusterUnreachableError(PortForwardError, ConnectionError):
+    """The Kubernetes API server could not be reached."""
+
+    def __init__(self, message: str, *, code: grpc.StatusCode | None = None) -> None:
+        super().__init__(message, code=code or grpc.StatusCode.UNAVAILABLE)
 
 
-class PodNotReadyError(ConnectionError):
-    """No ready pachd pod, or the pod went away (retried by the ready-wait)."""
+class PodNotReadyError(PortForwardError, ConnectionError):
+    """No ready pachd pod, or the pod went away."""
+
+    def __init__(self, message: str, *, code: grpc.StatusCode | None = None) -> None:
+        super().__init__(message, code=code or grpc.StatusCode.UNAVAILABLE)
 
 
 @dataclass(frozen=True)
@@ -194,11 +206,11 @@ class _Forwarder:
             return call()
         except ApiException as error:
             raise self._refused(error, verb) from None
-        except OSError as error:
-            # urllib3 wraps socket errors (refused, unresolvable, timed out) in OSError subclasses.
+        except (OSError, urllib3.exceptions.HTTPError) as error:
+            # Refused, unresolvable, timed out: urllib3's errors once its retries are spent.
             raise ClusterUnreachableError(
                 f"the Kubernetes API server at {self._server()} cannot be reached to {verb} "
-                f"({self.where()}): {type(error).__name__}: {error}"
+                f"({self.where()}): {type(error).__name__}: {error}{_UNREACHABLE_HINT}"
             ) from None
 
     def _with_deadline(self, call: Any, what: str) -> Any:
@@ -221,6 +233,11 @@ class _Forwarder:
 
     def _refused(self, error: ApiException, verb: str, pod: str | None = None) -> PortForwardError:
         status, answer = _api_answer(error)
+        if status == 0 and isinstance(error.__context__, OSError):
+            return ClusterUnreachableError(
+                f"the Kubernetes API server at {self._server()} cannot be reached to {verb} "
+                f"({self.where(pod)}): {answer}{_UNREACHABLE_HINT}"
+            )
         if status == 0:
             return PortForwardError(
                 f"the Kubernetes API server at {self._server()} failed to {verb} "
