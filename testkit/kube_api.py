@@ -128,9 +128,7 @@ class KubeApiStandIn:
                     {"name": "stand-in", "cluster": {"server": f"http://127.0.0.1:{self.port}"}}
                 ],
                 "users": [{"name": USER, "user": {"token": token}}],
-                "contexts": [
-                    {"name": context, "context": {"cluster": "stand-in", "user": USER}}
-                ],
+                "contexts": [{"name": context, "context": {"cluster": "stand-in", "user": USER}}],
                 "current-context": context,
             }
         )
@@ -180,6 +178,7 @@ class KubeApiStandIn:
     # --- answers ----------------------------------------------------------------------------------
 
     def pod_json(self, pod: StandInPod) -> dict[str, Any]:
+        """``pod`` as the API serves it: the chart's pachd container ports, a Ready condition."""
         return {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -248,7 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
     api: KubeApiStandIn
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the tests read :attr:`KubeApiStandIn.requests` instead."""
 
     def _json(self, code: int, body: dict[str, Any]) -> None:
@@ -259,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
+    def do_GET(self) -> None:
         """Route a GET as the API server would."""
         api = self.api
         url = urlsplit(self.path)
@@ -274,9 +273,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._namespace(parts[3])
         elif parts[:3] == ["api", "v1", "namespaces"] and parts[4:] == ["pods"]:
             self._list_pods(parts[3], query.get("labelSelector", [""])[0])
-        elif parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods" and parts[6:] == [
-            "portforward"
-        ]:
+        elif (
+            parts[:3] == ["api", "v1", "namespaces"]
+            and parts[4] == "pods"
+            and parts[6:] == ["portforward"]
+        ):
             self._port_forward(parts[3], parts[5], query.get("ports", [""])[0])
         elif parts[:4] == ["apis", "apps", "v1", "namespaces"] and parts[5] == "deployments":
             self._deployment(parts[4], parts[6])
@@ -289,7 +290,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif namespace not in self.api.namespaces:
             self._json(404, _not_found("namespaces", namespace))
         else:
-            self._json(200, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+            self._json(
+                200, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+            )
 
     def _list_pods(self, namespace: str, selector: str) -> None:
         if ("list", "pods") in self.api.forbidden:
@@ -341,7 +344,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         port = int(ports)
         key = self.headers["Sec-WebSocket-Key"]
-        accept = base64.b64encode(hashlib.sha1((key + _WEBSOCKET_GUID).encode()).digest())
+        # RFC 6455's accept key is defined with SHA-1; it is no security boundary here.
+        digest = hashlib.sha1((key + _WEBSOCKET_GUID).encode(), usedforsecurity=False).digest()
+        accept = base64.b64encode(digest)
         self.send_response(101, "Switching Protocols")
         self.send_header("Upgrade", "websocket")
         self.send_header("Connection", "Upgrade")

@@ -56,9 +56,10 @@ def port_forward_stack(api: KubeApiStandIn, **overrides: Any) -> Stack:
     """The prod-like stack: https publicUrl on a load balancer, kubeconfig contents as a secret."""
     return stack_config(
         "dev",
-        secrets={"okta:apiToken": TEST_SECRETS["okta:apiToken"], "kubernetes:kubeconfig": (
-            api.kubeconfig()
-        )},
+        secrets={
+            "okta:apiToken": TEST_SECRETS["okta:apiToken"],
+            "kubernetes:kubeconfig": (api.kubeconfig()),
+        },
         pachyderm_okta__publicUrl=PUBLIC_URL,
         pachyderm_okta__pachdAccess="portForward",
         pachyderm_okta__pachyderm=json.dumps({"serviceType": "LoadBalancer"}),
@@ -124,7 +125,7 @@ def test_rbac_refusal_names_pods_portforward(
         engine.up(plan_program(port_forward_stack(api)))
 
     assert (
-        'PortForwardError: the Kubernetes API refused to create pods/portforward (namespace '
+        "PortForwardError: the Kubernetes API refused to create pods/portforward (namespace "
         f"'{NAMESPACE}', release '{RELEASE}', pod 'pachd-0'): 403 pods \"pachd-0\" is forbidden: "
         'User "ci-deployer" cannot create resource "pods/portforward"'
     ) in refused.value.details

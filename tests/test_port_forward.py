@@ -85,7 +85,9 @@ def test_a_kubeconfig_file_and_its_context_select_the_cluster(
 ) -> None:
     document = yaml.safe_load(api.kubeconfig())
     document["users"].append({"name": "stale", "user": {"token": "expired-token"}})
-    document["contexts"].append({"name": "stale", "context": {"cluster": "stand-in", "user": "stale"}})
+    document["contexts"].append(
+        {"name": "stale", "context": {"cluster": "stand-in", "user": "stale"}}
+    )
     document["current-context"] = "stale"
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(document))
@@ -148,7 +150,9 @@ def test_the_ready_deadline_names_the_release_and_its_pods(
     ticks = iter([0.0, 31.0])
 
     with pytest.raises(PachdUnavailableError) as unready:
-        wait_until_ready(connection(api, namespace), sleep=lambda _s: None, clock=lambda: next(ticks))
+        wait_until_ready(
+            connection(api, namespace), sleep=lambda _s: None, clock=lambda: next(ticks)
+        )
 
     assert str(unready.value) == (
         f"pachd at the Kubernetes API port-forward to release {RELEASE!r} in namespace "
@@ -168,7 +172,7 @@ def test_a_namespace_the_api_does_not_know_is_a_gone_release(
 
     assert str(gone.value) == (
         f"the Kubernetes API refused to get namespaces (namespace {namespace!r}, release "
-        f"{RELEASE!r}): 404 namespaces \"{namespace}\" not found"
+        f'{RELEASE!r}): 404 namespaces "{namespace}" not found'
     )
 
 

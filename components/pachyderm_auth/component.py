@@ -14,8 +14,8 @@ from components.naming import name_suffix
 from components.pachyderm_auth.activation import AuthActivation
 from components.pachyderm_auth.auth_config import AuthConfig
 from components.pachyderm_auth.identity_config import IdentityServerConfig
-from components.pachyderm_auth.kube_target import PortForwardTarget
 from components.pachyderm_auth.idp_connector import IdpConnector
+from components.pachyderm_auth.kube_target import PortForwardTarget
 from components.pachyderm_auth.oidc_client import OidcClient
 from components.pachyderm_auth.role_binding import ClusterRoleBinding
 from components.settings import AuthSettings

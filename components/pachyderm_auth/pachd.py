@@ -204,9 +204,7 @@ def call(what: str, connection: Connection, fn: Callable[[], T], *secrets: str) 
     try:
         return fn()
     except (grpc.RpcError, ConnectionError) as error:
-        raise failure(
-            what, connection.endpoint, error, [connection.root_token, *secrets]
-        ) from None
+        raise failure(what, connection.endpoint, error, [connection.root_token, *secrets]) from None
 
 
 def wait_until_ready(

@@ -30,6 +30,7 @@ from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import portforward
+
 from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget
 from components.pachyderm_auth.pachd import Connection, PachdError
 
@@ -96,7 +97,9 @@ def api_client(access: KubeAccess) -> kube_client.ApiClient:
         return kube_config.new_client_from_config_dict(document, context=access.context)
     except (ConfigException, yaml.YAMLError, OSError) as error:
         # The loader's message names the context or the file, never a credential.
-        raise PortForwardError(f"cannot load the kubeconfig for the port-forward: {error}") from None
+        raise PortForwardError(
+            f"cannot load the kubeconfig for the port-forward: {error}"
+        ) from None
 
 
 @contextmanager
@@ -399,10 +402,10 @@ def _api_answer(error: ApiException) -> tuple[int, str]:
     """
     status = int(error.status or 0)
     body: Any = error.body
-    cause = error.__context__
-    if status == 0 and cause is not None and getattr(cause, "status_code", None):
-        status = int(cause.status_code)
-        body = getattr(cause, "resp_body", None)
+    handshake_status = getattr(error.__context__, "status_code", None)
+    if status == 0 and handshake_status:
+        status = int(handshake_status)
+        body = getattr(error.__context__, "resp_body", None)
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     if isinstance(body, str) and body:
@@ -423,7 +426,5 @@ def route_to_pachd(connection: Connection) -> Iterator[Route]:
     if target is None:
         yield Route(connection.pachd_address, None)
         return
-    with forwarded(
-        target, connection.kubernetes, connection.call_timeout_seconds
-    ) as route:
+    with forwarded(target, connection.kubernetes, connection.call_timeout_seconds) as route:
         yield route

@@ -18,7 +18,7 @@ connection, derived the way the program derives it; a key the config does not se
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pulumi.dynamic import Config
@@ -43,7 +43,7 @@ class StackConnection:
     """``direct``/``portForward`` when the config says (``port_forward`` then replaces the
     stored one, ``None`` meaning direct); ``None`` keeps the stored one."""
     port_forward: PortForwardTarget | None = None
-    kubernetes: KubeAccess = KubeAccess()
+    kubernetes: KubeAccess = field(default_factory=KubeAccess)
 
     @classmethod
     def from_config(cls, config: Config) -> StackConnection:
