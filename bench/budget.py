@@ -4,7 +4,8 @@ Each change starts from a freshly installed fake pachd (one server, wiped betwee
 its address - part of the stack config - stays the same): a first ``up`` of the dev stack (the
 "before" side), then ``preview`` and ``up`` with the "after" side, through
 :class:`OfflineEngine` and Pulumi's real dynamic-provider host configured with each side's stack
-config (as the engine configures it). The calls the second ``up`` sends pachd are counted and
+config (as the engine configures it), reaching pachd directly or through a stand-in Kubernetes
+API's port-forward (``testkit/kube_api.py``). The calls the second ``up`` sends pachd are counted and
 checked against the budget; the preview records which resources it would show as changing (and
 makes no call).
 
@@ -25,6 +26,7 @@ from bench.counts import Calls
 from components import connector
 from testkit.dynamic_host import DiffKind
 from testkit.fake_pachd import FakePachd
+from testkit.kube_api import KubeApiStandIn
 from testkit.offline_up import HostPool, OfflineEngine, Plan, Stack, World, plan_program
 from testkit.stacks import TEST_SECRETS, stack_config
 
@@ -33,6 +35,7 @@ ROTATED_TOKEN = "bench-rotated-root-token-0009"
 REMINTED_TOKEN = "bench-reminted-root-token-0010"
 ROTATED_OKTA_SECRET = "bench-rotated-okta-client-secret-0011"
 ROOT_TOKEN_RESOURCE = "auth-root-token"
+NAMESPACE = "pachyderm"
 
 
 def dev_auth(**changes: Any) -> str:
@@ -52,10 +55,20 @@ class Side:
     connector_scopes: tuple[str, ...] | None = None
     address: Callable[[str], str] = lambda address: address
     """The pachd address the stack names, given the fake's own."""
+    port_forward: bool = False
+    """Reach pachd through the stand-in Kubernetes API (``pachdAccess: portForward``) instead."""
 
-    def stack(self, pachd: FakePachd) -> Stack:
+    def stack(self, pachd: FakePachd, api: KubeApiStandIn) -> Stack:
         """The config and secret keys this side runs with against ``pachd``."""
         secrets = {"okta:apiToken": TEST_SECRETS["okta:apiToken"], **(self.secrets or {})}
+        if self.port_forward:
+            return stack_config(
+                "dev",
+                secrets={**secrets, "kubernetes:kubeconfig": api.kubeconfig()},
+                pachyderm_okta__pachdAccess="portForward",
+                kubernetes__context="stand-in",
+                **self.overrides,
+            )
         return stack_config(
             "dev",
             secrets=secrets,
@@ -63,7 +76,7 @@ class Side:
             **self.overrides,
         )
 
-    def plan(self, pachd: FakePachd) -> Plan:
+    def plan(self, pachd: FakePachd, api: KubeApiStandIn) -> Plan:
         """The program's registrations for this side."""
         scopes = (
             mock.patch.object(connector, "OKTA_CONNECTOR_SCOPES", self.connector_scopes)
@@ -71,7 +84,7 @@ class Side:
             else nullcontext()
         )
         with scopes:
-            return plan_program(self.stack(pachd), world=self.world)
+            return plan_program(self.stack(pachd, api), world=self.world)
 
 
 def _adopted(token: str) -> Side:
@@ -92,6 +105,8 @@ class Change:
     before: Side
     after: Side
     within: Callable[[Calls], bool]
+    between: Callable[[KubeApiStandIn], None] = lambda _api: None
+    """What happens in the cluster between the two ups."""
 
 
 def _none(calls: Calls) -> bool:
@@ -125,6 +140,21 @@ CHANGES: tuple[Change, ...] = (
         Side(),
         Side(address=lambda address: address.replace("127.0.0.1", "localhost")),
         _no_writes,
+    ),
+    Change(
+        "pachdAccess direct -> portForward",
+        "0 writes",
+        Side(),
+        Side(port_forward=True),
+        _none,
+    ),
+    Change(
+        "pachd pod replaced behind the port-forward",
+        "0 writes",
+        Side(port_forward=True),
+        Side(port_forward=True),
+        _none,
+        between=lambda api: api.restart_pod(NAMESPACE, "pachd-0", "pachd-1"),
     ),
     Change(
         "root token set in config",
@@ -231,13 +261,21 @@ def previewed_changes(engine: OfflineEngine, plan: Plan) -> tuple[str, ...]:
     return tuple(sorted(urn.split("::")[-1] for urn in changed | removed))
 
 
-def measure(hosts: HostPool, pachd: FakePachd, change: Change) -> Measured:
-    """Run ``change`` against ``pachd``, wiped first; the engine is returned with the result."""
+def measure(
+    hosts: HostPool, pachd: FakePachd, change: Change, api: KubeApiStandIn
+) -> Measured:
+    """Run ``change`` against ``pachd``, wiped first; the engine is returned with the result.
+
+    ``api`` is reset first to hold the release, whose one ready pod forwards to ``pachd``.
+    """
     pachd.wipe()
+    api.delete_namespace(NAMESPACE)
+    api.add_release(NAMESPACE, "pachyderm", ("127.0.0.1", pachd.port))
     engine = OfflineEngine(hosts)
-    engine.up(change.before.plan(pachd))
+    engine.up(change.before.plan(pachd, api))
+    change.between(api)
     pachd.reset_calls()
-    after = change.after.plan(pachd)
+    after = change.after.plan(pachd, api)
     previewed = previewed_changes(engine, after)
     assert pachd.calls == [], f"preview called pachd: {pachd.calls}"
     engine.up(after)
@@ -246,5 +284,5 @@ def measure(hosts: HostPool, pachd: FakePachd, change: Change) -> Measured:
 
 def measure_changes(hosts: HostPool) -> list[Measured]:
     """Every change in :data:`CHANGES`, measured against one fake pachd."""
-    with FakePachd() as pachd:
-        return [measure(hosts, pachd, change) for change in CHANGES]
+    with FakePachd() as pachd, KubeApiStandIn() as api:
+        return [measure(hosts, pachd, change, api) for change in CHANGES]
