@@ -5,9 +5,9 @@ its address - part of the stack config - stays the same): a first ``up`` of the 
 "before" side), then ``preview`` and ``up`` with the "after" side, through
 :class:`OfflineEngine` and Pulumi's real dynamic-provider host configured with each side's stack
 config (as the engine configures it), reaching pachd directly or through a stand-in Kubernetes
-API's port-forward (``testkit/kube_api.py``). The calls the second ``up`` sends pachd are counted and
-checked against the budget; the preview records which resources it would show as changing (and
-makes no call).
+API's port-forward (``testkit/kube_api.py``). The calls the second ``up`` sends pachd are
+counted and checked against the budget; the preview records which resources it would show as
+changing (and makes no call).
 
 ``tests/test_pachd_call_budget.py`` asserts the same measurements call for call, so the bench
 table and the tests cannot drift apart.
@@ -261,9 +261,7 @@ def previewed_changes(engine: OfflineEngine, plan: Plan) -> tuple[str, ...]:
     return tuple(sorted(urn.split("::")[-1] for urn in changed | removed))
 
 
-def measure(
-    hosts: HostPool, pachd: FakePachd, change: Change, api: KubeApiStandIn
-) -> Measured:
+def measure(hosts: HostPool, pachd: FakePachd, change: Change, api: KubeApiStandIn) -> Measured:
     """Run ``change`` against ``pachd``, wiped first; the engine is returned with the result.
 
     ``api`` is reset first to hold the release, whose one ready pod forwards to ``pachd``.

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from components.pachyderm_auth.base import DELETE_UNREACHABLE
+from components.pachyderm_auth.port_forward_errors import DELETE_UNREACHABLE
 from testkit.dynamic_host import HostError
 from testkit.fake_pachd import FakePachd
 from testkit.kube_api import TOKEN, KubeApiStandIn

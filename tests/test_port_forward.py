@@ -23,11 +23,7 @@ from components.pachyderm_auth.pachd import (
     pachd_client,
     wait_until_ready,
 )
-from components.pachyderm_auth.port_forward import (
-    ClusterUnreachableError,
-    PortForwardError,
-    ReleaseGoneError,
-)
+from components.pachyderm_auth.port_forward_errors import PortForwardError, ReleaseGoneError
 from testkit.fake_pachd import FakePachd
 from testkit.kube_api import TOKEN, KubeApiStandIn
 
@@ -191,4 +187,3 @@ def test_an_api_server_that_cannot_be_reached_is_named(api: KubeApiStandIn, name
     assert f"ClusterUnreachableError: the Kubernetes API server at http://127.0.0.1:{port} " in (
         str(error.value)
     )
-    assert ClusterUnreachableError.__mro__[1] is PortForwardError

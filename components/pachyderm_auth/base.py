@@ -27,7 +27,6 @@ method (the wire turns ints into floats and drops ``None`` keys); no message car
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -48,11 +47,7 @@ from pydantic import BaseModel, ValidationError
 
 from components.pachyderm_auth.credentials import credential_fields
 from components.pachyderm_auth.pachd import Connection, PachdError, failure
-from components.pachyderm_auth.port_forward import (
-    ClusterUnreachableError,
-    PortForwardError,
-    ReleaseGoneError,
-)
+from components.pachyderm_auth.port_forward_errors import PortForwardError, cluster_gone
 from components.pachyderm_auth.props import (
     PachdState,
     Props,
@@ -62,9 +57,6 @@ from components.pachyderm_auth.props import (
     normalised,
 )
 from components.pachyderm_auth.stack_connection import StackConnection
-
-DELETE_UNREACHABLE = "PULUMI_K8S_DELETE_UNREACHABLE"
-"""pulumi-kubernetes' opt-in to let go of what an unreachable cluster held; honoured here too."""
 
 # pachd answers that a credential is refused, or cannot be reached at that address: the stored
 # connection may still work where the configured one does not (or the other way round).
@@ -191,7 +183,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
         try:
             used, live = self._with_current_connection(self._parse(props), self._read)
         except PortForwardError as error:
-            if not self._cluster_gone(error):
+            if not cluster_gone(error):
                 raise
             return ReadResult(None, {})
         if live is None:
@@ -204,20 +196,8 @@ class PachdProvider(ResourceProvider, Generic[S]):
         try:
             self._with_current_connection(self._parse(props), self._remove)
         except PortForwardError as error:
-            if not self._cluster_gone(error):
+            if not cluster_gone(error):
                 raise
-
-    def _cluster_gone(self, error: PortForwardError) -> bool:
-        """Whether pachd's objects went with the cluster: they lived in its database.
-
-        The Kubernetes API answering that the release's namespace or pachd Deployment does not
-        exist is proof; an API that cannot be reached is not, unless the user opts in with
-        pulumi-kubernetes' own switch (docs/decisions.md, decision 28).
-        """
-        if isinstance(error, ReleaseGoneError):
-            return True
-        opted_in = os.environ.get(DELETE_UNREACHABLE, "").strip().lower() == "true"
-        return isinstance(error, ClusterUnreachableError) and opted_in
 
     # -- per-resource behaviour ----------------------------------------------------------------
 
@@ -246,6 +226,8 @@ class PachdProvider(ResourceProvider, Generic[S]):
             return action()
         except PachdError as error:
             raise error.redacted(props.secrets) from None
+        except PortForwardError:
+            raise  # already names the namespace, release, pod and the API's answer
         except (grpc.RpcError, ConnectionError) as error:
             what = f"{self.resource_kind} {self._id(props)!r}"
             raise failure(what, props.connection.endpoint, error, props.secrets) from None
@@ -277,15 +259,16 @@ class PachdProvider(ResourceProvider, Generic[S]):
             connection=self.stack.over(stored.connection),
             other_secrets=tuple(stored.secrets),
         )
+        first: PachdError | PortForwardError
         try:
             return current, self._run(current, lambda: action(current))
-        except PachdError as error:
+        except (PachdError, PortForwardError) as error:
             if current.connection == stored.connection or error.code not in _WRONG_CONNECTION:
                 raise
             first = error
         try:
             return stored, self._run(stored, lambda: action(stored))
-        except PachdError as error:
+        except (PachdError, PortForwardError) as error:
             if error.code in _WRONG_CONNECTION:
                 raise first from None
             raise

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 import grpc
 from pachyderm_sdk import Client
@@ -107,10 +107,7 @@ def pachd_client(connection: Connection) -> Iterator[Any]:
     The token is always passed explicitly: with ``auth_token=None`` the SDK would read
     ``PACH_PYTHON_AUTH_TOKEN`` from the provider process's environment.
     """
-    # Imported here: the port-forward module builds on this module's errors.
-    from components.pachyderm_auth.port_forward import route_to_pachd
-
-    with route_to_pachd(connection) as route:
+    with _route(connection) as route:
         client = Client.from_pachd_address(route.address, auth_token=connection.root_token)
         if route.tls_server_name is not None:
             _check_tls_name(client, route.tls_server_name)
@@ -123,6 +120,25 @@ def pachd_client(connection: Connection) -> Iterator[Any]:
             yield client
         finally:
             client._channel.close()
+
+
+@contextmanager
+def _route(connection: Connection) -> Iterator[Any]:
+    if connection.port_forward is None:
+        yield _Direct(connection.pachd_address)
+        return
+    # Imported only here: a direct stack never loads the Kubernetes client.
+    from components.pachyderm_auth.port_forward import forwarded
+
+    with forwarded(
+        connection.port_forward, connection.kubernetes, connection.call_timeout_seconds
+    ) as route:
+        yield route
+
+
+class _Direct(NamedTuple):
+    address: str
+    tls_server_name: None = None
 
 
 def _check_tls_name(client: Any, server_name: str) -> None:

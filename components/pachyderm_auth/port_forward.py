@@ -14,11 +14,10 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
-import selectors
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,13 @@ from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import portforward
 
 from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget
-from components.pachyderm_auth.pachd import Connection, PachdError
+from components.pachyderm_auth.loopback_bridge import Bridge
+from components.pachyderm_auth.port_forward_errors import (
+    ClusterUnreachableError,
+    PodNotReadyError,
+    PortForwardError,
+    ReleaseGoneError,
+)
 
 PACHD_GRPC_PORT_NAME = "api-grpc-port"
 PACHD_GRPC_PORT = 1650
@@ -42,34 +47,10 @@ PACHD_POD_SELECTOR = "app=pachd,suite=pachyderm"
 holds one release's pachd."""
 PACHD_DEPLOYMENT = "pachd"
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
-_CHUNK = 64 * 1024
 _UNREACHABLE_HINT = (
     ". If the cluster is gone for good, PULUMI_K8S_DELETE_UNREACHABLE=true lets refresh and "
     "destroy drop pachd's auth objects (and pulumi-kubernetes' resources) from the state"
 )
-
-
-class PortForwardError(PachdError):
-    """The Kubernetes API refused or failed the forward; the message names what it answered."""
-
-
-class ReleaseGoneError(PortForwardError):
-    """The API answers that the release's namespace or pachd Deployment does not exist."""
-
-
-# Both below are ConnectionErrors, so the ready-wait retries them until its deadline.
-class ClusterUnreachableError(PortForwardError, ConnectionError):
-    """The Kubernetes API server could not be reached."""
-
-    def __init__(self, message: str, *, code: grpc.StatusCode | None = None) -> None:
-        super().__init__(message, code=code or grpc.StatusCode.UNAVAILABLE)
-
-
-class PodNotReadyError(PortForwardError, ConnectionError):
-    """No ready pachd pod, or the pod went away."""
-
-    def __init__(self, message: str, *, code: grpc.StatusCode | None = None) -> None:
-        super().__init__(message, code=code or grpc.StatusCode.UNAVAILABLE)
 
 
 @dataclass(frozen=True)
@@ -109,7 +90,8 @@ def forwarded(target: PortForwardTarget, access: KubeAccess, timeout: float) -> 
     ``timeout`` bounds every Kubernetes API request and each stream's opening.
     """
     api = api_client(access)
-    bridge = _Bridge(_Forwarder(kube_client.CoreV1Api(api), target, timeout))
+    forwarder = _Forwarder(kube_client.CoreV1Api(api), target, timeout)
+    bridge = Bridge(forwarder.open, forwarder.timeout, retried=(PortForwardError, OSError))
     try:
         bridge.start()
         scheme = "grpcs" if target.tls else "grpc"
@@ -259,118 +241,6 @@ class _Forwarder:
         )
 
 
-class _Bridge:
-    """A loopback listener; each accepted connection is pumped through its own forward stream."""
-
-    def __init__(self, forwarder: _Forwarder) -> None:
-        self.forwarder = forwarder
-        self.port = 0
-        self._listener: socket.socket | None = None
-        self._spare: socket.socket | None = None
-        self._wake_read, self._wake_write = socket.socketpair()
-        self._open: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
-        self._guard = threading.Lock()
-        self._closed = False
-
-    def start(self) -> None:
-        self._spare = self.forwarder.open()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._spawn(self._accept_loop, self._listener)
-
-    def _spawn(self, run: Any, *args: Any) -> None:
-        thread = threading.Thread(target=run, args=args, daemon=True, name="pachd-port-forward")
-        with self._guard:
-            self._threads.append(thread)
-        thread.start()
-
-    def _track(self, sock: socket.socket) -> bool:
-        with self._guard:
-            if self._closed:
-                return False
-            self._open.add(sock)
-            return True
-
-    def _accept_loop(self, listener: socket.socket) -> None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(listener, selectors.EVENT_READ)
-            selector.register(self._wake_read, selectors.EVENT_READ)
-            while True:
-                events = selector.select()
-                if any(key.fileobj is self._wake_read for key, _ in events):
-                    return
-                try:
-                    connection, _ = listener.accept()
-                except OSError:
-                    return
-                if not self._track(connection):
-                    connection.close()
-                    return
-                self._spawn(self._serve, connection)
-
-    def _serve(self, connection: socket.socket) -> None:
-        with self._guard:
-            spare, self._spare = self._spare, None
-        try:
-            upstream = spare if spare is not None else self.forwarder.open()
-        except (PachdError, ConnectionError, OSError):
-            # gRPC sees the connection drop and reports UNAVAILABLE; the ready-wait retries with
-            # a new forward, which resolves the pod again.
-            self._discard(connection)
-            return
-        if not self._track(upstream):
-            upstream.close()
-            self._discard(connection)
-            return
-        try:
-            _pump(connection, upstream, self._wake_read)
-        finally:
-            self._discard(connection)
-            self._discard(upstream)
-
-    def _discard(self, sock: socket.socket) -> None:
-        with self._guard:
-            self._open.discard(sock)
-        with suppress(OSError):
-            sock.close()
-
-    def close(self) -> None:
-        with self._guard:
-            self._closed = True
-            leftovers = list(self._open)
-            self._open.clear()
-        with suppress(OSError):
-            self._wake_write.send(b"x")
-        for thread in list(self._threads):
-            thread.join(timeout=self.forwarder.timeout)
-        for sock in [*leftovers, self._spare, self._listener, self._wake_read, self._wake_write]:
-            if sock is not None:
-                with suppress(OSError):
-                    sock.close()
-
-
-def _pump(first: socket.socket, second: socket.socket, wake: socket.socket) -> None:
-    """Copy bytes both ways until either side closes or ``wake`` is readable."""
-    peer = {first: second, second: first}
-    with selectors.DefaultSelector() as selector:
-        selector.register(first, selectors.EVENT_READ)
-        selector.register(second, selectors.EVENT_READ)
-        selector.register(wake, selectors.EVENT_READ)
-        while True:
-            for key, _ in selector.select():
-                if key.fileobj is wake:
-                    return
-                source: socket.socket = key.fileobj  # type: ignore[assignment]
-                try:
-                    data = source.recv(_CHUNK)
-                    if not data:
-                        return
-                    peer[source].sendall(data)
-                except OSError:
-                    return
-
-
 def _pod_name(pod: Any) -> str:
     name: str = pod.metadata.name
     return name
@@ -417,14 +287,3 @@ def _api_answer(error: ApiException) -> tuple[int, str]:
             return status, str(document["message"])
         return status, body.strip()
     return status, str(error.reason or error)
-
-
-@contextmanager
-def route_to_pachd(connection: Connection) -> Iterator[Route]:
-    """The address to dial for ``connection``: its own, or the local end of a port-forward."""
-    target = connection.port_forward
-    if target is None:
-        yield Route(connection.pachd_address, None)
-        return
-    with forwarded(target, connection.kubernetes, connection.call_timeout_seconds) as route:
-        yield route
