@@ -443,14 +443,17 @@ class FakePachd:
         version: tuple[int, int, int] = (2, 12, 2),
         ready_after: float = 0.0,
         env_managed_identity: bool = False,
+        tls: tuple[bytes, bytes] | None = None,
     ) -> None:
         """Configure the fake; ``start()`` binds the port and starts serving.
 
         ``version`` selects the product: minor <= 11 has the license/enterprise services and the
         enterprise gate on ``auth.Activate``; 2.12+ has neither. Every RPC fails UNAVAILABLE until
         ``ready_after`` seconds after ``start()``. ``env_managed_identity`` models a chart that
-        manages the identity config and connectors through the environment.
+        manages the identity config and connectors through the environment. ``tls`` is a
+        ``(key PEM, certificate PEM)``: pachd serving TLS itself (the chart's ``pachd.tls``).
         """
+        self.tls = tls
         self.version = version
         self.ready_after = ready_after
         self.env_managed_identity = env_managed_identity
@@ -477,14 +480,17 @@ class FakePachd:
             raise RuntimeError("FakePachd is already started")
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="pachd"))
         server.add_generic_rpc_handlers((_CatchAllHandler(self._dispatch),))
-        port = server.add_insecure_port("127.0.0.1:0")
+        if self.tls is None:
+            port = server.add_insecure_port("127.0.0.1:0")
+        else:
+            port = server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([self.tls]))
         if not port:
             raise RuntimeError("FakePachd could not bind 127.0.0.1")
         self._ready_at = time.monotonic() + self.ready_after
         server.start()
         self._server = server
         self.port = port
-        self.address = f"grpc://127.0.0.1:{port}"
+        self.address = f"{'grpc' if self.tls is None else 'grpcs'}://127.0.0.1:{port}"
         return self
 
     def stop(self) -> None:

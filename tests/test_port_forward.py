@@ -13,6 +13,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import certifi
 import pytest
 import yaml
 
@@ -187,3 +188,34 @@ def test_an_api_server_that_cannot_be_reached_is_named(api: KubeApiStandIn, name
     assert f"ClusterUnreachableError: the Kubernetes API server at http://127.0.0.1:{port} " in (
         str(error.value)
     )
+
+
+TLS_DATA = Path(__file__).parent / "data" / "tls"
+
+
+@pytest.mark.parametrize(
+    ("server_name", "answers"),
+    [("pachyderm.example.com", True), ("other.example.com", False), ("", False)],
+)
+def test_tls_through_the_forward_checks_the_public_name(
+    api: KubeApiStandIn, monkeypatch: pytest.MonkeyPatch, server_name: str, answers: bool
+) -> None:
+    """pachd serving TLS is verified for the public host, although the client dials 127.0.0.1."""
+    # The SDK reads its roots from certifi's bundle; the test CA stands in for it.
+    monkeypatch.setattr(certifi, "where", lambda: str(TLS_DATA / "ca.pem"))
+    key, cert = ((TLS_DATA / name).read_bytes() for name in ("pachd.key", "pachd.pem"))
+    namespace = f"pf-{next(_namespaces)}"
+    with FakePachd(tls=(key, cert)) as tls_pachd:
+        api.add_release(namespace, RELEASE, ("127.0.0.1", tls_pachd.port))
+        target = PortForwardTarget(
+            namespace=namespace, release_name=RELEASE, tls=True, server_name=server_name
+        )
+        secure = connection(api, namespace).model_copy(
+            update={"port_forward": target, "ready_timeout_seconds": 0.001}
+        )
+        if answers:
+            assert wait_until_ready(secure) == (2, 12, 2)
+        else:
+            with pytest.raises(PachdUnavailableError):
+                wait_until_ready(secure, sleep=lambda _s: None)
+        assert tls_pachd.calls == (["version.GetVersion"] if answers else [])
