@@ -190,6 +190,23 @@ def test_an_api_server_that_cannot_be_reached_is_named(api: KubeApiStandIn, name
     )
 
 
+def test_a_direct_stack_that_cannot_reach_pachd_is_pointed_to_port_forward() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        address = f"grpc://127.0.0.1:{closed.getsockname()[1]}"
+    direct = Connection(pachd_address=address, root_token="t", ready_timeout_seconds=0.001)
+
+    with pytest.raises(PachdUnavailableError) as unready:
+        wait_until_ready(direct, sleep=lambda _s: None)
+
+    assert str(unready.value).startswith(f"pachd at {address} did not become ready")
+    assert str(unready.value).endswith(
+        "(pachyderm-okta:pachdAddress overrides it; pachyderm-okta:pachdAccess: portForward "
+        "reaches pachd through the Kubernetes API instead, needing no DNS record, load balancer "
+        "or exposed port)."
+    )
+
+
 TLS_DATA = Path(__file__).parent / "data" / "tls"
 
 

@@ -483,3 +483,25 @@ def test_cloud_deploy_target_without_storage_url_is_refused_up_front(
 def test_storage_url_is_only_required_off_local(pachyderm: dict[str, Any]) -> None:
     settings = load_settings(lambda: entries(**{f"{P}:pachyderm": pachyderm}))
     assert settings.project.pachyderm.deploy_target == pachyderm["deployTarget"]
+
+
+def test_an_unknown_pachd_access_is_refused_naming_the_key() -> None:
+    assert problems(entries(**{f"{P}:pachdAccess": "sideways"})) == [
+        (f"{P}:pachdAccess", "must be 'direct' or 'portForward'")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("keys", "port_forward"),
+    [
+        ({}, False),
+        ({f"{P}:pachdAccess": "direct"}, False),
+        ({f"{P}:pachdAccess": "portForward"}, True),
+        # An explicit address means direct.
+        ({f"{P}:pachdAccess": "portForward", f"{P}:pachdAddress": "grpc://10.0.0.5:30650"}, False),
+    ],
+)
+def test_pachd_is_reached_through_kubernetes_only_with_port_forward_and_no_address(
+    keys: dict[str, str], port_forward: bool
+) -> None:
+    assert load_settings(lambda: entries(**keys)).project.pachd_port_forward is port_forward

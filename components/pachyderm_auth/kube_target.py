@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from components.helm_owned_values import value_at
 
@@ -39,7 +39,7 @@ class KubeAccess(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kubeconfig: str | None = None
+    kubeconfig: str | None = Field(default=None, repr=False)
     """A path or the YAML contents, as pulumi-kubernetes takes it; unset, ``KUBECONFIG`` or
     ``~/.kube/config``."""
     context: str | None = None
