@@ -107,6 +107,20 @@ def test_an_unknown_context_is_named(api: KubeApiStandIn, namespace: str) -> Non
         wait_until_ready(connection(api, namespace, context="prod-cluster"))
 
 
+def test_a_kubeconfig_that_does_not_parse_is_not_quoted(
+    api: KubeApiStandIn, namespace: str
+) -> None:
+    broken = f"users:\n- name: u\n  user: {{token: {TOKEN}\n"
+
+    with pytest.raises(PortForwardError) as refused:
+        wait_until_ready(connection(api, namespace, kubeconfig=broken))
+
+    assert str(refused.value) == (
+        "cannot load the kubeconfig for the port-forward: kubernetes:kubeconfig is neither a "
+        "file nor kubeconfig YAML"
+    )
+
+
 def test_rbac_refusing_the_port_forward_names_pods_portforward(
     api: KubeApiStandIn, namespace: str
 ) -> None:

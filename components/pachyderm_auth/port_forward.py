@@ -72,12 +72,16 @@ def api_client(access: KubeAccess) -> kube_client.ApiClient:
         path = os.path.expanduser(access.kubeconfig)
         if "\n" not in access.kubeconfig and os.path.isfile(path):
             return kube_config.new_client_from_config(config_file=path, context=access.context)
-        document = yaml.safe_load(access.kubeconfig)
+        try:
+            document = yaml.safe_load(access.kubeconfig)
+        except yaml.YAMLError:
+            # The parser's message quotes the offending line, which may hold a credential.
+            document = None
         if not isinstance(document, dict):
             raise ConfigException("kubernetes:kubeconfig is neither a file nor kubeconfig YAML")
         return kube_config.new_client_from_config_dict(document, context=access.context)
-    except (ConfigException, yaml.YAMLError, OSError) as error:
-        # The loader's message names the context or the file, never a credential.
+    except (ConfigException, OSError) as error:
+        # The loader's messages name a key, the context or the file, never a value.
         raise PortForwardError(
             f"cannot load the kubeconfig for the port-forward: {error}"
         ) from None
