@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,7 +75,25 @@ def test_pachd_answers_through_the_forward_to_the_ready_pod(
 
     assert pachd.calls == ["version.GetVersion"]
     assert set(forwarded_pods(api, namespace)) == {"pachd-1"}
+    assert library_pumps() == []
     assert {forward.port for forward in api.forwards} == {1650}
+
+
+def library_pumps() -> list[threading.Thread]:
+    """The kubernetes client's per-stream pumping threads still running."""
+    return [t for t in threading.enumerate() if t.name.startswith("Kubernetes port forward proxy")]
+
+
+def test_every_stream_is_closed_when_pachd_goes_away_first(api: KubeApiStandIn) -> None:
+    namespace = f"pf-{next(_namespaces)}"
+    with FakePachd() as doomed:
+        api.add_release(namespace, RELEASE, ("127.0.0.1", doomed.port))
+        with pachd_client(connection(api, namespace)) as client:
+            assert client.get_version().minor == 12
+            doomed.stop()
+
+    assert library_pumps() == []
+    assert forwarded_pods(api, namespace) == ["pachd-0"]
 
 
 def test_a_kubeconfig_file_and_its_context_select_the_cluster(

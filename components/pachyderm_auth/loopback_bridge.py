@@ -14,9 +14,18 @@ import socket
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, Protocol
 
 _CHUNK = 64 * 1024
+
+
+class FarEnd(Protocol):
+    """One opened far end: a connected socket, and how to close it with what carries it."""
+
+    socket: socket.socket
+
+    def close(self) -> None:
+        """Close the socket and whatever carries it; never raises."""
 
 
 class Bridge:
@@ -24,7 +33,7 @@ class Bridge:
 
     def __init__(
         self,
-        connect: Callable[[], socket.socket],
+        connect: Callable[[], FarEnd],
         timeout: float,
         *,
         retried: tuple[type[BaseException], ...],
@@ -39,9 +48,9 @@ class Bridge:
         self.retried = retried
         self.port = 0
         self._listener: socket.socket | None = None
-        self._spare: socket.socket | None = None
+        self._spare: FarEnd | None = None
         self._wake_read, self._wake_write = socket.socketpair()
-        self._open: set[socket.socket] = set()
+        self._open: set[socket.socket | FarEnd] = set()
         self._threads: list[threading.Thread] = []
         self._guard = threading.Lock()
         self._closed = False
@@ -59,7 +68,7 @@ class Bridge:
             self._threads.append(thread)
         thread.start()
 
-    def _track(self, sock: socket.socket) -> bool:
+    def _track(self, sock: socket.socket | FarEnd) -> bool:
         with self._guard:
             if self._closed:
                 return False
@@ -98,12 +107,12 @@ class Bridge:
             self._discard(connection)
             return
         try:
-            _pump(connection, upstream, self._wake_read)
+            _pump(connection, upstream.socket, self._wake_read)
         finally:
             self._discard(connection)
             self._discard(upstream)
 
-    def _discard(self, sock: socket.socket) -> None:
+    def _discard(self, sock: socket.socket | FarEnd) -> None:
         with self._guard:
             self._open.discard(sock)
         with suppress(OSError):

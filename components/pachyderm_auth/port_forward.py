@@ -12,24 +12,20 @@ that is gone) surfaces with the Kubernetes API's own answer instead of as a gRPC
 from __future__ import annotations
 
 import concurrent.futures
-import json
-import os
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import urllib3
-import yaml
 from kubernetes import client as kube_client
-from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import portforward
 
+from components.pachyderm_auth.kube_client import api_answer, api_client
 from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget
 from components.pachyderm_auth.loopback_bridge import Bridge
 from components.pachyderm_auth.port_forward_errors import (
@@ -47,6 +43,7 @@ PACHD_POD_SELECTOR = "app=pachd,suite=pachyderm"
 holds one release's pachd."""
 PACHD_DEPLOYMENT = "pachd"
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+_LIBRARY_PUMP = "Kubernetes port forward proxy"
 _UNREACHABLE_HINT = (
     ". If the cluster is gone for good, PULUMI_K8S_DELETE_UNREACHABLE=true lets refresh and "
     "destroy drop pachd's auth objects (and pulumi-kubernetes' resources) from the state"
@@ -59,32 +56,6 @@ class Route:
 
     address: str
     tls_server_name: str | None
-
-
-def api_client(access: KubeAccess) -> kube_client.ApiClient:
-    """An API client for the configured cluster, loaded as the Kubernetes provider loads it.
-
-    Exec credential plugins (EKS, GKE) run through the library's kubeconfig loader.
-    """
-    try:
-        if access.kubeconfig is None:
-            return kube_config.new_client_from_config(context=access.context)
-        path = os.path.expanduser(access.kubeconfig)
-        if "\n" not in access.kubeconfig and os.path.isfile(path):
-            return kube_config.new_client_from_config(config_file=path, context=access.context)
-        try:
-            document = yaml.safe_load(access.kubeconfig)
-        except yaml.YAMLError:
-            # The parser's message quotes the offending line, which may hold a credential.
-            document = None
-        if not isinstance(document, dict):
-            raise ConfigException("kubernetes:kubeconfig is neither a file nor kubeconfig YAML")
-        return kube_config.new_client_from_config_dict(document, context=access.context)
-    except (ConfigException, OSError) as error:
-        # The loader's messages name a key, the context or the file, never a value.
-        raise PortForwardError(
-            f"cannot load the kubeconfig for the port-forward: {error}"
-        ) from None
 
 
 @contextmanager
@@ -122,10 +93,11 @@ class _Forwarder:
         found = f"namespace {self.target.namespace!r}, release {self.target.release_name!r}"
         return f"{found}, pod {pod!r}" if pod else found
 
-    def open(self) -> socket.socket:
-        """A connected socket to pachd's gRPC port in a ready pod (resolved now)."""
+    def open(self) -> _Stream:
+        """A stream to pachd's gRPC port in a ready pod (resolved now)."""
         with self._lock:
             pod, port = self._ready_pod()
+            before = set(threading.enumerate())
             try:
                 stream = self._with_deadline(
                     lambda: portforward(
@@ -138,8 +110,14 @@ class _Forwarder:
                 )
             except ApiException as error:
                 raise self._refused(error, "create pods/portforward", pod) from None
-        forwarded_socket: socket.socket = stream.socket(port)._socket
-        return forwarded_socket
+            # The library starts one pumping thread per stream and keeps no handle on it; streams
+            # open one at a time under the lock, so the new thread of that name is this one's.
+            pumps = [
+                thread
+                for thread in threading.enumerate()
+                if thread not in before and thread.name.startswith(_LIBRARY_PUMP)
+            ]
+        return _Stream(stream, port, pumps[0] if len(pumps) == 1 else None, self.timeout)
 
     def _ready_pod(self) -> tuple[str, int]:
         pods = self._request(
@@ -221,7 +199,7 @@ class _Forwarder:
         return host
 
     def _refused(self, error: ApiException, verb: str, pod: str | None = None) -> PortForwardError:
-        status, answer = _api_answer(error)
+        status, answer = api_answer(error)
         if status == 0 and isinstance(error.__context__, OSError):
             return ClusterUnreachableError(
                 f"the Kubernetes API server at {self._server()} cannot be reached to {verb} "
@@ -245,6 +223,31 @@ class _Forwarder:
         )
 
 
+class _Stream:
+    """One ``pods/portforward`` stream: the socket gRPC's bytes go through, closed completely.
+
+    The library's pump closes the WebSocket when our socket closes, but not when the API server
+    closed it first (its ``WebSocketConnectionClosedException`` path returns without closing):
+    after the pump ends, the WebSocket is shut down here if still open.
+    """
+
+    def __init__(self, stream: Any, port: int, pump: threading.Thread | None, timeout: float):
+        self.socket: socket.socket = stream.socket(port)._socket
+        self._websocket = stream.websocket
+        self._pump = pump
+        self._timeout = timeout
+
+    def close(self) -> None:
+        with suppress(OSError):
+            self.socket.close()
+        if self._pump is None:
+            return
+        self._pump.join(timeout=self._timeout)
+        if not self._pump.is_alive() and self._websocket.sock is not None:
+            with suppress(Exception):
+                self._websocket.shutdown()
+
+
 def _pod_name(pod: Any) -> str:
     name: str = pod.metadata.name
     return name
@@ -266,28 +269,3 @@ def _grpc_port(pod: Any) -> int:
                 number: int = port.container_port
                 return number
     return PACHD_GRPC_PORT
-
-
-def _api_answer(error: ApiException) -> tuple[int, str]:
-    """``(HTTP status, message)`` of an API refusal, from its Status body when there is one.
-
-    A refused stream upgrade reaches the library as a handshake failure with status 0; the
-    websocket exception it wraps keeps the real status and body.
-    """
-    status = int(error.status or 0)
-    body: Any = error.body
-    handshake_status = getattr(error.__context__, "status_code", None)
-    if status == 0 and handshake_status:
-        status = int(handshake_status)
-        body = getattr(error.__context__, "resp_body", None)
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    if isinstance(body, str) and body:
-        try:
-            document = json.loads(body)
-        except ValueError:
-            return status, body.strip()
-        if isinstance(document, dict) and document.get("message"):
-            return status, str(document["message"])
-        return status, body.strip()
-    return status, str(error.reason or error)
