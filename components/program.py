@@ -14,6 +14,7 @@ from components import providers, urls
 from components.okta_app import OktaOidcApp, OktaOidcAppArgs
 from components.pachyderm import PachydermDeployment, PachydermDeploymentArgs
 from components.pachyderm_auth import OktaConnectorArgs, PachydermAuth, PachydermAuthArgs
+from components.pachyderm_auth.kube_target import release_target
 from components.settings import StackSettings
 
 OUTPUT_PACHYDERM_URL = "pachydermUrl"
@@ -65,6 +66,14 @@ def build(settings: StackSettings) -> dict[str, Any]:
             license_key=project.license_key,
             adopted_root_token=project.root_token,
             wait_for=(deployment.release,),
+            port_forward=release_target(
+                namespace=project.pachyderm.namespace,
+                release_name=project.pachyderm.release_name,
+                helm_values=project.pachyderm.values,
+                public_host=project.public_url.host,
+            )
+            if project.pachd_port_forward
+            else None,
         ),
     )
 

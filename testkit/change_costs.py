@@ -5,9 +5,10 @@ between changes, so its address - part of the stack config - stays the same; 2.1
 change is about 2.11): a first ``up`` of the dev stack (the
 "before" side), then ``preview`` and ``up`` with the "after" side, through
 :class:`OfflineEngine` and Pulumi's real dynamic-provider host configured with each side's stack
-config (as the engine configures it). The calls the second ``up`` sends pachd are counted and
-checked against the budget; the preview records which resources it would show as changing (and
-makes no call).
+config (as the engine configures it), reaching pachd directly or through a stand-in Kubernetes
+API's port-forward (``testkit/kube_api.py``). The calls the second ``up`` sends pachd are
+counted and checked against the budget; the preview records which resources it would show as
+changing (and makes no call).
 
 ``python -m bench`` prints these measurements as its cost-per-change table and
 ``tests/test_pachd_call_budget.py`` asserts them call for call, so the two cannot drift apart.
@@ -25,6 +26,7 @@ from components import dex
 from testkit.call_counts import Calls
 from testkit.dynamic_host import DiffKind
 from testkit.fake_pachd import FakePachd
+from testkit.kube_api import KubeApiStandIn
 from testkit.offline_up import HostPool, OfflineEngine, Plan, Stack, World, plan_program
 from testkit.stacks import TEST_SECRETS, dev_auth, dev_pachyderm, stack_config
 
@@ -35,6 +37,7 @@ ROTATED_OKTA_SECRET = "bench-rotated-okta-client-secret-0011"
 RENEWED_LICENSE_KEY = "bench-renewed-license-key-0012"
 LEGACY_PACHD = (2, 11, 6)
 ROOT_TOKEN_RESOURCE = "auth-root-token"
+NAMESPACE = "pachyderm"
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,20 @@ class Side:
     """Connector keys an earlier version of the program did not set (an upgrade's first side)."""
     address: Callable[[str], str] = lambda address: address
     """The pachd address the stack names, given the fake's own."""
+    port_forward: bool = False
+    """Reach pachd through the stand-in Kubernetes API (``pachdAccess: portForward``) instead."""
 
-    def stack(self, pachd: FakePachd) -> Stack:
+    def stack(self, pachd: FakePachd, api: KubeApiStandIn) -> Stack:
         """The config and secret keys this side runs with against ``pachd``."""
         secrets = {"okta:apiToken": TEST_SECRETS["okta:apiToken"], **(self.secrets or {})}
+        if self.port_forward:
+            return stack_config(
+                "dev",
+                secrets={**secrets, "kubernetes:kubeconfig": api.kubeconfig()},
+                pachyderm_okta__pachdAccess="portForward",
+                kubernetes__context="stand-in",
+                **self.overrides,
+            )
         return stack_config(
             "dev",
             secrets=secrets,
@@ -60,7 +73,7 @@ class Side:
             **self.overrides,
         )
 
-    def plan(self, pachd: FakePachd) -> Plan:
+    def plan(self, pachd: FakePachd, api: KubeApiStandIn) -> Plan:
         """The program's registrations for this side."""
         scopes = (
             mock.patch.object(dex, "OKTA_CONNECTOR_SCOPES", self.connector_scopes)
@@ -68,7 +81,7 @@ class Side:
             else nullcontext()
         )
         with scopes, self._earlier_connector():
-            return plan_program(self.stack(pachd), world=self.world)
+            return plan_program(self.stack(pachd, api), world=self.world)
 
     def _earlier_connector(self) -> AbstractContextManager[object]:
         if not self.connector_without:
@@ -112,6 +125,8 @@ class Change:
     after: Side
     within: Callable[[Calls], bool]
     pachd_version: tuple[int, int, int] = (2, 12, 2)
+    between: Callable[[KubeApiStandIn], None] = lambda _api: None
+    """What happens in the cluster between the two ups."""
 
 
 def _none(calls: Calls) -> bool:
@@ -145,6 +160,21 @@ CHANGES: tuple[Change, ...] = (
         Side(),
         Side(address=lambda address: address.replace("127.0.0.1", "localhost")),
         _no_writes,
+    ),
+    Change(
+        "pachdAccess direct -> portForward",
+        "0 writes",
+        Side(),
+        Side(port_forward=True),
+        _none,
+    ),
+    Change(
+        "pachd pod replaced behind the port-forward",
+        "0 writes",
+        Side(port_forward=True),
+        Side(port_forward=True),
+        _none,
+        between=lambda api: api.restart_pod(NAMESPACE, "pachd-0", "pachd-1"),
     ),
     Change(
         "root token set in config",
@@ -266,13 +296,19 @@ def previewed_changes(engine: OfflineEngine, plan: Plan) -> tuple[str, ...]:
     return tuple(sorted(urn.split("::")[-1] for urn in changed | removed))
 
 
-def measure(hosts: HostPool, pachd: FakePachd, change: Change) -> Measured:
-    """Run ``change`` against ``pachd``, wiped first; the engine is returned with the result."""
+def measure(hosts: HostPool, pachd: FakePachd, change: Change, api: KubeApiStandIn) -> Measured:
+    """Run ``change`` against ``pachd``, wiped first; the engine is returned with the result.
+
+    ``api`` is reset first to hold the release, whose one ready pod forwards to ``pachd``.
+    """
     pachd.wipe()
+    api.delete_namespace(NAMESPACE)
+    api.add_release(NAMESPACE, "pachyderm", ("127.0.0.1", pachd.port))
     engine = OfflineEngine(hosts)
-    engine.up(change.before.plan(pachd))
+    engine.up(change.before.plan(pachd, api))
+    change.between(api)
     pachd.reset_calls()
-    after = change.after.plan(pachd)
+    after = change.after.plan(pachd, api)
     previewed = previewed_changes(engine, after)
     assert pachd.calls == [], f"preview called pachd: {pachd.calls}"
     engine.up(after)
@@ -280,11 +316,12 @@ def measure(hosts: HostPool, pachd: FakePachd, change: Change) -> Measured:
 
 
 def measure_changes(hosts: HostPool) -> list[Measured]:
-    """Every change in :data:`CHANGES`, measured against one fake pachd per pachd version."""
+    """Every change in :data:`CHANGES`, against one fake pachd per version and one stand-in API."""
     results: dict[str, Measured] = {}
-    for version in dict.fromkeys(change.pachd_version for change in CHANGES):
-        with FakePachd(version=version) as pachd:
-            for change in CHANGES:
-                if change.pachd_version == version:
-                    results[change.label] = measure(hosts, pachd, change)
+    with KubeApiStandIn() as api:
+        for version in dict.fromkeys(change.pachd_version for change in CHANGES):
+            with FakePachd(version=version) as pachd:
+                for change in CHANGES:
+                    if change.pachd_version == version:
+                        results[change.label] = measure(hosts, pachd, change, api)
     return [results[change.label] for change in CHANGES]

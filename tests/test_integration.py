@@ -59,6 +59,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             "kubernetes:context": auto.ConfigValue(os.environ["KUBE_CONTEXT"]),
             "pachyderm-okta:publicUrl": auto.ConfigValue(os.environ["PACHYDERM_PUBLIC_URL"]),
             "pachyderm-okta:auth": auto.ConfigValue('{"deactivateOnDelete": true}'),
+            # The first up reaches pachd through the Kubernetes API, as a new stack's does.
+            "pachyderm-okta:pachdAccess": auto.ConfigValue("portForward"),
         }
     )
     try:
@@ -77,3 +79,18 @@ def test_up_then_a_second_up_changes_nothing(stack: object) -> None:
     assert outputs[program.OUTPUT_ROOT_TOKEN].secret
     assert outputs[program.OUTPUT_OKTA_REDIRECT_URI].value.endswith("/dex/callback")
     stack.preview(expect_no_changes=True, on_output=print)
+
+
+def test_switching_to_direct_access_changes_nothing(stack: object) -> None:
+    """Both access modes reach the same pachd: switching previews, refreshes and ups clean."""
+    from pulumi import automation as auto
+
+    assert isinstance(stack, auto.Stack)
+    stack.up(on_output=print)
+    stack.set_config("pachyderm-okta:pachdAccess", auto.ConfigValue("direct"))
+    try:
+        stack.preview(expect_no_changes=True, on_output=print)
+        stack.up(on_output=print)
+        stack.refresh(expect_no_changes=True, on_output=print)
+    finally:
+        stack.set_config("pachyderm-okta:pachdAccess", auto.ConfigValue("portForward"))

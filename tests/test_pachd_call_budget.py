@@ -34,6 +34,8 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "none (second up)": ([], []),
     "auth.callTimeoutSeconds 30 -> 31": ([], []),
     "pachd address, same cluster": ([], []),
+    "pachdAccess direct -> portForward": ([], []),
+    "pachd pod replaced behind the port-forward": ([], []),
     "root token set in config": (ROTATION, ["auth-activation"]),
     # A minted token is nowhere but in the state, so every resource stores the new one - an
     # update without a pachd call - to reach pachd with it later (docs/decisions-provider.md).

@@ -582,3 +582,25 @@ def test_a_value_still_holding_an_example_is_refused_by_its_key_and_only_for_tha
         ),
         (f"{P}:publicUrl", f"still holds the example value <your-pachyderm-host> {EXAMPLE}"),
     ]
+
+
+def test_an_unknown_pachd_access_is_refused_naming_the_key() -> None:
+    assert problems(entries(**{f"{P}:pachdAccess": "sideways"})) == [
+        (f"{P}:pachdAccess", "must be 'direct' or 'portForward'")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("keys", "port_forward"),
+    [
+        ({}, False),
+        ({f"{P}:pachdAccess": "direct"}, False),
+        ({f"{P}:pachdAccess": "portForward"}, True),
+        # An explicit address means direct.
+        ({f"{P}:pachdAccess": "portForward", f"{P}:pachdAddress": "grpc://10.0.0.5:30650"}, False),
+    ],
+)
+def test_pachd_is_reached_through_kubernetes_only_with_port_forward_and_no_address(
+    keys: dict[str, str], port_forward: bool
+) -> None:
+    assert load_settings(lambda: entries(**keys)).project.pachd_port_forward is port_forward

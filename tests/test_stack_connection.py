@@ -39,12 +39,26 @@ STACKS: dict[str, Stack] = {
         pachyderm_okta__publicUrl="https://pachyderm.example.com",
         pachyderm_okta__pachyderm=json.dumps({"serviceType": "LoadBalancer"}),
     ),
+    "dev, direct": stack_config("dev", pachyderm_okta__pachdAccess="direct"),
+    "port-forward, release and TLS at pachd": stack_config(
+        "dev",
+        pachyderm_okta__publicUrl="https://pachyderm.example.com",
+        pachyderm_okta__pachyderm=json.dumps(
+            {
+                "serviceType": "LoadBalancer",
+                "namespace": "data",
+                "releaseName": "pach",
+                "values": {"pachd": {"tls": {"enabled": True, "secretName": "pachd-tls"}}},
+            }
+        ),
+    ),
 }
 
 
 def _registered_connection(stack: Stack) -> dict[str, Any]:
     inputs = plan_program(stack).one("AuthActivation").plain_inputs
-    return {name: inputs[name] for name in Connection.model_fields}
+    # Fields the program leaves unset (a direct stack has no port_forward) read as None.
+    return {name: inputs.get(name) for name in Connection.model_fields}
 
 
 def test_the_namespace_is_the_project_name() -> None:
@@ -60,6 +74,9 @@ def test_configured_values_are_what_the_program_registers(name: str) -> None:
     assert configured.pachd_address == registered["pachd_address"]
     # The CA goes with the address: configured, even when unset (then "no CA").
     assert configured.pachd_ca_cert == registered["pachd_ca_cert"]
+    forward = configured.port_forward
+    assert (forward.model_dump() if forward else None) == registered["port_forward"]
+    assert registered["kubernetes"] is None  # cluster credentials never become an input
     for field in ("root_token", "call_timeout_seconds", "ready_timeout_seconds"):
         value = getattr(configured, field)
         # Unset in the config: the stored value is kept, and the program used its default.

@@ -84,7 +84,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
     def _rotate_root_token(self, props: Props[ActivationState], old_token: str) -> bool:
         """Rotate to the new token; ``False`` if auth turned out to be off (nothing to rotate)."""
         with_old_token = props.connection.model_copy(update={"root_token": old_token})
-        address = props.connection.pachd_address
+        address = props.connection.endpoint
         with pachd_client(with_old_token) as client:
             try:
                 client.auth.rotate_root_token(root_token=props.state.root_token)
@@ -137,7 +137,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
             return
         if not state.license_key:
             raise PachdError(
-                f"pachd at {props.connection.pachd_address} is Pachyderm 2.11, which needs an "
+                f"pachd at {props.connection.endpoint} is Pachyderm 2.11, which needs an "
                 "enterprise license before auth: set `pulumi config set --secret "
                 "pachyderm-okta:licenseKey`"
             )
@@ -208,7 +208,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
         )
 
     def _activate_auth(self, client: Any, props: Props[ActivationState]) -> None:
-        address = props.connection.pachd_address
+        address = props.connection.endpoint
         try:
             client.auth.activate(root_token=props.state.root_token)
         except (grpc.RpcError, ConnectionError) as error:
@@ -227,7 +227,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
 
     def _who_am_i(self, client: Any, props: Props[ActivationState]) -> str | None:
         """Whom pachd takes the stack's token for; ``None`` when auth is off."""
-        address = props.connection.pachd_address
+        address = props.connection.endpoint
         try:
             return str(client.auth.who_am_i().username)
         except (grpc.RpcError, ConnectionError) as error:

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 
 from components.pachyderm_auth.credentials import credential_fields
 from components.pachyderm_auth.pachd import Connection, PachdError, failure
+from components.pachyderm_auth.port_forward_errors import PortForwardError, cluster_gone
 from components.pachyderm_auth.props import (
     PachdState,
     Props,
@@ -97,6 +98,8 @@ class PachdProvider(ResourceProvider, Generic[S]):
             listed = "; ".join(f"{field}: {message}" for field, message in dict.fromkeys(problems))
             raise ValueError(f"invalid {self.resource_kind} properties: {listed}")
         connection, state = parsed
+        # The cluster credentials of a port-forward come from the stack config, never from state.
+        connection = connection.model_copy(update={"kubernetes": self.stack.kubernetes})
         return Props(cast(Connection, connection), cast(S, state), tuple(self.stack.secrets))
 
     def _id(self, props: Props[S]) -> str:
@@ -156,7 +159,12 @@ class PachdProvider(ResourceProvider, Generic[S]):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Live state for ``pulumi refresh``; an object gone from pachd reads as deleted."""
-        used, live = self._with_current_connection(self._parse(props), self._read)
+        try:
+            used, live = self._with_current_connection(self._parse(props), self._read)
+        except PortForwardError as error:
+            if not cluster_gone(error):
+                raise
+            return ReadResult(None, {})
         if live is None:
             return ReadResult(None, {})
         kept = {name: props[name] for name in self.output_fields if name in props}
@@ -164,7 +172,11 @@ class PachdProvider(ResourceProvider, Generic[S]):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Remove what this resource owns from pachd; real failures raise."""
-        self._with_current_connection(self._parse(props), self._remove)
+        try:
+            self._with_current_connection(self._parse(props), self._remove)
+        except PortForwardError as error:
+            if not cluster_gone(error):
+                raise
 
     def _apply(self, props: Props[S], previous: Props[S] | None) -> dict[str, Any]:
         raise NotImplementedError
@@ -189,9 +201,11 @@ class PachdProvider(ResourceProvider, Generic[S]):
             return action()
         except PachdError as error:
             raise error.redacted(props.secrets) from None
+        except PortForwardError:
+            raise  # already names the namespace, release, pod and the API's answer
         except (grpc.RpcError, ConnectionError) as error:
             what = f"{self.resource_kind} {self._id(props)!r}"
-            raise failure(what, props.connection.pachd_address, error, props.secrets) from None
+            raise failure(what, props.connection.endpoint, error, props.secrets) from None
 
     def _call(
         self,
@@ -204,7 +218,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
         try:
             return action()
         except (grpc.RpcError, ConnectionError) as error:
-            address = props.connection.pachd_address
+            address = props.connection.endpoint
             raise failure(what, address, error, props.secrets, hint(error)) from None
 
     def _with_current_connection(
@@ -219,15 +233,16 @@ class PachdProvider(ResourceProvider, Generic[S]):
             connection=self.stack.over(stored.connection),
             other_secrets=tuple(stored.secrets),
         )
+        first: PachdError | PortForwardError
         try:
             return current, self._run(current, lambda: action(current))
-        except PachdError as error:
+        except (PachdError, PortForwardError) as error:
             if current.connection == stored.connection or error.code not in _WRONG_CONNECTION:
                 raise
             first = error
         try:
             return stored, self._run(stored, lambda: action(stored))
-        except PachdError as error:
+        except (PachdError, PortForwardError) as error:
             if error.code in _WRONG_CONNECTION:
                 raise first from None
             raise

@@ -15,6 +15,7 @@ from components.pachyderm_auth.activation import ActivationArgs, AuthActivation
 from components.pachyderm_auth.auth_config import AuthConfig, AuthConfigArgs
 from components.pachyderm_auth.identity_config import IdentityConfigArgs, IdentityServerConfig
 from components.pachyderm_auth.idp_connector import ConnectorArgs, IdpConnector
+from components.pachyderm_auth.kube_target import PortForwardTarget
 from components.pachyderm_auth.oidc_client import OidcClient, OidcClientArgs
 from components.pachyderm_auth.role_binding import ClusterRoleBinding, RoleBindingArgs
 from components.settings import AuthSettings
@@ -53,6 +54,8 @@ class PachydermAuthArgs:
     """An existing root token to adopt; unset, a new one is minted."""
     wait_for: tuple[pulumi.Resource, ...] = ()
     """Resources pachd needs first (the Helm release): activation, and so everything, waits."""
+    port_forward: PortForwardTarget | None = None
+    """Set: the deployer reaches pachd through the Kubernetes API, not at ``pachd_address``."""
 
 
 class PachydermAuth(pulumi.ComponentResource):
@@ -235,11 +238,18 @@ class PachydermAuth(pulumi.ComponentResource):
 
 
 def _connection(args: PachydermAuthArgs, root_token: pulumi.Output[str]) -> dict[str, Any]:
-    """How every auth resource reaches pachd: the ``Connection`` fields, as Pulumi inputs."""
-    return {
+    """How every auth resource reaches pachd: the ``Connection`` fields, as Pulumi inputs.
+
+    A direct stack stores no ``port_forward`` key, so its state is what it was before the key
+    existed.
+    """
+    connection: dict[str, Any] = {
         "pachd_address": args.pachd_address,
         "root_token": root_token,
         "call_timeout_seconds": args.settings.call_timeout_seconds,
         "ready_timeout_seconds": args.settings.pachd_ready_timeout_seconds,
         "pachd_ca_cert": args.pachd_ca_cert,
     }
+    if args.port_forward is not None:
+        connection["port_forward"] = args.port_forward.model_dump()
+    return connection

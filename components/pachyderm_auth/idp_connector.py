@@ -195,7 +195,7 @@ class ConnectorProvider(PachdProvider[ConnectorState]):
         (:func:`connector_refusal_message` for "unable to open connector").
         """
         what = f"{verb} IDP connector {props.state.connector_id!r}"
-        address = props.connection.pachd_address
+        address = props.connection.endpoint
         return failure(what, address, error, props.secrets, refusal_hint(props, error))
 
     def _read(self, props: Props[ConnectorState]) -> dict[str, Any] | None:

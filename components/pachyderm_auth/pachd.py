@@ -17,16 +17,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import grpc
 from pachyderm_sdk import Client
+from pachyderm_sdk.constants import GRPC_CHANNEL_OPTIONS
 from pachyderm_sdk.errors import AuthServiceNotActivated
-from pydantic import BaseModel, ConfigDict
+from pachyderm_sdk.interceptor import MetadataClientInterceptor
+from pydantic import BaseModel, ConfigDict, Field
 
 from components import urls
 from components.pachyderm_auth.credentials import SECRET
+from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget
 
 T = TypeVar("T")
 
@@ -79,17 +82,37 @@ class Connection(BaseModel):
     ready_timeout_seconds: float = 600.0
     pachd_ca_cert: str = ""
     """PEM of the CA(s) that sign pachd's TLS certificate; empty: certifi's public CAs."""
+    port_forward: PortForwardTarget | None = None
+    """Set: pachd is reached through the Kubernetes API (``pachdAccess: portForward``), not at
+    ``pachd_address``."""
+    kubernetes: KubeAccess = Field(default_factory=KubeAccess, exclude=True, repr=False)
+    """The stack's cluster credentials for the port-forward; from the stack config, never stored."""
 
     @property
     def root_certificates(self) -> bytes | None:
-        """What pachyderm_sdk takes as ``root_certs``: the CA, for a TLS address only.
+        """What pachyderm_sdk takes as ``root_certs`` for ``pachd_address``."""
+        return self.trusted_cas(self.pachd_address)
+
+    def trusted_cas(self, address: str) -> bytes | None:
+        """The CA for a TLS ``address`` only.
 
         Given root certificates, the SDK turns TLS on whatever the scheme says
         (``Client.__init__``), so a plaintext address never gets them.
         """
-        if self.pachd_ca_cert and urls.pachd_address_uses_tls(self.pachd_address):
+        if self.pachd_ca_cert and urls.pachd_address_uses_tls(address):
             return self.pachd_ca_cert.encode()
         return None
+
+    @property
+    def endpoint(self) -> str:
+        """Where pachd is reached, for messages."""
+        if self.port_forward is None:
+            return self.pachd_address
+        target = self.port_forward
+        return (
+            f"the Kubernetes API port-forward to release {target.release_name!r} in namespace "
+            f"{target.namespace!r}"
+        )
 
 
 class _DeadlineInterceptor(grpc.UnaryUnaryClientInterceptor):
@@ -112,20 +135,55 @@ def pachd_client(connection: Connection) -> Iterator[Any]:
     ``PACH_PYTHON_AUTH_TOKEN`` from the provider process's environment. The CA replaces, not
     extends, the SDK's default trust (certifi's bundle), as ``server_cas`` does for ``pachctl``.
     """
-    client = Client.from_pachd_address(
-        connection.pachd_address,
-        auth_token=connection.root_token,
-        root_certs=connection.root_certificates,
+    with _route(connection) as route:
+        client = Client.from_pachd_address(
+            route.address,
+            auth_token=connection.root_token,
+            root_certs=connection.trusted_cas(route.address),
+        )
+        if route.tls_server_name is not None:
+            _check_tls_name(client, route.tls_server_name)
+        # The stubs are bound to the channel in _init_api(), so wrap the channel, then rebind them.
+        client._channel = grpc.intercept_channel(
+            client._channel, _DeadlineInterceptor(connection.call_timeout_seconds)
+        )
+        client._init_api()
+        try:
+            yield client
+        finally:
+            client._channel.close()
+
+
+@contextmanager
+def _route(connection: Connection) -> Iterator[Any]:
+    if connection.port_forward is None:
+        yield _Direct(connection.pachd_address)
+        return
+    # Imported only here: a direct stack never loads the Kubernetes client.
+    from components.pachyderm_auth.port_forward import forwarded
+
+    with forwarded(
+        connection.port_forward, connection.kubernetes, connection.call_timeout_seconds
+    ) as route:
+        yield route
+
+
+class _Direct(NamedTuple):
+    address: str
+    tls_server_name: None = None
+
+
+def _check_tls_name(client: Any, server_name: str) -> None:
+    """Verify pachd's certificate for ``server_name`` although the client dials ``127.0.0.1``."""
+    client._channel.close()
+    channel = grpc.secure_channel(
+        client.address,
+        grpc.ssl_channel_credentials(root_certificates=client.root_certs),
+        options=[*GRPC_CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", server_name)],
     )
-    # The stubs are bound to the channel in _init_api(), so wrap the channel, then rebind them.
     client._channel = grpc.intercept_channel(
-        client._channel, _DeadlineInterceptor(connection.call_timeout_seconds)
+        channel, MetadataClientInterceptor(client._grpc_metadata)
     )
-    client._init_api()
-    try:
-        yield client
-    finally:
-        client._channel.close()
 
 
 def grpc_status(error: BaseException) -> tuple[grpc.StatusCode | None, str]:
@@ -238,19 +296,29 @@ def wait_until_ready(
             not_ready = code in _NOT_READY_CODES or isinstance(error, ConnectionError)
             if not not_ready or tls_hint(error, connection.pachd_address):
                 raise failure(
-                    "version GetVersion", connection.pachd_address, error, [connection.root_token]
+                    "version GetVersion", connection.endpoint, error, [connection.root_token]
                 ) from None
         remaining = deadline - clock()
         if remaining <= 0:
             raise PachdUnavailableError(
-                f"pachd at {connection.pachd_address} did not become ready within "
+                f"pachd at {connection.endpoint} did not become ready within "
                 f"{connection.ready_timeout_seconds:g} s ({attempts} attempts); last status: "
-                f"{last_status}. Check that the Helm release is up and that the address is "
-                "reachable from where `pulumi up` runs (pachyderm-okta:pachdAddress overrides it).",
+                f"{last_status}. {_unready_hint(connection)}",
                 code=grpc.StatusCode.UNAVAILABLE,
             )
         sleep(min(pause, remaining))
         pause = min(pause * 2, READY_BACKOFF_CAP_SECONDS)
+
+
+def _unready_hint(connection: Connection) -> str:
+    if connection.port_forward is not None:
+        return "Check that the Helm release is up and its pachd pod becomes ready."
+    return (
+        "Check that the Helm release is up and that the address is reachable from where "
+        "`pulumi up` runs (pachyderm-okta:pachdAddress overrides it; pachyderm-okta:pachdAccess: "
+        "portForward reaches pachd through the Kubernetes API instead, needing no DNS record, "
+        "load balancer or exposed port)."
+    )
 
 
 def unless_gone(action: Callable[[], T], gone_when: str | None = None) -> T | None:

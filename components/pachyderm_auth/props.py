@@ -44,7 +44,12 @@ class Props(Generic[S]):
 
     def outputs(self) -> dict[str, Any]:
         """The flat bag Pulumi stores."""
-        return {**self.connection.model_dump(mode="json"), **self.state.model_dump(mode="json")}
+        # A direct connection stores exactly what it stored before port-forwards existed.
+        unset = {"port_forward"} if self.connection.port_forward is None else set()
+        return {
+            **self.connection.model_dump(mode="json", exclude=unset),
+            **self.state.model_dump(mode="json"),
+        }
 
 
 def is_unknown(value: Any) -> bool:

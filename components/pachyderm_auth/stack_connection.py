@@ -18,12 +18,13 @@ connection, derived the way the program derives it; a key the config does not se
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pulumi.dynamic import Config
 
 from components import urls
+from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget, release_target
 from components.pachyderm_auth.pachd import Connection
 
 NAMESPACE = "pachyderm-okta"
@@ -39,6 +40,11 @@ class StackConnection:
     call_timeout_seconds: float | None = None
     ready_timeout_seconds: float | None = None
     pachd_ca_cert: str | None = None
+    pachd_access: str | None = None
+    """``direct``/``portForward`` when the config says (``port_forward`` then replaces the
+    stored one, ``None`` meaning direct); ``None`` keeps the stored one."""
+    port_forward: PortForwardTarget | None = None
+    kubernetes: KubeAccess = field(default_factory=KubeAccess)
 
     @classmethod
     def from_config(cls, config: Config) -> StackConnection:
@@ -49,6 +55,7 @@ class StackConnection:
         """
         auth = _object(_text(config, "auth"))
         address = _address(config)
+        access = _text(config, "pachdAccess")
         return cls(
             pachd_address=address,
             # Adopted as given: the program passes the configured token through unchanged.
@@ -56,14 +63,23 @@ class StackConnection:
             call_timeout_seconds=_seconds(auth.get("callTimeoutSeconds")),
             ready_timeout_seconds=_seconds(auth.get("pachdReadyTimeoutSeconds")),
             pachd_ca_cert=None if address is None else (_text(config, "pachdCaCert") or "").strip(),
+            pachd_access=access,
+            port_forward=_port_forward(config) if access == "portForward" else None,
+            # The Kubernetes provider's own keys: the same cluster, context and credentials.
+            kubernetes=KubeAccess(
+                kubeconfig=_raw_text(config, "kubernetes:kubeconfig"),
+                context=_raw_text(config, "kubernetes:context"),
+            ),
         )
 
     def over(self, stored: Connection) -> Connection:
         """``stored`` with every field the config sets replaced by the configured value."""
-        configured = {f.name: getattr(self, f.name) for f in fields(self)}
-        return stored.model_copy(
-            update={name: value for name, value in configured.items() if value is not None}
-        )
+        routing = {"pachd_access", "port_forward", "kubernetes"}
+        configured = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in routing}
+        update = {name: value for name, value in configured.items() if value is not None}
+        if self.pachd_access is not None:
+            update["port_forward"] = self.port_forward
+        return stored.model_copy(update={**update, "kubernetes": self.kubernetes})
 
     @property
     def secrets(self) -> list[str]:
@@ -72,9 +88,32 @@ class StackConnection:
 
 
 def _text(config: Config, key: str) -> str | None:
+    return _raw_text(config, f"{NAMESPACE}:{key}")
+
+
+def _raw_text(config: Config, full_key: str) -> str | None:
     # Pulumi.yaml declares optional keys with `default: ""`: empty means "not set".
-    value = config.get(f"{NAMESPACE}:{key}")
+    value = config.get(full_key)
     return value if isinstance(value, str) and value != "" else None
+
+
+def _port_forward(config: Config) -> PortForwardTarget | None:
+    """The forward target as the program derives it; ``None`` (direct) with a pachdAddress."""
+    if _text(config, "pachdAddress") is not None:
+        return None
+    pachyderm = _object(_text(config, "pachyderm"))
+    values = pachyderm.get("values")
+    public_url = _text(config, "publicUrl")
+    try:
+        public_host = urls.parse_public_url(public_url).host if public_url else ""
+    except ValueError:
+        public_host = ""
+    return release_target(
+        namespace=str(pachyderm.get("namespace") or "pachyderm"),
+        release_name=str(pachyderm.get("releaseName") or "pachyderm"),
+        helm_values=values if isinstance(values, dict) else {},
+        public_host=public_host,
+    )
 
 
 def _object(text: str | None) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from components.settings.roles import KNOWN_ROLES
 # etc/helm/pachyderm/values.yaml `deployTarget` and `proxy.service.type`.
 DeployTarget = Literal["LOCAL", "GOOGLE", "AMAZON", "MICROSOFT"]
 ServiceType = Literal["NodePort", "LoadBalancer", "ClusterIP"]
+# How the deployer reaches pachd's gRPC API: docs/decisions.md, decision 44.
+PachdAccess = Literal["direct", "portForward"]
 # pulumi-okta `okta.app.OAuth` refresh_token_rotation.
 RefreshTokenRotation = Literal["STATIC", "ROTATE"]
 

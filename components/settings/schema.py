@@ -23,6 +23,7 @@ from components.settings.fields import (
     DnsLabel,
     GoDuration,
     NonBlank,
+    PachdAccess,
     PachdAddress,
     Principal,
     RefreshTokenRotation,
@@ -262,6 +263,13 @@ class ProjectConfig(_Frozen):
         "and destroy work from any machine: pipe the file to `pulumi config set pachdCaCert`. "
         "Refused with a plaintext address; the certificate must name the address's host.",
     )
+    pachd_access: PachdAccess = Field(
+        default="direct",
+        description="How `pulumi up` reaches pachd: `direct` (`pachdAddress`, else the address "
+        "derived from `publicUrl`) or `portForward` (the Kubernetes API's `pods/portforward` to a "
+        "ready pachd pod, with the `kubernetes:kubeconfig`/`context` credentials: no DNS record, "
+        "load balancer or exposed port needed). An explicit `pachdAddress` means `direct`.",
+    )
     root_token: Secret | None = Field(
         default=None,
         description="An existing root token, to adopt a cluster whose auth is already active; "
@@ -273,6 +281,11 @@ class ProjectConfig(_Frozen):
         "that imports an ESC environment shared with other programs: their keys are ignored. "
         "A namespace this program reads, or one that looks like a typo of it, is refused.",
     )
+
+    @property
+    def pachd_port_forward(self) -> bool:
+        """Whether the deployer reaches pachd through the Kubernetes API (pachdAddress wins)."""
+        return self.pachd_access == "portForward" and self.pachd_address is None
 
     @field_validator("public_url", mode="before")
     @classmethod

@@ -1,0 +1,60 @@
+"""How a port-forward to pachd fails, apart from the client library.
+
+The providers tell these apart (a release the API answers as gone reads as deleted) without
+importing the Kubernetes client, which only ``pachdAccess: portForward`` loads. The two
+``ConnectionError`` kinds are what the ready-wait retries until its deadline, as it retries pachd
+itself being unreachable.
+"""
+
+from __future__ import annotations
+
+import os
+
+import grpc
+
+DELETE_UNREACHABLE = "PULUMI_K8S_DELETE_UNREACHABLE"
+"""pulumi-kubernetes' opt-in to let go of what an unreachable cluster held; honoured here too."""
+
+
+class PortForwardError(Exception):
+    """The Kubernetes API refused or failed the forward; the message names what it answered.
+
+    ``code`` is the gRPC code it amounts to for the providers (UNAVAILABLE: try the stored
+    connection next, as for pachd; NOT_FOUND; PERMISSION_DENIED), ``None`` when none fits. It
+    carries no credential: the kubeconfig never reaches a message.
+    """
+
+    def __init__(self, message: str, *, code: grpc.StatusCode | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ReleaseGoneError(PortForwardError):
+    """The API answers that the release's namespace or pachd Deployment does not exist."""
+
+
+class ClusterUnreachableError(PortForwardError, ConnectionError):
+    """The Kubernetes API server could not be reached."""
+
+    def __init__(self, message: str, *, code: grpc.StatusCode | None = None) -> None:
+        super().__init__(message, code=code or grpc.StatusCode.UNAVAILABLE)
+
+
+class PodNotReadyError(PortForwardError, ConnectionError):
+    """No ready pachd pod, or the pod went away."""
+
+    def __init__(self, message: str, *, code: grpc.StatusCode | None = None) -> None:
+        super().__init__(message, code=code or grpc.StatusCode.UNAVAILABLE)
+
+
+def cluster_gone(error: PortForwardError) -> bool:
+    """Whether pachd's objects went with the cluster: they lived in its database.
+
+    The Kubernetes API answering that the release's namespace or pachd Deployment does not exist
+    is proof; an API that cannot be reached is not, unless the user opts in with
+    pulumi-kubernetes' own switch (docs/decisions.md, decision 44).
+    """
+    if isinstance(error, ReleaseGoneError):
+        return True
+    opted_in = os.environ.get(DELETE_UNREACHABLE, "").strip().lower() == "true"
+    return isinstance(error, ClusterUnreachableError) and opted_in

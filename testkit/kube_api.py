@@ -1,0 +1,425 @@
+"""A stand-in Kubernetes API server on loopback: pachd pods and their ``pods/portforward``.
+
+It serves what ``pachdAccess: portForward`` asks of a real API server, over real HTTP, so the
+official ``kubernetes`` client runs unmodified against it:
+
+* ``GET /api/v1/namespaces/{ns}/pods?labelSelector=...``, ``GET /api/v1/namespaces/{ns}`` and
+  ``GET /apis/apps/v1/namespaces/{ns}/deployments/{name}``, as JSON the client deserialises;
+* the WebSocket upgrade of ``/api/v1/namespaces/{ns}/pods/{name}/portforward?ports=N`` with the
+  ``v4.channel.k8s.io`` framing of kubernetes/kubernetes
+  ``pkg/kubelet/cri/streaming/portforward/websocket.go``: per port a data channel and an error
+  channel, each opened by a frame carrying the port as 2 bytes little-endian, then binary frames
+  whose first byte is the channel; a failed dial is written to the error channel as
+  ``error forwarding port N to pod P, uid U: ...``. The data channel is joined to the pod's
+  ``target`` TCP address (a fake pachd);
+* refusals as the API server's ``Status`` bodies (``k8s.io/apiserver``
+  ``pkg/endpoints/handlers/responsewriters/errors.go``: ``pods "p" is forbidden: User "u" cannot
+  create resource "pods/portforward" in API group "" in the namespace "ns"``), and 401 for a
+  request without the kubeconfig's bearer token.
+
+Pods change under the client as in a cluster: :meth:`KubeApiStandIn.restart_pod` replaces a pod
+by a new one with a new name (not ready until :meth:`set_ready`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+from websocket import ABNF
+
+TOKEN = "stand-in-kube-token-0006"
+USER = "ci-deployer"
+CHANNEL_PROTOCOL = "v4.channel.k8s.io"
+_WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+PACHD_LABELS = {"app": "pachd", "suite": "pachyderm"}
+
+
+@dataclass
+class StandInPod:
+    """A pod the stand-in lists; its container port forwards to ``target`` (host, port)."""
+
+    name: str
+    namespace: str
+    target: tuple[str, int]
+    ready: bool = True
+    labels: dict[str, str] = field(default_factory=lambda: dict(PACHD_LABELS))
+    grpc_port: int = 1650
+
+
+@dataclass
+class Forward:
+    """One port-forward stream the stand-in opened."""
+
+    namespace: str
+    pod: str
+    port: int
+
+
+class KubeApiStandIn:
+    """The stand-in server; ``with KubeApiStandIn() as api:`` serves on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.pods: dict[tuple[str, str], StandInPod] = {}
+        self.namespaces: set[str] = set()
+        self.releases: dict[str, str] = {}
+        """Namespace to the Helm release its ``pachd`` Deployment belongs to."""
+        self.forbidden: set[tuple[str, str]] = set()
+        """``(verb, resource)`` pairs RBAC refuses, e.g. ``("create", "pods/portforward")``."""
+        self.forwards: list[Forward] = []
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._streams: set[socket.socket] = set()
+        self.port = 0
+
+    # --- the cluster ------------------------------------------------------------------------------
+
+    def add_release(
+        self, namespace: str, release: str, target: tuple[str, int], pod: str = "pachd-0"
+    ) -> StandInPod:
+        """A namespace with a release's pachd Deployment and one ready pod forwarding to target."""
+        with self._lock:
+            self.namespaces.add(namespace)
+            self.releases[namespace] = release
+            created = StandInPod(pod, namespace, target)
+            self.pods[(namespace, pod)] = created
+            return created
+
+    def restart_pod(self, namespace: str, old: str, new: str, *, ready: bool = True) -> None:
+        """Replace pod ``old`` by ``new`` (same target), as a Deployment does on a restart."""
+        with self._lock:
+            previous = self.pods.pop((namespace, old))
+            self.pods[(namespace, new)] = StandInPod(
+                new, namespace, previous.target, ready=ready, grpc_port=previous.grpc_port
+            )
+
+    def set_ready(self, namespace: str, pod: str, ready: bool) -> None:
+        """Flip a pod's Ready condition."""
+        with self._lock:
+            self.pods[(namespace, pod)].ready = ready
+
+    def delete_namespace(self, namespace: str) -> None:
+        """The namespace, its release and pods are gone."""
+        with self._lock:
+            self.namespaces.discard(namespace)
+            self.releases.pop(namespace, None)
+            for key in [key for key in self.pods if key[0] == namespace]:
+                del self.pods[key]
+
+    def kubeconfig(self, *, token: str = TOKEN, context: str = "stand-in") -> str:
+        """A kubeconfig (YAML contents) whose context ``context`` targets this server."""
+        return yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": "stand-in", "cluster": {"server": f"http://127.0.0.1:{self.port}"}}
+                ],
+                "users": [{"name": USER, "user": {"token": token}}],
+                "contexts": [{"name": context, "context": {"cluster": "stand-in", "user": USER}}],
+                "current-context": context,
+            }
+        )
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> KubeApiStandIn:
+        """Serve on a free loopback port; returns self."""
+        standin = self
+
+        class Handler(_Handler):
+            api = standin
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and cut every open stream."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        with self._lock:
+            streams = list(self._streams)
+        for stream in streams:
+            _close(stream)
+
+    def __enter__(self) -> KubeApiStandIn:
+        """Start serving."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop serving."""
+        self.stop()
+
+    # --- answers ----------------------------------------------------------------------------------
+
+    def pod_json(self, pod: StandInPod) -> dict[str, Any]:
+        """``pod`` as the API serves it: the chart's pachd container ports, a Ready condition."""
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": pod.name, "namespace": pod.namespace, "labels": pod.labels},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "pachd",
+                        "ports": [
+                            {"name": "s3gateway-port", "containerPort": 1600, "protocol": "TCP"},
+                            {
+                                "name": "api-grpc-port",
+                                "containerPort": pod.grpc_port,
+                                "protocol": "TCP",
+                            },
+                        ],
+                    }
+                ]
+            },
+            "status": {
+                "phase": "Running",
+                "conditions": [{"type": "Ready", "status": "True" if pod.ready else "False"}],
+            },
+        }
+
+
+def status_body(code: int, reason: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
+    """A ``metav1.Status`` failure, as the API server writes it."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "details": details,
+        "code": code,
+    }
+
+
+def _forbidden(verb: str, resource: str, name: str, namespace: str) -> dict[str, Any]:
+    kind, _, _sub = resource.partition("/")
+    subject = f'{kind} "{name}"' if name else kind
+    message = (
+        f'{subject} is forbidden: User "{USER}" cannot {verb} resource "{resource}" in API group '
+        f'"" in the namespace "{namespace}"'
+    )
+    return status_body(403, "Forbidden", message, {"name": name, "kind": kind})
+
+
+def _not_found(resource: str, name: str) -> dict[str, Any]:
+    return status_body(
+        404, "NotFound", f'{resource} "{name}" not found', {"name": name, "kind": resource}
+    )
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: KubeApiStandIn
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the tests read :attr:`KubeApiStandIn.requests` instead."""
+
+    def _json(self, code: int, body: dict[str, Any]) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        """Route a GET as the API server would."""
+        api = self.api
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        parts = url.path.strip("/").split("/")
+        with api._lock:
+            api.requests.append(url.path)
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self._json(401, status_body(401, "Unauthorized", "Unauthorized", {}))
+            return
+        if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 4:
+            self._namespace(parts[3])
+        elif parts[:3] == ["api", "v1", "namespaces"] and parts[4:] == ["pods"]:
+            self._list_pods(parts[3], query.get("labelSelector", [""])[0])
+        elif (
+            parts[:3] == ["api", "v1", "namespaces"]
+            and parts[4] == "pods"
+            and parts[6:] == ["portforward"]
+        ):
+            self._port_forward(parts[3], parts[5], query.get("ports", [""])[0])
+        elif parts[:4] == ["apis", "apps", "v1", "namespaces"] and parts[5] == "deployments":
+            self._deployment(parts[4], parts[6])
+        else:
+            self._json(404, status_body(404, "NotFound", "the server could not find it", {}))
+
+    def _namespace(self, namespace: str) -> None:
+        if ("get", "namespaces") in self.api.forbidden:
+            self._json(403, _forbidden("get", "namespaces", namespace, namespace))
+        elif namespace not in self.api.namespaces:
+            self._json(404, _not_found("namespaces", namespace))
+        else:
+            self._json(
+                200, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+            )
+
+    def _list_pods(self, namespace: str, selector: str) -> None:
+        if ("list", "pods") in self.api.forbidden:
+            self._json(403, _forbidden("list", "pods", "", namespace))
+            return
+        wanted = dict(pair.split("=", 1) for pair in selector.split(",") if pair)
+        with self.api._lock:
+            pods = [
+                self.api.pod_json(pod)
+                for (ns, _), pod in sorted(self.api.pods.items())
+                if ns == namespace and all(pod.labels.get(k) == v for k, v in wanted.items())
+            ]
+        self._json(200, {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": pods})
+
+    def _deployment(self, namespace: str, name: str) -> None:
+        release = self.api.releases.get(namespace)
+        if name != "pachd" or release is None:
+            self._json(404, _not_found("deployments.apps", name))
+            return
+        self._json(
+            200,
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {
+                    "name": name,
+                    "namespace": namespace,
+                    "annotations": {"meta.helm.sh/release-name": release},
+                },
+            },
+        )
+
+    def _port_forward(self, namespace: str, name: str, ports: str) -> None:
+        api = self.api
+        if ("create", "pods/portforward") in api.forbidden:
+            self._json(403, _forbidden("create", "pods/portforward", name, namespace))
+            return
+        with api._lock:
+            pod = api.pods.get((namespace, name))
+        if pod is None:
+            self._json(404, _not_found("pods", name))
+            return
+        if self.headers.get("Upgrade", "").lower() != "websocket":
+            self._json(400, status_body(400, "BadRequest", "upgrade request required", {}))
+            return
+        offered = [p.strip() for p in self.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+        if CHANNEL_PROTOCOL not in offered:
+            self._json(400, status_body(400, "BadRequest", "no supported subprotocol", {}))
+            return
+        port = int(ports)
+        key = self.headers["Sec-WebSocket-Key"]
+        # RFC 6455's accept key is defined with SHA-1; it is no security boundary here.
+        digest = hashlib.sha1((key + _WEBSOCKET_GUID).encode(), usedforsecurity=False).digest()
+        accept = base64.b64encode(digest)
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept.decode())
+        self.send_header("Sec-WebSocket-Protocol", CHANNEL_PROTOCOL)
+        self.end_headers()
+        self.close_connection = True
+        with api._lock:
+            api.forwards.append(Forward(namespace, name, port))
+            api._streams.add(self.connection)
+        try:
+            self._stream(pod, port)
+        finally:
+            with api._lock:
+                api._streams.discard(self.connection)
+
+    def _send(self, channel: int, data: bytes) -> None:
+        frame = ABNF(1, 0, 0, 0, ABNF.OPCODE_BINARY, 0, bytes([channel]) + data)
+        self.connection.sendall(frame.format())
+
+    def _stream(self, pod: StandInPod, port: int) -> None:
+        port_bytes = struct.pack("<H", port)
+        self._send(0, port_bytes)
+        self._send(1, port_bytes)
+        try:
+            upstream = socket.create_connection(pod.target, timeout=5)
+        except OSError as error:
+            self._send(1, f"error forwarding port {port} to pod {pod.name}, uid : {error}".encode())
+            return
+        upstream.settimeout(None)
+        reader = threading.Thread(target=self._from_pod, args=(upstream,), daemon=True)
+        reader.start()
+        try:
+            while True:
+                frame = self._read_frame()
+                if frame is None:
+                    break
+                opcode, payload = frame
+                if opcode == ABNF.OPCODE_CLOSE:
+                    break
+                if opcode == ABNF.OPCODE_BINARY and payload[:1] == b"\x00" and payload[1:]:
+                    upstream.sendall(payload[1:])
+        except OSError:
+            pass
+        finally:
+            _close(upstream)
+            reader.join(timeout=5)
+
+    def _from_pod(self, upstream: socket.socket) -> None:
+        try:
+            while data := upstream.recv(65536):
+                self._send(0, data)
+        except OSError:
+            pass
+        try:
+            close = ABNF(1, 0, 0, 0, ABNF.OPCODE_CLOSE, 0, struct.pack("!H", 1000))
+            self.connection.sendall(close.format())
+        except OSError:
+            pass
+
+    def _read_frame(self) -> tuple[int, bytes] | None:
+        """One client frame (clients always mask), or None at end of stream."""
+        header = self.rfile.read(2)
+        if len(header) < 2:
+            return None
+        opcode = header[0] & 0x0F
+        length = header[1] & 0x7F
+        if length == 126:
+            length = struct.unpack("!H", self.rfile.read(2))[0]
+        elif length == 127:
+            length = struct.unpack("!Q", self.rfile.read(8))[0]
+        mask = self.rfile.read(4) if header[1] & 0x80 else b"\x00\x00\x00\x00"
+        payload = self.rfile.read(length)
+        if len(payload) < length:
+            return None
+        return opcode, bytes(b ^ mask[i % 4] for i, b in enumerate(payload))

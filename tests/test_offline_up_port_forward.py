@@ -1,0 +1,169 @@
+"""The whole program with ``pachdAccess: portForward``: a first ``up`` that needs no pachd address.
+
+Guards the production start the issue is about: ``publicUrl`` names a host that does not resolve
+(the DNS record comes after the load balancer), the kubeconfig is given as contents (a secret),
+and the real dynamic provider host reaches pachd through a stand-in Kubernetes API server's
+``pods/portforward``. Also: a pod restart or a switch to ``direct`` costs pachd nothing; RBAC
+refusal is named; a release the API answers as gone lets refresh and destroy finish, and an API
+that cannot be reached does so only with pulumi-kubernetes' PULUMI_K8S_DELETE_UNREACHABLE.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.pachyderm_auth.port_forward_errors import DELETE_UNREACHABLE
+from testkit.dynamic_host import HostError
+from testkit.fake_pachd import FakePachd
+from testkit.kube_api import TOKEN, KubeApiStandIn
+from testkit.offline_up import HostPool, OfflineEngine, Stack, plan_program
+from testkit.stacks import TEST_SECRETS, stack_config
+
+PUBLIC_URL = "https://pachyderm.does-not-resolve.invalid"
+NAMESPACE = "pachyderm"
+RELEASE = "pachyderm"
+ACTIVATION = "::auth-activation"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[KubeApiStandIn]:
+    """One stand-in API server per module, so hosts configured with its kubeconfig are reused."""
+    with KubeApiStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def hosts() -> Iterator[HostPool]:
+    with HostPool() as pool:
+        yield pool
+
+
+@pytest.fixture
+def api(cluster: KubeApiStandIn, pachd: FakePachd) -> KubeApiStandIn:
+    """The stand-in holding only the release, its ready pod ``pachd-0`` forwarding to pachd."""
+    cluster.delete_namespace(NAMESPACE)
+    cluster.forbidden.clear()
+    cluster.forwards.clear()
+    cluster.add_release(NAMESPACE, RELEASE, ("127.0.0.1", pachd.port))
+    return cluster
+
+
+def port_forward_stack(api: KubeApiStandIn, **overrides: Any) -> Stack:
+    """The prod-like stack: https publicUrl on a load balancer, kubeconfig contents as a secret."""
+    return stack_config(
+        "dev",
+        secrets={
+            "okta:apiToken": TEST_SECRETS["okta:apiToken"],
+            "kubernetes:kubeconfig": (api.kubeconfig()),
+        },
+        pachyderm_okta__publicUrl=PUBLIC_URL,
+        pachyderm_okta__pachdAccess="portForward",
+        pachyderm_okta__pachyderm=json.dumps({"serviceType": "LoadBalancer"}),
+        kubernetes__context="stand-in",
+        **overrides,
+    )
+
+
+def test_first_up_converges_through_the_kubernetes_api(
+    api: KubeApiStandIn, pachd: FakePachd, hosts: HostPool
+) -> None:
+    engine = OfflineEngine(hosts)
+    plan = plan_program(port_forward_stack(api))
+
+    first = engine.up(plan)
+
+    assert [step.action for step in first.steps] == ["create"] * len(plan.dynamic)
+    assert pachd.state.auth_active
+    assert pachd.state.identity_config is not None
+    assert pachd.state.identity_config["issuer"] == f"{PUBLIC_URL}/dex"
+    assert pachd.state.connectors["okta"]["config"]["redirectURI"] == f"{PUBLIC_URL}/dex/callback"
+    assert {forward.pod for forward in api.forwards} == {"pachd-0"}
+    activation = next(urn for urn in engine.state if urn.endswith(ACTIVATION))
+    assert engine.state[activation]["port_forward"] == {
+        "namespace": NAMESPACE,
+        "release_name": RELEASE,
+        "tls": False,
+        "server_name": "pachyderm.does-not-resolve.invalid",
+    }
+    # The kubeconfig is config, never state.
+    assert TOKEN not in json.dumps(engine.state)
+    assert "kubeconfig" not in json.dumps(engine.state)
+
+
+def test_a_pod_restart_or_a_switch_to_direct_costs_pachd_nothing(
+    api: KubeApiStandIn, pachd: FakePachd, hosts: HostPool
+) -> None:
+    engine = OfflineEngine(hosts)
+    engine.up(plan_program(port_forward_stack(api)))
+    api.restart_pod(NAMESPACE, "pachd-0", "pachd-1")
+    pachd.reset_calls()
+
+    after_restart = engine.up(plan_program(port_forward_stack(api)))
+    direct = engine.up(
+        plan_program(port_forward_stack(api, pachyderm_okta__pachdAddress=pachd.address))
+    )
+    back = engine.up(plan_program(port_forward_stack(api)))
+
+    assert after_restart.changed == direct.changed == back.changed == []
+    assert pachd.calls == []
+    live = engine.refresh()
+    assert all(state is not None for state in live.values())
+    assert api.forwards[-1].pod == "pachd-1"
+
+
+def test_rbac_refusal_names_pods_portforward(
+    api: KubeApiStandIn, pachd: FakePachd, hosts: HostPool
+) -> None:
+    api.forbidden.add(("create", "pods/portforward"))
+    engine = OfflineEngine(hosts)
+
+    with pytest.raises(HostError) as refused:
+        engine.up(plan_program(port_forward_stack(api)))
+
+    assert (
+        "PortForwardError: the Kubernetes API refused to create pods/portforward (namespace "
+        f"'{NAMESPACE}', release '{RELEASE}', pod 'pachd-0'): 403 pods \"pachd-0\" is forbidden: "
+        'User "ci-deployer" cannot create resource "pods/portforward"'
+    ) in refused.value.details
+    assert pachd.calls == []
+
+
+def test_refresh_and_destroy_of_a_gone_release_let_go_of_pachd_objects(
+    api: KubeApiStandIn, pachd: FakePachd, hosts: HostPool
+) -> None:
+    engine = OfflineEngine(hosts)
+    plan = plan_program(port_forward_stack(api))
+    engine.up(plan)
+    api.delete_namespace(NAMESPACE)
+    pachd.reset_calls()
+
+    assert set(engine.refresh().values()) == {None}
+    assert len(engine.destroy()) == len(plan.dynamic)
+    assert pachd.calls == []
+
+
+def test_an_unreachable_api_stops_destroy_unless_the_user_opts_in(pachd: FakePachd) -> None:
+    with HostPool() as hosts, HostPool(env={DELETE_UNREACHABLE: "true"}) as opted_in:
+        engine = OfflineEngine(hosts)
+        with KubeApiStandIn() as api:
+            api.add_release(NAMESPACE, RELEASE, ("127.0.0.1", pachd.port))
+            plan = plan_program(port_forward_stack(api))
+            engine.up(plan)
+
+        with pytest.raises(HostError) as unreachable:
+            engine.refresh()
+        assert (
+            f"ClusterUnreachableError: the Kubernetes API server at http://127.0.0.1:{api.port} "
+            "cannot be reached to list pods (namespace 'pachyderm', release 'pachyderm'): "
+        ) in unreachable.value.details
+        assert "PULUMI_K8S_DELETE_UNREACHABLE=true lets refresh and destroy" in (
+            unreachable.value.details
+        )
+
+        engine.hosts = opted_in
+        assert len(engine.destroy()) == len(plan.dynamic)
+        assert pachd.state.auth_active

@@ -1,0 +1,267 @@
+"""``pachdAccess: portForward``: the real ``kubernetes`` client against a stand-in API server.
+
+Guards the path a first ``up`` takes when pachd's public address does not resolve yet: pachd is
+found as a ready pod of the release and reached through ``pods/portforward`` (the stand-in speaks
+the real framing and joins the stream to a fake pachd). A refusal names the namespace, release,
+pod and the Kubernetes API's answer; a pod that restarts during the ready-wait is found again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget
+from components.pachyderm_auth.pachd import (
+    Connection,
+    PachdError,
+    PachdUnavailableError,
+    pachd_client,
+    wait_until_ready,
+)
+from components.pachyderm_auth.port_forward_errors import PortForwardError, ReleaseGoneError
+from testkit.fake_pachd import FakePachd
+from testkit.kube_api import TOKEN, KubeApiStandIn
+from testkit.tls import TestCa
+
+RELEASE = "pachyderm"
+_namespaces = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[KubeApiStandIn]:
+    with KubeApiStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def namespace(api: KubeApiStandIn, pachd: FakePachd) -> Iterator[str]:
+    """A fresh namespace holding the release, its one ready pod ``pachd-0`` forwarding to pachd."""
+    name = f"pf-{next(_namespaces)}"
+    api.add_release(name, RELEASE, ("127.0.0.1", pachd.port))
+    yield name
+    api.forbidden.clear()
+
+
+def connection(api: KubeApiStandIn, namespace: str, **access: str) -> Connection:
+    return Connection(
+        # Never dialled: the forward replaces it.
+        pachd_address="grpcs://pachyderm.does-not-resolve.invalid:443",
+        root_token="test-root-token-port-forward-0001",
+        call_timeout_seconds=5,
+        ready_timeout_seconds=30,
+        port_forward=PortForwardTarget(namespace=namespace, release_name=RELEASE),
+        kubernetes=KubeAccess(**({"kubeconfig": api.kubeconfig()} | access)),
+    )
+
+
+def forwarded_pods(api: KubeApiStandIn, namespace: str) -> list[str]:
+    return [forward.pod for forward in api.forwards if forward.namespace == namespace]
+
+
+def test_pachd_answers_through_the_forward_to_the_ready_pod(
+    api: KubeApiStandIn, namespace: str, pachd: FakePachd
+) -> None:
+    api.restart_pod(namespace, "pachd-0", "pachd-1")
+    api.add_release(namespace, RELEASE, ("127.0.0.1", 1), pod="pachd-0")
+    api.set_ready(namespace, "pachd-0", False)
+
+    assert wait_until_ready(connection(api, namespace)) == (2, 12, 2)
+
+    assert pachd.calls == ["version.GetVersion"]
+    assert set(forwarded_pods(api, namespace)) == {"pachd-1"}
+    assert library_pumps() == []
+    assert {forward.port for forward in api.forwards} == {1650}
+
+
+def library_pumps() -> list[threading.Thread]:
+    """The kubernetes client's per-stream pumping threads still running."""
+    return [t for t in threading.enumerate() if t.name.startswith("Kubernetes port forward proxy")]
+
+
+def test_every_stream_is_closed_when_pachd_goes_away_first(api: KubeApiStandIn) -> None:
+    namespace = f"pf-{next(_namespaces)}"
+    with FakePachd() as doomed:
+        api.add_release(namespace, RELEASE, ("127.0.0.1", doomed.port))
+        with pachd_client(connection(api, namespace)) as client:
+            assert client.get_version().minor == 12
+            doomed.stop()
+
+    assert library_pumps() == []
+    assert forwarded_pods(api, namespace) == ["pachd-0"]
+
+
+def test_a_kubeconfig_file_and_its_context_select_the_cluster(
+    api: KubeApiStandIn, namespace: str, tmp_path: Path
+) -> None:
+    document = yaml.safe_load(api.kubeconfig())
+    document["users"].append({"name": "stale", "user": {"token": "expired-token"}})
+    document["contexts"].append(
+        {"name": "stale", "context": {"cluster": "stand-in", "user": "stale"}}
+    )
+    document["current-context"] = "stale"
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(document))
+
+    good = connection(api, namespace, kubeconfig=str(path), context="stand-in")
+    with pachd_client(good) as client:
+        assert client.get_version().minor == 12
+
+    stale = connection(api, namespace, kubeconfig=str(path))
+    with pytest.raises(PortForwardError) as refused:
+        wait_until_ready(stale)
+    assert str(refused.value) == (
+        f"the Kubernetes API refused to list pods (namespace {namespace!r}, release "
+        f"{RELEASE!r}): 401 Unauthorized"
+    )
+
+
+def test_an_unknown_context_is_named(api: KubeApiStandIn, namespace: str) -> None:
+    with pytest.raises(PortForwardError, match="cannot load the kubeconfig for the port-forward"):
+        wait_until_ready(connection(api, namespace, context="prod-cluster"))
+
+
+def test_a_kubeconfig_that_does_not_parse_is_not_quoted(
+    api: KubeApiStandIn, namespace: str
+) -> None:
+    broken = f"users:\n- name: u\n  user: {{token: {TOKEN}\n"
+
+    with pytest.raises(PortForwardError) as refused:
+        wait_until_ready(connection(api, namespace, kubeconfig=broken))
+
+    assert str(refused.value) == (
+        "cannot load the kubeconfig for the port-forward: kubernetes:kubeconfig is neither a "
+        "file nor kubeconfig YAML"
+    )
+
+
+def test_rbac_refusing_the_port_forward_names_pods_portforward(
+    api: KubeApiStandIn, namespace: str
+) -> None:
+    api.forbidden.add(("create", "pods/portforward"))
+
+    with pytest.raises(PortForwardError) as refused:
+        wait_until_ready(connection(api, namespace))
+
+    assert str(refused.value) == (
+        f"the Kubernetes API refused to create pods/portforward (namespace {namespace!r}, "
+        f"release {RELEASE!r}, pod 'pachd-0'): 403 pods \"pachd-0\" is forbidden: User "
+        f'"ci-deployer" cannot create resource "pods/portforward" in API group "" in the '
+        f'namespace "{namespace}"; the kube credentials of the stack need `create` on '
+        "`pods/portforward` in this namespace (or set pachyderm-okta:pachdAccess to direct)"
+    )
+    assert TOKEN not in str(refused.value)
+
+
+def test_a_pod_restarting_during_the_ready_wait_is_found_again(
+    api: KubeApiStandIn, namespace: str, pachd: FakePachd
+) -> None:
+    api.restart_pod(namespace, "pachd-0", "pachd-1", ready=False)
+    pauses: list[float] = []
+
+    def becomes_ready(seconds: float) -> None:
+        pauses.append(seconds)
+        api.set_ready(namespace, "pachd-1", True)
+
+    assert wait_until_ready(connection(api, namespace), sleep=becomes_ready) == (2, 12, 2)
+    assert pauses == [0.1]
+    assert forwarded_pods(api, namespace) == ["pachd-1"]
+
+
+def test_the_ready_deadline_names_the_release_and_its_pods(
+    api: KubeApiStandIn, namespace: str
+) -> None:
+    api.set_ready(namespace, "pachd-0", False)
+    ticks = iter([0.0, 31.0])
+
+    with pytest.raises(PachdUnavailableError) as unready:
+        wait_until_ready(
+            connection(api, namespace), sleep=lambda _s: None, clock=lambda: next(ticks)
+        )
+
+    assert str(unready.value) == (
+        f"pachd at the Kubernetes API port-forward to release {RELEASE!r} in namespace "
+        f"{namespace!r} did not become ready within 30 s (1 attempts); last status: "
+        f"PodNotReadyError: no ready pachd pod (namespace {namespace!r}, release {RELEASE!r}; "
+        "pachd pods: pachd-0). Check that the Helm release is up and its pachd pod becomes ready."
+    )
+
+
+def test_a_namespace_the_api_does_not_know_is_a_gone_release(
+    api: KubeApiStandIn, namespace: str
+) -> None:
+    api.delete_namespace(namespace)
+
+    with pytest.raises(ReleaseGoneError) as gone:
+        wait_until_ready(connection(api, namespace))
+
+    assert str(gone.value) == (
+        f"the Kubernetes API refused to get namespaces (namespace {namespace!r}, release "
+        f'{RELEASE!r}): 404 namespaces "{namespace}" not found'
+    )
+
+
+def test_an_api_server_that_cannot_be_reached_is_named(api: KubeApiStandIn, namespace: str) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    kubeconfig = api.kubeconfig().replace(f"127.0.0.1:{api.port}", f"127.0.0.1:{port}")
+    unreachable = connection(api, namespace, kubeconfig=kubeconfig).model_copy(
+        update={"ready_timeout_seconds": 0.001}
+    )
+
+    with pytest.raises(PachdUnavailableError) as error:
+        wait_until_ready(unreachable, sleep=lambda _s: None)
+
+    assert f"ClusterUnreachableError: the Kubernetes API server at http://127.0.0.1:{port} " in (
+        str(error.value)
+    )
+
+
+def test_a_direct_stack_that_cannot_reach_pachd_is_pointed_to_port_forward() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        address = f"grpc://127.0.0.1:{closed.getsockname()[1]}"
+    direct = Connection(pachd_address=address, root_token="t", ready_timeout_seconds=0.001)
+
+    with pytest.raises(PachdUnavailableError) as unready:
+        wait_until_ready(direct, sleep=lambda _s: None)
+
+    assert str(unready.value).startswith(f"pachd at {address} did not become ready")
+    assert str(unready.value).endswith(
+        "(pachyderm-okta:pachdAddress overrides it; pachyderm-okta:pachdAccess: portForward "
+        "reaches pachd through the Kubernetes API instead, needing no DNS record, load balancer "
+        "or exposed port)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("server_name", "answers"),
+    [("pachyderm.example.com", True), ("other.example.com", False), ("", False)],
+)
+def test_tls_through_the_forward_checks_the_public_name(
+    api: KubeApiStandIn, tmp_path: Path, server_name: str, answers: bool
+) -> None:
+    """pachd serving TLS is checked for the public host with the stack's CA via 127.0.0.1."""
+    ca = TestCa(tmp_path)
+    namespace = f"pf-{next(_namespaces)}"
+    with FakePachd(tls=ca.server(dns_names=("pachyderm.example.com",), ips=())) as tls_pachd:
+        api.add_release(namespace, RELEASE, ("127.0.0.1", tls_pachd.port))
+        target = PortForwardTarget(
+            namespace=namespace, release_name=RELEASE, tls=True, server_name=server_name
+        )
+        secure = connection(api, namespace).model_copy(
+            update={"port_forward": target, "ready_timeout_seconds": 0.001, "pachd_ca_cert": ca.pem}
+        )
+        if answers:
+            assert wait_until_ready(secure) == (2, 12, 2)
+        else:
+            with pytest.raises(PachdError):
+                wait_until_ready(secure, sleep=lambda _s: None)
+        assert tls_pachd.calls == (["version.GetVersion"] if answers else [])
