@@ -172,8 +172,15 @@ class PachdProvider(ResourceProvider, Generic[S]):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Remove what this resource owns from pachd; real failures raise."""
+        self._unless_cluster_gone(
+            lambda: self._with_current_connection(self._parse(props), self._remove)
+        )
+
+    @staticmethod
+    def _unless_cluster_gone(action: Callable[[], object]) -> None:
+        """``action()``, unless the cluster, and pachd's objects with it, is gone."""
         try:
-            self._with_current_connection(self._parse(props), self._remove)
+            action()
         except PortForwardError as error:
             if not cluster_gone(error):
                 raise

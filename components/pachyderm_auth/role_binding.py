@@ -98,8 +98,10 @@ class RoleBindingProvider(PachdProvider[RoleBindingState]):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Give the principal back the roles it held before the stack bound it (none: unbind)."""
         before = _HeldBefore.model_validate(props).roles_before or []
-        self._with_current_connection(
-            self._parse(props), lambda parsed: unless_gone(lambda: self._modify(parsed, before))
+        self._unless_cluster_gone(
+            lambda: self._with_current_connection(
+                self._parse(props), lambda parsed: unless_gone(lambda: self._modify(parsed, before))
+            )
         )
 
 
