@@ -36,6 +36,7 @@ from components.pachyderm_auth.pachd import (
     wait_until_ready,
 )
 from components.pachyderm_auth.props import Props
+from testkit.clock import FakeTime
 from testkit.fake_pachd import NOT_READY, FakePachd, _token_from
 
 ROOT = "test-root-token-connection-0001"
@@ -101,21 +102,6 @@ def _closed_port_address() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"grpc://127.0.0.1:{port}"
-
-
-class FakeTime:
-    """An injected clock that only moves when ``sleep`` is called."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.pauses: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.pauses.append(seconds)
-        self.now += seconds
 
 
 class _RpcError(grpc.RpcError):

@@ -29,6 +29,7 @@ from components.pachyderm_auth.pachd import (
 )
 from components.settings import load_settings
 from testkit.auth_props import AuthProps
+from testkit.clock import FakeTime
 from testkit.dynamic_host import DiffKind, HostError
 from testkit.fake_pachd import FakePachd
 from testkit.offline_up import HostPool, OfflineEngine, dev_stack, plan_program
@@ -84,21 +85,6 @@ def localhost_cert(ca: TestCa) -> ServerCertificate:
 def tls_pachd(localhost_cert: ServerCertificate) -> Iterator[FakePachd]:
     with FakePachd(tls=localhost_cert) as fake:
         yield fake
-
-
-class _NoWaiting:
-    """A clock that moves only when slept on; records each pause of the ready-wait."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.pauses: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.pauses.append(seconds)
-        self.now += seconds
 
 
 def _connection(address: str, ca_pem: str, ready_timeout_seconds: float = 5) -> Connection:
@@ -162,7 +148,7 @@ def test_a_failed_handshake_fails_at_once_saying_what_to_change(
         "plaintext": lambda: None,
     }[server]()
     trusted = {"none": "", "other": other_ca.pem, "stack": ca.pem}[client_ca]
-    time = _NoWaiting()
+    time = FakeTime()
     with FakePachd(tls=certificate) as fake:
         address = f"grpcs://localhost:{fake.port}"
         with pytest.raises(PachdError) as raised:

@@ -165,15 +165,7 @@ class ActivationProvider(PachdProvider[ActivationState]):
                 props,
                 lambda: client.license.update_cluster(**registration),
             )
-        self._call(
-            "enterprise Activate",
-            props,
-            lambda: client.enterprise.activate(
-                license_server=LICENSE_SERVER_ADDRESS,
-                id=LICENSE_CLUSTER_ID,
-                secret=state.enterprise_secret,
-            ),
-        )
+        self._activate_enterprise_licence(client, props)
 
     def _change_licence(
         self, client: Any, props: Props[ActivationState], old: ActivationState
@@ -197,13 +189,17 @@ class ActivationProvider(PachdProvider[ActivationState]):
                     id=LICENSE_CLUSTER_ID, secret=state.enterprise_secret
                 ),
             )
+        self._activate_enterprise_licence(client, props)
+
+    def _activate_enterprise_licence(self, client: Any, props: Props[ActivationState]) -> None:
+        """``enterprise.Activate``: enterprise takes its copy of the licence now (decision 29)."""
         self._call(
             "enterprise Activate",
             props,
             lambda: client.enterprise.activate(
                 license_server=LICENSE_SERVER_ADDRESS,
                 id=LICENSE_CLUSTER_ID,
-                secret=state.enterprise_secret,
+                secret=props.state.enterprise_secret,
             ),
         )
 
