@@ -42,7 +42,7 @@ STORED = Connection(
     pachd_ca_cert="the stored CA",
     port_forward=PortForwardTarget(namespace="old", release_name="old"),
 )
-DIRECT = {"pachyderm_okta__pachdAccess": "direct"}
+DIRECT: dict[str, Any] = {"pachyderm_okta__pachdAccess": "direct"}
 
 # (stack, the connection its settings give)
 VALID: dict[str, tuple[Stack, ConnectionSettings]] = {
