@@ -134,22 +134,27 @@ def test_a_valid_config_gives_the_connection_its_settings_decide(name: str) -> N
     assert _configured(stack).settings == expected
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["dev: port-forward to the release", "a pachdAddress override wins over portForward, trimmed"],
-)
-def test_the_program_registers_that_connection(name: str) -> None:
-    stack, expected = VALID[name]
-    inputs = _registered(stack)
+def test_the_program_registers_that_connection() -> None:
+    connection = ("pachd_address", "call_timeout_seconds", "ready_timeout_seconds", "pachd_ca_cert")
+    forwarded = _registered(stack_config("dev"))
+    direct = _registered(stack_config("dev", **DIRECT))
 
-    assert {field: inputs[field] for field in vars(expected) if field in inputs} == {
-        field: value.model_dump() if isinstance(value, PortForwardTarget) else value
-        for field, value in vars(expected).items()
-        # A direct stack stores no port_forward key (its state predates the key).
-        if value is not None
-    }
-    assert ("port_forward" in inputs) == (expected.port_forward is not None)
-    assert "kubernetes" not in inputs  # cluster credentials never become an input
+    assert (
+        {key: forwarded[key] for key in connection}
+        == {key: direct[key] for key in connection}
+        == {
+            "pachd_address": "grpc://192.168.49.2:30080",
+            "call_timeout_seconds": 30,
+            "ready_timeout_seconds": 600,
+            "pachd_ca_cert": "",
+        }
+    )
+    assert forwarded["port_forward"] == FORWARD_DEV.model_dump()
+    # A direct stack stores no port_forward key (its state predates the key).
+    assert "port_forward" not in direct
+    # Cluster credentials never become an input.
+    assert "kubernetes" not in forwarded
+    assert "kubernetes" not in direct
 
 
 def test_a_configured_ca_goes_with_the_address(tmp_path: Path) -> None:
