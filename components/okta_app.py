@@ -52,8 +52,6 @@ class OktaOidcApp(pulumi.ComponentResource):
     """OAuth client secret (a Pulumi secret), for the Dex connector's ``clientSecret``."""
     issuer: pulumi.Output[str]
     """The issuer Okta reports for the configured server, for the Dex connector's ``issuer``."""
-    redirect_uri: pulumi.Output[str]
-    """The sign-in redirect registered on the app == the Dex connector's ``redirectURI``."""
     connector_scopes: tuple[str, ...]
     """The Dex connector's ``scopes``: each scope the configured server defines, once."""
 
@@ -86,14 +84,12 @@ class OktaOidcApp(pulumi.ComponentResource):
         # The SDK lists clientSecret in additional_secret_outputs, which only the engine applies;
         # wrapping it here keeps it secret for every consumer, mocks and previews included.
         self.client_secret = pulumi.Output.secret(app.client_secret)
-        self.redirect_uri = pulumi.Output.from_input(urls.dex_callback_uri(args.public_url))
         self.register_outputs(
             {
                 "app_id": self.app_id,
                 "client_id": self.client_id,
                 "client_secret": self.client_secret,
                 "issuer": self.issuer,
-                "redirect_uri": self.redirect_uri,
             }
         )
 

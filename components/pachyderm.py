@@ -33,8 +33,6 @@ class PachydermDeploymentArgs:
     """The validated ``pachyderm-okta:pachyderm`` settings."""
     public_url: urls.PublicUrl
     """Where browsers and pachctl reach the proxy; every address derives from it."""
-    pachd_address: str | None
-    """``pachyderm-okta:pachdAddress`` override; ``None`` derives it from ``public_url``."""
 
 
 class PachydermDeployment(pulumi.ComponentResource):
@@ -47,10 +45,6 @@ class PachydermDeployment(pulumi.ComponentResource):
     """Namespace of the release (resolves once the namespace exists)."""
     release_name: pulumi.Output[str]
     """Helm release name."""
-    public_url: str
-    """The canonical public URL."""
-    pachd_address: str
-    """The gRPC address the deployer uses to reach pachd."""
     console_client_secret: pulumi.Output[str]
     """Secret of the ``console`` OIDC client; the auth component registers it in Dex."""
     release: kubernetes.helm.v3.Release
@@ -124,16 +118,12 @@ class PachydermDeployment(pulumi.ComponentResource):
 
         self.namespace = namespace.id.apply(lambda _: settings.namespace)
         self.release_name = release.name.apply(lambda _: settings.release_name)
-        self.public_url = str(args.public_url)
-        self.pachd_address = args.pachd_address or urls.pachd_grpc_address(args.public_url)
         self.console_client_secret = pulumi.Output.secret(console_client_secret.result)
         self.release = release
         self.register_outputs(
             {
                 "namespace": self.namespace,
                 "release_name": self.release_name,
-                "public_url": self.public_url,
-                "pachd_address": self.pachd_address,
                 "console_client_secret": self.console_client_secret,
                 # The URN: a resource reference among component outputs hangs the mocks, whose
                 # monitor rehydrates it by constructing a new Release.

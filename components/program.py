@@ -14,7 +14,7 @@ from components import providers, urls
 from components.okta_app import OktaOidcApp, OktaOidcAppArgs
 from components.pachyderm import PachydermDeployment, PachydermDeploymentArgs
 from components.pachyderm_auth import OktaConnectorArgs, PachydermAuth, PachydermAuthArgs
-from components.pachyderm_auth.kube_target import release_target
+from components.pachyderm_auth.stack_connection import connection_settings
 from components.settings import StackSettings
 
 OUTPUT_PACHYDERM_URL = "pachydermUrl"
@@ -41,11 +41,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
     )
     deployment = PachydermDeployment(
         "pachyderm",
-        PachydermDeploymentArgs(
-            settings=project.pachyderm,
-            public_url=project.public_url,
-            pachd_address=project.pachd_address,
-        ),
+        PachydermDeploymentArgs(settings=project.pachyderm, public_url=project.public_url),
         pulumi.ResourceOptions(providers=[kubernetes_provider]),
     )
     auth = PachydermAuth(
@@ -53,27 +49,17 @@ def build(settings: StackSettings) -> dict[str, Any]:
         PachydermAuthArgs(
             settings=project.auth,
             public_url=project.public_url,
-            pachd_address=deployment.pachd_address,
-            pachd_ca_cert=project.pachd_ca_cert or "",
+            connection=connection_settings(project),
             okta=OktaConnectorArgs(
                 issuer=okta_app.issuer,
                 client_id=okta_app.client_id,
                 client_secret=okta_app.client_secret,
-                redirect_uri=okta_app.redirect_uri,
                 scopes=okta_app.connector_scopes,
             ),
             console_client_secret=deployment.console_client_secret,
             license_key=project.license_key,
             adopted_root_token=project.root_token,
             wait_for=(deployment.release,),
-            port_forward=release_target(
-                namespace=project.pachyderm.namespace,
-                release_name=project.pachyderm.release_name,
-                helm_values=project.pachyderm.values,
-                public_host=project.public_url.host,
-            )
-            if project.pachd_port_forward
-            else None,
         ),
     )
 
@@ -84,7 +70,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         OUTPUT_PACHD_ADDRESS: public_grpc_address,
         OUTPUT_OKTA_ISSUER: okta_app.issuer,
         OUTPUT_OKTA_CLIENT_ID: okta_app.client_id,
-        OUTPUT_OKTA_REDIRECT_URI: okta_app.redirect_uri,
+        OUTPUT_OKTA_REDIRECT_URI: urls.dex_callback_uri(project.public_url),
         OUTPUT_ROOT_TOKEN: auth.root_token,
         OUTPUT_PACHCTL_CONNECT: f"pachctl connect {public_grpc_address}",
         OUTPUT_PACHCTL_LOGIN: "pachctl auth login",

@@ -31,6 +31,7 @@ from components.pachyderm_auth.identity_config import IdentityConfigProvider
 from components.pachyderm_auth.idp_connector import ConnectorProvider
 from components.pachyderm_auth.oidc_client import OidcClientProvider
 from components.pachyderm_auth.role_binding import RoleBindingProvider
+from components.pachyderm_auth.stack_connection import ConnectionSettings
 from components.settings import StackSettings, load_settings
 from testkit.mocks import MockRun, Registration, is_secret, unwrap
 
@@ -116,12 +117,17 @@ def _deploy(
             PachydermAuthArgs(
                 settings=settings.project.auth,
                 public_url=settings.project.public_url,
-                pachd_address=PACHD_ADDRESS,
+                connection=ConnectionSettings(
+                    pachd_address=PACHD_ADDRESS,
+                    pachd_ca_cert="",
+                    call_timeout_seconds=settings.project.auth.call_timeout_seconds,
+                    ready_timeout_seconds=settings.project.auth.pachd_ready_timeout_seconds,
+                    port_forward=None,
+                ),
                 okta=OktaConnectorArgs(
                     issuer=OKTA_ISSUER,
                     client_id="0oa1client",
                     client_secret=pulumi.Output.secret(OKTA_SECRET),
-                    redirect_uri=f"{PUBLIC_URL}/dex/callback",
                     scopes=dex.okta_connector_scopes(groups=True),
                 ),
                 console_client_secret=pulumi.Output.secret(CONSOLE_SECRET),

@@ -540,11 +540,6 @@ def test_only_the_client_secret_is_secret(okta_mocks: MockRun) -> None:
     assert okta_mocks.resolve(component.client_secret) == (CLIENT_SECRET, True, True)
     assert okta_mocks.resolve(component.client_id) == (CLIENT_ID, True, False)
     assert okta_mocks.resolve(component.app_id) == ("sso-app-id", True, False)
-    assert okta_mocks.resolve(component.redirect_uri) == (
-        f"{PUBLIC_URL}/dex/callback",
-        True,
-        False,
-    )
     assert okta_mocks.resolve(component.issuer)[1:] == (True, False)
 
 
@@ -583,7 +578,7 @@ def test_registered_outputs(okta_mocks: MockRun) -> None:
 
     component = okta_mocks.one(COMPONENT, "sso")
     outputs = okta_mocks.monitor.component_outputs[component.urn]
-    assert set(outputs) == {"app_id", "client_id", "client_secret", "issuer", "redirect_uri"}
+    assert set(outputs) == {"app_id", "client_id", "client_secret", "issuer"}
     assert outputs["issuer"] == ORG_URL
 
 

@@ -69,9 +69,7 @@ def _deploy(
         deployment = PachydermDeployment(
             name,
             PachydermDeploymentArgs(
-                settings=settings.project.pachyderm,
-                public_url=settings.project.public_url,
-                pachd_address=settings.project.pachd_address,
+                settings=settings.project.pachyderm, public_url=settings.project.public_url
             ),
             opts=pulumi.ResourceOptions(providers=[k8s], protect=False),
         )
@@ -246,8 +244,6 @@ def test_outputs_are_registered_and_the_client_secret_is_secret(mocked: MockRun)
     assert set(outputs) == {
         "namespace",
         "release_name",
-        "public_url",
-        "pachd_address",
         "console_client_secret",
         "release",
     }
@@ -255,8 +251,6 @@ def test_outputs_are_registered_and_the_client_secret_is_secret(mocked: MockRun)
     assert unwrap(outputs["console_client_secret"]) == _password_for(
         "pachyderm-console-client-secret"
     )
-    assert outputs["public_url"] == "http://192.168.49.2:30080"
-    assert outputs["pachd_address"] == "grpc://192.168.49.2:30080"
 
     assert mocked.resolve(deployment.console_client_secret) == (
         _password_for("pachyderm-console-client-secret"),
@@ -265,17 +259,8 @@ def test_outputs_are_registered_and_the_client_secret_is_secret(mocked: MockRun)
     )
     assert mocked.resolve(deployment.namespace) == ("pachyderm", True, False)
     assert mocked.resolve(deployment.release_name) == ("pachyderm", True, False)
-    assert deployment.public_url == "http://192.168.49.2:30080"
-    assert deployment.pachd_address == "grpc://192.168.49.2:30080"
     assert isinstance(deployment.release, kubernetes.helm.v3.Release)
     assert mocked.resolve(deployment.release.urn)[0] == mocked.one(RELEASE).urn
-
-
-def test_pachd_address_override_wins(mocked: MockRun) -> None:
-    deployment, _ = _deploy(
-        mocked, {"pachyderm-okta:pachdAddress": ("grpc://localhost:30650", False)}
-    )
-    assert deployment.pachd_address == "grpc://localhost:30650"
 
 
 def test_children_carry_no_caller_options(mocked: MockRun) -> None:
@@ -284,9 +269,7 @@ def test_children_carry_no_caller_options(mocked: MockRun) -> None:
         PachydermDeployment(
             "pachyderm",
             PachydermDeploymentArgs(
-                settings=settings.project.pachyderm,
-                public_url=settings.project.public_url,
-                pachd_address=None,
+                settings=settings.project.pachyderm, public_url=settings.project.public_url
             ),
             opts=pulumi.ResourceOptions(protect=True, ignore_changes=["foo"]),
         )

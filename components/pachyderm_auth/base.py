@@ -172,15 +172,12 @@ class PachdProvider(ResourceProvider, Generic[S]):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Remove what this resource owns from pachd; real failures raise."""
-        self._unless_cluster_gone(
-            lambda: self._with_current_connection(self._parse(props), self._remove)
-        )
+        self._delete_with(props, self._remove)
 
-    @staticmethod
-    def _unless_cluster_gone(action: Callable[[], object]) -> None:
-        """``action()``, unless the cluster, and pachd's objects with it, is gone."""
+    def _delete_with(self, props: dict[str, Any], remove: Callable[[Props[S]], None]) -> None:
+        """``remove`` with the current connection; a cluster that is gone took pachd with it."""
         try:
-            action()
+            self._with_current_connection(self._parse(props), remove)
         except PortForwardError as error:
             if not cluster_gone(error):
                 raise

@@ -15,9 +15,9 @@ from components.pachyderm_auth.activation import ActivationArgs, AuthActivation
 from components.pachyderm_auth.auth_config import AuthConfig, AuthConfigArgs
 from components.pachyderm_auth.identity_config import IdentityConfigArgs, IdentityServerConfig
 from components.pachyderm_auth.idp_connector import ConnectorArgs, IdpConnector
-from components.pachyderm_auth.kube_target import PortForwardTarget
 from components.pachyderm_auth.oidc_client import OidcClient, OidcClientArgs
 from components.pachyderm_auth.role_binding import ClusterRoleBinding, RoleBindingArgs
+from components.pachyderm_auth.stack_connection import ConnectionSettings
 from components.settings import AuthSettings
 
 TYPE_TOKEN = "pachyderm-okta:pachyderm:Auth"
@@ -30,7 +30,6 @@ class OktaConnectorArgs:
     issuer: pulumi.Input[str]
     client_id: pulumi.Input[str]
     client_secret: pulumi.Input[str]
-    redirect_uri: pulumi.Input[str]
     scopes: Sequence[str]
     """The connector's ``scopes`` (Dex adds ``openid`` itself)."""
 
@@ -41,21 +40,17 @@ class PachydermAuthArgs:
 
     settings: AuthSettings
     public_url: urls.PublicUrl
-    pachd_address: pulumi.Input[str]
-    """gRPC address the deployer reaches pachd at (the deployment's, or the override)."""
+    connection: ConnectionSettings
+    """How the deployer reaches pachd: :func:`connection_settings` of the stack's settings."""
     okta: OktaConnectorArgs
     console_client_secret: pulumi.Input[str]
     """The secret the console pod reads; registered in Dex as the ``console`` client's."""
-    pachd_ca_cert: str = ""
-    """PEM of the CA(s) that sign pachd's TLS certificate; empty: certifi's public CAs."""
     license_key: pulumi.Output[str] | None = None
     """Enterprise activation code (Pachyderm 2.11 only)."""
     adopted_root_token: pulumi.Output[str] | None = None
     """An existing root token to adopt; unset, a new one is minted."""
     wait_for: tuple[pulumi.Resource, ...] = ()
     """Resources pachd needs first (the Helm release): activation, and so everything, waits."""
-    port_forward: PortForwardTarget | None = None
-    """Set: the deployer reaches pachd through the Kubernetes API, not at ``pachd_address``."""
 
 
 class PachydermAuth(pulumi.ComponentResource):
@@ -134,14 +129,14 @@ class PachydermAuth(pulumi.ComponentResource):
     def _okta_connector(self, identity: IdentityServerConfig) -> IdpConnector:
         settings = self._args.settings
         okta = self._args.okta
-        document = pulumi.Output.all(
-            okta.issuer, okta.client_id, okta.client_secret, okta.redirect_uri
-        ).apply(
+        # The Okta app registers the same callback as its sign-in redirect.
+        redirect_uri = urls.dex_callback_uri(self._args.public_url)
+        document = pulumi.Output.all(okta.issuer, okta.client_id, okta.client_secret).apply(
             lambda values: dex.okta_connector_config(
                 issuer=values[0],
                 client_id=values[1],
                 client_secret=values[2],
-                redirect_uri=values[3],
+                redirect_uri=redirect_uri,
                 skip_email_verified=settings.skip_email_verified,
                 scopes=okta.scopes,
             )
@@ -243,13 +238,14 @@ def _connection(args: PachydermAuthArgs, root_token: pulumi.Output[str]) -> dict
     A direct stack stores no ``port_forward`` key, so its state is what it was before the key
     existed.
     """
+    settings = args.connection
     connection: dict[str, Any] = {
-        "pachd_address": args.pachd_address,
+        "pachd_address": settings.pachd_address,
         "root_token": root_token,
-        "call_timeout_seconds": args.settings.call_timeout_seconds,
-        "ready_timeout_seconds": args.settings.pachd_ready_timeout_seconds,
-        "pachd_ca_cert": args.pachd_ca_cert,
+        "call_timeout_seconds": settings.call_timeout_seconds,
+        "ready_timeout_seconds": settings.ready_timeout_seconds,
+        "pachd_ca_cert": settings.pachd_ca_cert,
     }
-    if args.port_forward is not None:
-        connection["port_forward"] = args.port_forward.model_dump()
+    if settings.port_forward is not None:
+        connection["port_forward"] = settings.port_forward.model_dump()
     return connection

@@ -48,7 +48,7 @@ class KubeAccess(BaseModel):
 def release_target(
     *, namespace: str, release_name: str, helm_values: Mapping[str, Any], public_host: str
 ) -> PortForwardTarget:
-    """The forward target of a release, as the program and the stack config both derive it.
+    """The forward target of a release (``connection_settings`` derives it from the settings).
 
     pachd serves TLS on its own ports only with the chart's ``pachd.tls.enabled`` (TLS of an
     https publicUrl may end at the proxy or a load balancer, which the forward bypasses).

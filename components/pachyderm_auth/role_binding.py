@@ -98,11 +98,7 @@ class RoleBindingProvider(PachdProvider[RoleBindingState]):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Give the principal back the roles it held before the stack bound it (none: unbind)."""
         before = _HeldBefore.model_validate(props).roles_before or []
-        self._unless_cluster_gone(
-            lambda: self._with_current_connection(
-                self._parse(props), lambda parsed: unless_gone(lambda: self._modify(parsed, before))
-            )
-        )
+        self._delete_with(props, lambda parsed: unless_gone(lambda: self._modify(parsed, before)))
 
 
 @dataclass(frozen=True)

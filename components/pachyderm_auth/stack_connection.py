@@ -1,85 +1,107 @@
-"""The connection the stack's config names now: how ``read`` and ``delete`` reach pachd.
+"""How the deployer reaches pachd, derived once from the settings: by the program and the providers.
 
-Why not just the stored outputs: when ``diff`` answers "no change" (the provider does so when only
-the connection changed), the engine records the new inputs but keeps the resource's OLD outputs
-(``SameStep.Apply`` sets ``new.Outputs = old.Outputs``, pulumi/pulumi
-pkg/resource/deploy/step.go), and the Python host hands ``read`` and ``delete`` nothing but those
-outputs (``Read``/``Delete`` in ``pulumi/dynamic/__main__.py``). After the root token rotates or
-the address moves, the stored connection can be stale.
-
-What is current: the engine configures a dynamic provider with the WHOLE stack config, keys
-namespaced (``Target.GetPackageConfig`` passes every key for the ``pulumi-python`` package,
-pulumi/pulumi pkg/resource/deploy/target.go; pulumi/pulumi#17673 hands it to
-``ResourceProvider.configure``). :class:`StackConnection` is what that config says about the
-connection, derived the way the program derives it; a key the config does not set stays
-``None`` and the stored value is used.
+The program registers :func:`connection_settings` of the loaded settings with every auth resource.
+The providers derive the same from the stack config the engine hands them (``configure``),
+because a stored connection can be stale: after a "no change" diff the engine keeps a resource's
+OLD outputs (``SameStep.Apply``, pulumi/pulumi pkg/resource/deploy/step.go), and the Python host
+hands ``read`` and ``delete`` nothing else. The engine configures a dynamic provider with the
+whole stack config, namespaces kept (``Target.GetPackageConfig``,
+pulumi/pulumi pkg/resource/deploy/target.go). Why: docs/decisions-provider.md, section 2.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from pulumi.dynamic import Config
+from pydantic import ValidationError
 
 from components import urls
 from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget, release_target
 from components.pachyderm_auth.pachd import Connection
+from components.settings.fields import SecretText
+from components.settings.loader import raw_settings
+from components.settings.namespaces import KUBERNETES, PROJECT
+from components.settings.schema import KubernetesConfig, ProjectConfig, known_keys
 
-NAMESPACE = "pachyderm-okta"
-"""The project's config namespace (``name`` in Pulumi.yaml)."""
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """The connection fields the settings decide: all but the root token and kube credentials."""
+
+    pachd_address: str
+    pachd_ca_cert: str
+    """Empty: certifi's public CAs."""
+    call_timeout_seconds: float
+    ready_timeout_seconds: float
+    port_forward: PortForwardTarget | None
+    """Set: pachd is reached through the Kubernetes API, not at ``pachd_address``."""
+
+
+def connection_settings(project: ProjectConfig) -> ConnectionSettings:
+    """How pachd is reached under ``project``: what the program and the providers both use."""
+    port_forward = None
+    if project.pachd_port_forward:
+        port_forward = release_target(
+            namespace=project.pachyderm.namespace,
+            release_name=project.pachyderm.release_name,
+            helm_values=project.pachyderm.values,
+            public_host=project.public_url.host,
+        )
+    return ConnectionSettings(
+        pachd_address=project.pachd_address or urls.pachd_grpc_address(project.public_url),
+        pachd_ca_cert=project.pachd_ca_cert or "",
+        call_timeout_seconds=project.auth.call_timeout_seconds,
+        ready_timeout_seconds=project.auth.pachd_ready_timeout_seconds,
+        port_forward=port_forward,
+    )
+
+
+def kube_access(kubernetes: KubernetesConfig) -> KubeAccess:
+    """The cluster the Kubernetes provider deploys to, for a port-forward (never stored)."""
+    return KubeAccess(kubeconfig=kubernetes.kubeconfig, context=kubernetes.context)
 
 
 @dataclass(frozen=True)
 class StackConnection:
-    """Connection fields as the stack config sets them; ``None`` where it does not."""
+    """What the stack config says about the connection, for a provider.
 
-    pachd_address: str | None = None
-    root_token: str | None = None
-    call_timeout_seconds: float | None = None
-    ready_timeout_seconds: float | None = None
-    pachd_ca_cert: str | None = None
-    pachd_access: str | None = None
-    """``direct``/``portForward`` when the config says (``port_forward`` then replaces the
-    stored one, ``None`` meaning direct); ``None`` keeps the stored one."""
-    port_forward: PortForwardTarget | None = None
+    ``settings`` is ``None`` when the config does not validate (a destroy runs no program, and
+    the config may have changed since the last ``up``): the stored connection is used then.
+    """
+
+    settings: ConnectionSettings | None = None
+    root_token: str | None = field(default=None, repr=False)
+    """The configured (adopted) root token; ``None`` keeps the stored one (e.g. a minted one)."""
     kubernetes: KubeAccess = field(default_factory=KubeAccess)
 
     @classmethod
     def from_config(cls, config: Config) -> StackConnection:
-        """Read ``rootToken``, ``pachdAddress`` (else ``publicUrl``), the CA and the timeouts.
-
-        The CA goes with the address: where the config names an address, an unset
-        ``pachdCaCert`` means "no CA" (not "the stored one"), so removing the key takes effect.
-        """
-        auth = _object(_text(config, "auth"))
-        address = _address(config)
-        access = _text(config, "pachdAccess")
+        """Load the project's and the cluster's settings from ``config``, leniently."""
+        project = _validated(ProjectConfig, PROJECT, config)
+        # Only the cluster's keys: a tuning key the provider would refuse still names the cluster.
+        kubernetes = _validated(KubernetesConfig, KUBERNETES, config, ("kubeconfig", "context"))
         return cls(
-            pachd_address=address,
-            # Adopted as given: the program passes the configured token through unchanged.
-            root_token=_text(config, "rootToken"),
-            call_timeout_seconds=_seconds(auth.get("callTimeoutSeconds")),
-            ready_timeout_seconds=_seconds(auth.get("pachdReadyTimeoutSeconds")),
-            pachd_ca_cert=None if address is None else (_text(config, "pachdCaCert") or "").strip(),
-            pachd_access=access,
-            port_forward=_port_forward(config) if access == "portForward" else None,
-            # The Kubernetes provider's own keys: the same cluster, context and credentials.
-            kubernetes=KubeAccess(
-                kubeconfig=_raw_text(config, "kubernetes:kubeconfig"),
-                context=_raw_text(config, "kubernetes:context"),
-            ),
+            settings=connection_settings(project) if project else None,
+            # Taken even from a config that no longer validates: after a rotation through
+            # rootToken, the token the other resources stored is revoked.
+            root_token=_secret_text(project.root_token) if project else _text(config, "rootToken"),
+            kubernetes=kube_access(kubernetes) if kubernetes else KubeAccess(),
         )
 
     def over(self, stored: Connection) -> Connection:
-        """``stored`` with every field the config sets replaced by the configured value."""
-        routing = {"pachd_access", "port_forward", "kubernetes"}
-        configured = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in routing}
-        update = {name: value for name, value in configured.items() if value is not None}
-        if self.pachd_access is not None:
-            update["port_forward"] = self.port_forward
-        return stored.model_copy(update={**update, "kubernetes": self.kubernetes})
+        """``stored`` with every field the config decides replaced by the configured value.
+
+        The CA goes with the address: a config without ``pachdCaCert`` means "no CA".
+        """
+        update: dict[str, Any] = {"kubernetes": self.kubernetes}
+        if self.settings is not None:
+            update.update(vars(self.settings))
+        if self.root_token is not None:
+            update["root_token"] = self.root_token
+        return stored.model_copy(update=update)
 
     @property
     def secrets(self) -> list[str]:
@@ -87,59 +109,29 @@ class StackConnection:
         return [self.root_token] if self.root_token else []
 
 
+M = TypeVar("M", ProjectConfig, KubernetesConfig)
+
+
+def _validated(
+    model: type[M], namespace: str, config: Config, keys: Iterable[str] | None = None
+) -> M | None:
+    """The namespace's settings as the program loads them, or ``None`` if they do not validate."""
+    keys = known_keys(model) if keys is None else keys
+    values = {f"{namespace}:{key}": config.get(f"{namespace}:{key}") for key in keys}
+    # The host has unwrapped the secret flags: every value counts as a secret here.
+    raw, _ = raw_settings({key: (v, True) for key, v in values.items() if isinstance(v, str)})
+    try:
+        # A dry run keeps secrets as text: outside a Pulumi program they cannot become Outputs.
+        return model.model_validate(raw[namespace], context={"dry_run": True})
+    except ValidationError:
+        return None
+
+
 def _text(config: Config, key: str) -> str | None:
-    return _raw_text(config, f"{NAMESPACE}:{key}")
+    """A top-level project key as given; empty (Pulumi.yaml's ``default: ""``) is unset."""
+    value = config.get(f"{PROJECT}:{key}")
+    return value if isinstance(value, str) and value.strip() else None
 
 
-def _raw_text(config: Config, full_key: str) -> str | None:
-    # Pulumi.yaml declares optional keys with `default: ""`: empty means "not set".
-    value = config.get(full_key)
-    return value if isinstance(value, str) and value != "" else None
-
-
-def _port_forward(config: Config) -> PortForwardTarget | None:
-    """The forward target as the program derives it; ``None`` (direct) with a pachdAddress."""
-    if _text(config, "pachdAddress") is not None:
-        return None
-    pachyderm = _object(_text(config, "pachyderm"))
-    values = pachyderm.get("values")
-    public_url = _text(config, "publicUrl")
-    try:
-        public_host = urls.parse_public_url(public_url).host if public_url else ""
-    except ValueError:
-        public_host = ""
-    return release_target(
-        namespace=str(pachyderm.get("namespace") or "pachyderm"),
-        release_name=str(pachyderm.get("releaseName") or "pachyderm"),
-        helm_values=values if isinstance(values, dict) else {},
-        public_host=public_host,
-    )
-
-
-def _object(text: str | None) -> dict[str, Any]:
-    # Structured config values reach providers as JSON text.
-    try:
-        value = json.loads(text) if text else {}
-    except json.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _seconds(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return None
-    return float(value)
-
-
-def _address(config: Config) -> str | None:
-    """``pachdAddress`` if set, else the address derived from ``publicUrl``, as the program does."""
-    override = _text(config, "pachdAddress")
-    if override is not None and override.strip():
-        return override.strip()
-    public_url = _text(config, "publicUrl")
-    if public_url is None:
-        return None
-    try:
-        return urls.pachd_grpc_address(urls.parse_public_url(public_url))
-    except ValueError:
-        return None
+def _secret_text(value: object) -> str | None:
+    return value.text if isinstance(value, SecretText) else None
