@@ -73,26 +73,25 @@ class PachydermDeployment(pulumi.ComponentResource):
 
         secret_names = ChartSecretNames.for_release(settings.release_name)
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        postgres_secret = kubernetes.core.v1.Secret(
-            f"{name}-postgres-secret",
-            metadata=kubernetes.meta.v1.ObjectMetaArgs(
-                name=secret_names.postgres, namespace=settings.namespace
+        secrets = [
+            _chart_secret(
+                f"{name}-postgres-secret",
+                secret_names.postgres,
+                {
+                    POSTGRES_PASSWORD_KEY: postgres_password.result,
+                    POSTGRES_ADMIN_PASSWORD_KEY: postgres_admin_password.result,
+                },
+                in_namespace,
+                namespace=settings.namespace,
             ),
-            string_data={
-                POSTGRES_PASSWORD_KEY: postgres_password.result,
-                POSTGRES_ADMIN_PASSWORD_KEY: postgres_admin_password.result,
-            },
-            opts=in_namespace,
-        )
-        console_secret = kubernetes.core.v1.Secret(
-            f"{name}-console-secret",
-            metadata=kubernetes.meta.v1.ObjectMetaArgs(
-                name=secret_names.console_client, namespace=settings.namespace
+            _chart_secret(
+                f"{name}-console-secret",
+                secret_names.console_client,
+                {CONSOLE_CLIENT_SECRET_KEY: console_client_secret.result},
+                in_namespace,
+                namespace=settings.namespace,
             ),
-            string_data={CONSOLE_CLIENT_SECRET_KEY: console_client_secret.result},
-            opts=in_namespace,
-        )
-
+        ]
         release = kubernetes.helm.v3.Release(
             f"{name}-release",
             name=settings.release_name,
@@ -111,9 +110,7 @@ class PachydermDeployment(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             timeout=settings.helm_timeout_seconds,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[namespace, postgres_secret, console_secret]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *secrets]),
         )
 
         self.namespace = namespace.id.apply(lambda _: settings.namespace)
@@ -135,3 +132,20 @@ class PachydermDeployment(pulumi.ComponentResource):
 def _password(name: str, opts: pulumi.ResourceOptions) -> random.RandomPassword:
     """A generated credential; pulumi_random marks ``result`` secret."""
     return random.RandomPassword(name, length=PASSWORD_LENGTH, special=False, opts=opts)
+
+
+def _chart_secret(
+    resource_name: str,
+    secret_name: str,
+    string_data: dict[str, pulumi.Input[str]],
+    opts: pulumi.ResourceOptions,
+    *,
+    namespace: str,
+) -> kubernetes.core.v1.Secret:
+    """A Secret the chart reads by name, in the release's namespace."""
+    return kubernetes.core.v1.Secret(
+        resource_name,
+        metadata=kubernetes.meta.v1.ObjectMetaArgs(name=secret_name, namespace=namespace),
+        string_data=string_data,
+        opts=opts,
+    )
