@@ -238,11 +238,16 @@ class _Stream:
         self._timeout = timeout
 
     def close(self) -> None:
+        # EOF first, close after the pump ended: closing with bytes unread would reset the
+        # library's end of the socket pair, an error its pump thread does not catch.
+        with suppress(OSError):
+            self.socket.shutdown(socket.SHUT_WR)
+        if self._pump is not None:
+            self._pump.join(timeout=self._timeout)
         with suppress(OSError):
             self.socket.close()
         if self._pump is None:
             return
-        self._pump.join(timeout=self._timeout)
         if not self._pump.is_alive() and self._websocket.sock is not None:
             with suppress(Exception):
                 self._websocket.shutdown()
