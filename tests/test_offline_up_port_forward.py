@@ -36,12 +36,6 @@ def cluster() -> Iterator[KubeApiStandIn]:
         yield standin
 
 
-@pytest.fixture(scope="module")
-def hosts() -> Iterator[HostPool]:
-    with HostPool() as pool:
-        yield pool
-
-
 @pytest.fixture
 def api(cluster: KubeApiStandIn, pachd: FakePachd) -> KubeApiStandIn:
     """The stand-in holding only the release, its ready pod ``pachd-0`` forwarding to pachd."""
