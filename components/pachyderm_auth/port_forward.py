@@ -139,27 +139,17 @@ class _Forwarder:
     def _check_release_exists(self) -> None:
         """Raise :class:`ReleaseGoneError` when the API says the namespace or pachd is gone."""
         namespace = self.target.namespace
-        try:
-            self._request(
-                lambda: self.core.read_namespace(namespace, _request_timeout=self.timeout),
-                "get namespaces",
-            )
-        except PortForwardError as error:
-            if error.code == grpc.StatusCode.NOT_FOUND:
-                raise ReleaseGoneError(str(error), code=error.code) from None
-            raise
+        self._existing(
+            lambda: self.core.read_namespace(namespace, _request_timeout=self.timeout),
+            "get namespaces",
+        )
         apps = kube_client.AppsV1Api(self.core.api_client)
-        try:
-            deployment = self._request(
-                lambda: apps.read_namespaced_deployment(
-                    PACHD_DEPLOYMENT, namespace, _request_timeout=self.timeout
-                ),
-                "get deployments",
-            )
-        except PortForwardError as error:
-            if error.code == grpc.StatusCode.NOT_FOUND:
-                raise ReleaseGoneError(str(error), code=error.code) from None
-            raise
+        deployment = self._existing(
+            lambda: apps.read_namespaced_deployment(
+                PACHD_DEPLOYMENT, namespace, _request_timeout=self.timeout
+            ),
+            "get deployments",
+        )
         annotations = deployment.metadata.annotations or {}
         owner = annotations.get(HELM_RELEASE_ANNOTATION)
         if owner is not None and owner != self.target.release_name:
@@ -167,6 +157,15 @@ class _Forwarder:
                 f"the pachd Deployment in namespace {namespace!r} belongs to Helm release "
                 f"{owner!r}, not {self.target.release_name!r}"
             )
+
+    def _existing(self, call: Any, verb: str) -> Any:
+        """:meth:`_request`, where the API's "not found" means the release is gone."""
+        try:
+            return self._request(call, verb)
+        except PortForwardError as error:
+            if error.code == grpc.StatusCode.NOT_FOUND:
+                raise ReleaseGoneError(str(error), code=error.code) from None
+            raise
 
     def _request(self, call: Any, verb: str) -> Any:
         try:
