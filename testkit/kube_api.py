@@ -12,10 +12,17 @@ official ``kubernetes`` client runs unmodified against it:
   whose first byte is the channel; a failed dial is written to the error channel as
   ``error forwarding port N to pod P, uid U: ...``. The data channel is joined to the pod's
   ``target`` TCP address (a fake pachd);
+* ``GET``/``POST`` of ``/api/v1/namespaces/{ns}/secrets[/{name}]``, kept in memory: pachd reads,
+  and creates if missing, the Secret ``pachyderm-pjs-worker-authentication`` at start-up (pachyderm
+  ``src/internal/pachd/builder.go``, ``ensurePJSWorkerSecret``) and exits when it cannot;
 * refusals as the API server's ``Status`` bodies (``k8s.io/apiserver``
   ``pkg/endpoints/handlers/responsewriters/errors.go``: ``pods "p" is forbidden: User "u" cannot
   create resource "pods/portforward" in API group "" in the namespace "ns"``), and 401 for a
   request without the kubeconfig's bearer token.
+
+With a ``certificate`` it serves HTTPS only, as every real API server does (pachd's fallback kube
+client speaks HTTPS to ``KUBERNETES_PORT_443_TCP_ADDR``, pachyderm
+``src/internal/serviceenv/service_env.go``, ``initKubeClient``).
 
 Pods change under the client as in a cluster: :meth:`KubeApiStandIn.restart_pod` replaces a pod
 by a new one with a new name (not ready until :meth:`set_ready`).
@@ -27,16 +34,21 @@ import base64
 import hashlib
 import json
 import socket
+import ssl
 import struct
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
 from websocket import ABNF
+
+from testkit.tls import ServerCertificate
 
 TOKEN = "stand-in-kube-token-0006"
 USER = "ci-deployer"
@@ -69,7 +81,10 @@ class Forward:
 class KubeApiStandIn:
     """The stand-in server; ``with KubeApiStandIn() as api:`` serves on 127.0.0.1."""
 
-    def __init__(self) -> None:
+    def __init__(self, certificate: ServerCertificate | None = None) -> None:
+        self.certificate = certificate
+        self.secrets: dict[tuple[str, str], dict[str, Any]] = {}
+        """``(namespace, name)`` to the Secret object as last written."""
         self.pods: dict[tuple[str, str], StandInPod] = {}
         self.namespaces: set[str] = set()
         self.releases: dict[str, str] = {}
@@ -124,14 +139,18 @@ class KubeApiStandIn:
             {
                 "apiVersion": "v1",
                 "kind": "Config",
-                "clusters": [
-                    {"name": "stand-in", "cluster": {"server": f"http://127.0.0.1:{self.port}"}}
-                ],
+                "clusters": [{"name": "stand-in", "cluster": {"server": self.url}}],
                 "users": [{"name": USER, "user": {"token": token}}],
                 "contexts": [{"name": context, "context": {"cluster": "stand-in", "user": USER}}],
                 "current-context": context,
             }
         )
+
+    @property
+    def url(self) -> str:
+        """Where the server answers: ``https://`` with a certificate, else ``http://``."""
+        scheme = "https" if self.certificate else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -144,6 +163,10 @@ class KubeApiStandIn:
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
+        if self.certificate is not None:
+            server.socket = _tls_context(self.certificate).wrap_socket(
+                server.socket, server_side=True
+            )
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -203,6 +226,17 @@ class KubeApiStandIn:
                 "conditions": [{"type": "Ready", "status": "True" if pod.ready else "False"}],
             },
         }
+
+
+def _tls_context(certificate: ServerCertificate) -> ssl.SSLContext:
+    """A server context for ``certificate``; ``ssl`` loads keys from files only."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as directory:
+        chain, key = Path(directory, "chain.pem"), Path(directory, "key.pem")
+        chain.write_bytes(certificate.certificate_chain)
+        key.write_bytes(certificate.private_key)
+        context.load_cert_chain(chain, key)
+    return context
 
 
 def status_body(code: int, reason: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
@@ -271,6 +305,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 4:
             self._namespace(parts[3])
+        elif parts[:3] == ["api", "v1", "namespaces"] and parts[4:5] == ["secrets"]:
+            self._get_secret(parts[3], parts[5] if len(parts) == 6 else "")
         elif parts[:3] == ["api", "v1", "namespaces"] and parts[4:] == ["pods"]:
             self._list_pods(parts[3], query.get("labelSelector", [""])[0])
         elif (
@@ -283,6 +319,48 @@ class _Handler(BaseHTTPRequestHandler):
             self._deployment(parts[4], parts[6])
         else:
             self._json(404, status_body(404, "NotFound", "the server could not find it", {}))
+
+    def do_POST(self) -> None:
+        """Create a Secret; every other POST is not served."""
+        api = self.api
+        parts = urlsplit(self.path).path.strip("/").split("/")
+        with api._lock:
+            api.requests.append(f"POST {urlsplit(self.path).path}")
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self._json(401, status_body(401, "Unauthorized", "Unauthorized", {}))
+        elif parts[:3] == ["api", "v1", "namespaces"] and parts[4:] == ["secrets"]:
+            self._create_secret(parts[3], body)
+        else:
+            self._json(404, status_body(404, "NotFound", "the server could not find it", {}))
+
+    def _get_secret(self, namespace: str, name: str) -> None:
+        if ("get", "secrets") in self.api.forbidden:
+            self._json(403, _forbidden("get", "secrets", name, namespace))
+            return
+        with self.api._lock:
+            secret = self.api.secrets.get((namespace, name))
+        if secret is None:
+            self._json(404, _not_found("secrets", name))
+        else:
+            self._json(200, secret)
+
+    def _create_secret(self, namespace: str, body: dict[str, Any]) -> None:
+        name = body.get("metadata", {}).get("name", "")
+        if ("create", "secrets") in self.api.forbidden:
+            self._json(403, _forbidden("create", "secrets", "", namespace))
+            return
+        secret = {**body, "metadata": {**body.get("metadata", {}), "namespace": namespace}}
+        with self.api._lock:
+            if (namespace, name) in self.api.secrets:
+                exists = status_body(
+                    409, "AlreadyExists", f'secrets "{name}" already exists',
+                    {"name": name, "kind": "secrets"},
+                )  # fmt: skip
+                self._json(409, exists)
+                return
+            self.api.secrets[(namespace, name)] = secret
+        self._json(201, secret)
 
     def _namespace(self, namespace: str) -> None:
         if ("get", "namespaces") in self.api.forbidden:
