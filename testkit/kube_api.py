@@ -15,10 +15,20 @@ official ``kubernetes`` client runs unmodified against it:
 * ``GET``/``POST`` of ``/api/v1/namespaces/{ns}/secrets[/{name}]``, kept in memory: pachd reads,
   and creates if missing, the Secret ``pachyderm-pjs-worker-authentication`` at start-up (pachyderm
   ``src/internal/pachd/builder.go``, ``ensurePJSWorkerSecret``) and exits when it cannot;
-* refusals as the API server's ``Status`` bodies (``k8s.io/apiserver``
-  ``pkg/endpoints/handlers/responsewriters/errors.go``: ``pods "p" is forbidden: User "u" cannot
-  create resource "pods/portforward" in API group "" in the namespace "ns"``), and 401 for a
-  request without the kubeconfig's bearer token.
+* authorization as kube-apiserver 1.35 does it, against one namespaced :class:`Role` (none: every
+  request is allowed). Each request is checked with the verb and namespace of ``k8s.io/apiserver``
+  ``pkg/endpoints/request/requestinfo.go``: a GET with a name is ``get``, without one ``list``, a
+  POST ``create``; a GET of ``/api/v1/namespaces/NAME`` is in namespace NAME. The port-forward's
+  WebSocket upgrade is a GET, so ``get`` on ``pods/portforward``, and then, with the
+  ``AuthorizePodWebsocketUpgradeCreatePermission`` gate (beta, on by default from 1.35),
+  ``create`` as well (kubernetes ``pkg/registry/core/pod/rest/subresources.go``,
+  ``PortForwardREST.Connect``; ``authorize.go``, ``ensureAuthorizedForVerb``). Refusals are the
+  API server's ``Status`` bodies: the filter's ``pods "p" is forbidden: User "u" cannot get
+  resource "pods/portforward" in API group "" in the namespace "ns"``
+  (``pkg/endpoints/handlers/responsewriters/errors.go``), the create check's ``pods "p" is
+  forbidden: `` followed by RBAC's reason, which is empty for a plain denial
+  (``plugin/pkg/auth/authorizer/rbac/rbac.go``); and 401 for a request without the kubeconfig's
+  bearer token.
 
 With a ``certificate`` it serves HTTPS only, as every real API server does (pachd's fallback kube
 client speaks HTTPS to ``KUBERNETES_PORT_443_TCP_ADDR``, pachyderm
@@ -33,12 +43,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import socket
 import ssl
 import struct
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -48,6 +59,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 from websocket import ABNF
 
+from testkit.stacks import ROOT
 from testkit.tls import ServerCertificate
 
 TOKEN = "stand-in-kube-token-0006"
@@ -67,6 +79,54 @@ class StandInPod:
     ready: bool = True
     labels: dict[str, str] = field(default_factory=lambda: dict(PACHD_LABELS))
     grpc_port: int = 1650
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one request is authorized as: verb, API group, resource[/subresource], namespace."""
+
+    verb: str
+    group: str
+    resource: str
+    namespace: str
+
+
+@dataclass(frozen=True)
+class Role:
+    """An RBAC Role: ``rules`` of ``(api groups, resources, verbs)``, in ``namespace`` only."""
+
+    namespace: str
+    rules: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...]
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> Role:
+        """A ``kind: Role`` manifest, as ``kubectl apply`` would read it."""
+        if document.get("kind") != "Role":
+            raise ValueError(f"expected a Role, got {document.get('kind')!r}")
+        rules = tuple(
+            (
+                frozenset(rule.get("apiGroups", [])),
+                frozenset(rule.get("resources", [])),
+                frozenset(rule.get("verbs", [])),
+            )
+            for rule in document["rules"]
+        )
+        return cls(document["metadata"]["namespace"], rules)
+
+    def allows(self, access: Access) -> bool:
+        """RBAC's rule match (no wildcards needed here): group, resource and verb in one rule."""
+        return access.namespace == self.namespace and any(
+            access.group in groups and access.resource in resources and access.verb in verbs
+            for groups, resources, verbs in self.rules
+        )
+
+    def without(self, verb: str, resource: str) -> Role:
+        """This Role with ``verb`` taken off ``resource``."""
+        rules = tuple(
+            (groups, resources, verbs - {verb} if resource in resources else verbs)
+            for groups, resources, verbs in self.rules
+        )
+        return Role(self.namespace, rules)
 
 
 @dataclass
@@ -89,8 +149,12 @@ class KubeApiStandIn:
         self.namespaces: set[str] = set()
         self.releases: dict[str, str] = {}
         """Namespace to the Helm release its ``pachd`` Deployment belongs to."""
-        self.forbidden: set[tuple[str, str]] = set()
-        """``(verb, resource)`` pairs RBAC refuses, e.g. ``("create", "pods/portforward")``."""
+        self.role: Role | None = None
+        """What the kubeconfig's user may do; ``None``: everything (a cluster admin)."""
+        self.create_checked_on_upgrade = True
+        """The ``AuthorizePodWebsocketUpgradeCreatePermission`` gate (1.35's default)."""
+        self.accesses: list[Access] = []
+        """Every authorization check made, in order."""
         self.forwards: list[Forward] = []
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -119,6 +183,11 @@ class KubeApiStandIn:
             self.pods[(namespace, new)] = StandInPod(
                 new, namespace, previous.target, ready=ready, grpc_port=previous.grpc_port
             )
+
+    def delete_pod(self, namespace: str, pod: str) -> None:
+        """The pod is gone; its namespace and release stay (a Deployment scaled to zero)."""
+        with self._lock:
+            del self.pods[(namespace, pod)]
 
     def set_ready(self, namespace: str, pod: str, ready: bool) -> None:
         """Flip a pod's Ready condition."""
@@ -228,6 +297,14 @@ class KubeApiStandIn:
         }
 
 
+def documented_role(namespace: str) -> Role:
+    """The port-forward's Role as docs/operations.md shows it, bound in ``namespace``."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    blocks = re.findall(r"^```yaml\n(.*?)^```", text, re.M | re.S)
+    (document,) = [doc for doc in map(yaml.safe_load, blocks) if doc.get("kind") == "Role"]
+    return replace(Role.from_document(document), namespace=namespace)
+
+
 def _tls_context(certificate: ServerCertificate) -> ssl.SSLContext:
     """A server context for ``certificate``; ``ssl`` loads keys from files only."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -253,14 +330,32 @@ def status_body(code: int, reason: str, message: str, details: dict[str, Any]) -
     }
 
 
-def _forbidden(verb: str, resource: str, name: str, namespace: str) -> dict[str, Any]:
-    kind, _, _sub = resource.partition("/")
-    subject = f'{kind} "{name}"' if name else kind
+def _group_resource(group: str, resource: str) -> str:
+    """``schema.GroupResource.String()``: ``pods``, ``deployments.apps``."""
+    return f"{resource}.{group}" if group else resource
+
+
+def _forbidden(access: Access, name: str) -> dict[str, Any]:
+    """The authorization filter's refusal (``responsewriters.ForbiddenStatusError``)."""
+    kind = access.resource.partition("/")[0]
+    qualified = _group_resource(access.group, kind)
+    subject = f'{qualified} "{name}"' if name else qualified
     message = (
-        f'{subject} is forbidden: User "{USER}" cannot {verb} resource "{resource}" in API group '
-        f'"" in the namespace "{namespace}"'
+        f'{subject} is forbidden: User "{USER}" cannot {access.verb} resource '
+        f'"{access.resource}" in API group "{access.group}" in the namespace "{access.namespace}"'
     )
-    return status_body(403, "Forbidden", message, {"name": name, "kind": kind})
+    return status_body(
+        403, "Forbidden", message, {"name": name, "group": access.group, "kind": kind}
+    )
+
+
+def _forbidden_upgrade(name: str) -> dict[str, Any]:
+    """The WebSocket upgrade's ``create`` check's refusal, with RBAC's empty reason.
+
+    ``apierrors.NewForbidden`` of ``pods``: the message names neither the verb nor the subresource.
+    """
+    message = f'pods "{name}" is forbidden: '
+    return status_body(403, "Forbidden", message, {"name": name, "kind": "pods"})
 
 
 def _not_found(resource: str, name: str) -> dict[str, Any]:
@@ -291,6 +386,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def _authorized(self, access: Access, name: str = "") -> bool:
+        """Record the check; answer 403 as the authorization filter does when RBAC says no."""
+        api = self.api
+        with api._lock:
+            api.accesses.append(access)
+        if api.role is None or api.role.allows(access):
+            return True
+        self._json(403, _forbidden(access, name))
+        return False
 
     def do_GET(self) -> None:
         """Route a GET as the API server would."""
@@ -335,8 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, status_body(404, "NotFound", "the server could not find it", {}))
 
     def _get_secret(self, namespace: str, name: str) -> None:
-        if ("get", "secrets") in self.api.forbidden:
-            self._json(403, _forbidden("get", "secrets", name, namespace))
+        if not self._authorized(Access("get" if name else "list", "", "secrets", namespace), name):
             return
         with self.api._lock:
             secret = self.api.secrets.get((namespace, name))
@@ -347,8 +451,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _create_secret(self, namespace: str, body: dict[str, Any]) -> None:
         name = body.get("metadata", {}).get("name", "")
-        if ("create", "secrets") in self.api.forbidden:
-            self._json(403, _forbidden("create", "secrets", "", namespace))
+        if not self._authorized(Access("create", "", "secrets", namespace)):
             return
         secret = {**body, "metadata": {**body.get("metadata", {}), "namespace": namespace}}
         with self.api._lock:
@@ -363,9 +466,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(201, secret)
 
     def _namespace(self, namespace: str) -> None:
-        if ("get", "namespaces") in self.api.forbidden:
-            self._json(403, _forbidden("get", "namespaces", namespace, namespace))
-        elif namespace not in self.api.namespaces:
+        # requestinfo.go: the namespace of /api/v1/namespaces/NAME is NAME.
+        if not self._authorized(Access("get", "", "namespaces", namespace), namespace):
+            return
+        if namespace not in self.api.namespaces:
             self._json(404, _not_found("namespaces", namespace))
         else:
             self._json(
@@ -373,8 +477,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
     def _list_pods(self, namespace: str, selector: str) -> None:
-        if ("list", "pods") in self.api.forbidden:
-            self._json(403, _forbidden("list", "pods", "", namespace))
+        if not self._authorized(Access("list", "", "pods", namespace)):
             return
         wanted = dict(pair.split("=", 1) for pair in selector.split(",") if pair)
         with self.api._lock:
@@ -386,6 +489,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": pods})
 
     def _deployment(self, namespace: str, name: str) -> None:
+        if not self._authorized(Access("get", "apps", "deployments", namespace), name):
+            return
         release = self.api.releases.get(namespace)
         if name != "pachd" or release is None:
             self._json(404, _not_found("deployments.apps", name))
@@ -400,14 +505,29 @@ class _Handler(BaseHTTPRequestHandler):
                     "namespace": namespace,
                     "annotations": {"meta.helm.sh/release-name": release},
                 },
+                # Required by the client's models, as in every Deployment the API serves.
+                "spec": {
+                    "selector": {"matchLabels": PACHD_LABELS},
+                    "template": {
+                        "metadata": {"labels": PACHD_LABELS},
+                        "spec": {"containers": [{"name": "pachd"}]},
+                    },
+                },
             },
         )
 
     def _port_forward(self, namespace: str, name: str, ports: str) -> None:
         api = self.api
-        if ("create", "pods/portforward") in api.forbidden:
-            self._json(403, _forbidden("create", "pods/portforward", name, namespace))
+        # The upgrade is a GET, authorized as `get`; Connect then checks `create` (1.35).
+        if not self._authorized(Access("get", "", "pods/portforward", namespace), name):
             return
+        if api.create_checked_on_upgrade:
+            create = Access("create", "", "pods/portforward", namespace)
+            with api._lock:
+                api.accesses.append(create)
+            if api.role is not None and not api.role.allows(create):
+                self._json(403, _forbidden_upgrade(name))
+                return
         with api._lock:
             pod = api.pods.get((namespace, name))
         if pod is None:

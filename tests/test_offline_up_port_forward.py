@@ -3,9 +3,10 @@
 Guards the production start the issue is about: ``publicUrl`` names a host that does not resolve
 (the DNS record comes after the load balancer), the kubeconfig is given as contents (a secret),
 and the real dynamic provider host reaches pachd through a stand-in Kubernetes API server's
-``pods/portforward``. Also: a pod restart or a switch to ``direct`` costs pachd nothing; RBAC
-refusal is named; a release the API answers as gone lets refresh and destroy finish, and an API
-that cannot be reached does so only with pulumi-kubernetes' PULUMI_K8S_DELETE_UNREACHABLE.
+``pods/portforward``, with exactly the Role docs/operations.md documents. Also: a pod restart or
+a switch to ``direct`` costs pachd nothing; the right a Role lacks is named; a release the API
+answers as gone lets refresh and destroy finish, and an API that cannot be reached does so only
+with pulumi-kubernetes' PULUMI_K8S_DELETE_UNREACHABLE.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from components.pachyderm_auth.port_forward_errors import DELETE_UNREACHABLE
 from testkit.dynamic_host import HostError
 from testkit.fake_pachd import FakePachd
-from testkit.kube_api import TOKEN, KubeApiStandIn
+from testkit.kube_api import TOKEN, KubeApiStandIn, documented_role
 from testkit.offline_up import HostPool, OfflineEngine, Stack, plan_program
 from testkit.stacks import TEST_SECRETS, stack_config
 
@@ -40,7 +41,7 @@ def cluster() -> Iterator[KubeApiStandIn]:
 def api(cluster: KubeApiStandIn, pachd: FakePachd) -> KubeApiStandIn:
     """The stand-in holding only the release, its ready pod ``pachd-0`` forwarding to pachd."""
     cluster.delete_namespace(NAMESPACE)
-    cluster.forbidden.clear()
+    cluster.role = None
     cluster.forwards.clear()
     cluster.add_release(NAMESPACE, RELEASE, ("127.0.0.1", pachd.port))
     return cluster
@@ -65,6 +66,8 @@ def port_forward_stack(api: KubeApiStandIn, **overrides: Any) -> Stack:
 def test_first_up_converges_through_the_kubernetes_api(
     api: KubeApiStandIn, pachd: FakePachd, hosts: HostPool
 ) -> None:
+    # The deployer's kube credentials hold exactly the Role docs/operations.md documents.
+    api.role = documented_role(NAMESPACE)
     engine = OfflineEngine(hosts)
     plan = plan_program(port_forward_stack(api))
 
@@ -109,19 +112,22 @@ def test_a_pod_restart_or_a_switch_to_direct_costs_pachd_nothing(
     assert api.forwards[-1].pod == "pachd-1"
 
 
-def test_rbac_refusal_names_pods_portforward(
+def test_a_role_without_create_on_pods_portforward_is_named(
     api: KubeApiStandIn, pachd: FakePachd, hosts: HostPool
 ) -> None:
-    api.forbidden.add(("create", "pods/portforward"))
+    # What Kubernetes 1.35 checks on the WebSocket upgrade, beyond `get`.
+    api.role = documented_role(NAMESPACE).without("create", "pods/portforward")
     engine = OfflineEngine(hosts)
 
     with pytest.raises(HostError) as refused:
         engine.up(plan_program(port_forward_stack(api)))
 
     assert (
-        "PortForwardError: the Kubernetes API refused to create pods/portforward (namespace "
-        f"'{NAMESPACE}', release '{RELEASE}', pod 'pachd-0'): 403 pods \"pachd-0\" is forbidden: "
-        'User "ci-deployer" cannot create resource "pods/portforward"'
+        "PortForwardError: the Kubernetes API refused to open pods/portforward (namespace "
+        f"'{NAMESPACE}', release '{RELEASE}', pod 'pachd-0'): 403 pods \"pachd-0\" is forbidden:; "
+        "the stack's kube credentials need `create` on `pods/portforward` in namespace "
+        f"'{NAMESPACE}' (the port-forward's Role: docs/operations.md), or set "
+        "pachyderm-okta:pachdAccess to direct"
     ) in refused.value.details
     assert pachd.calls == []
 

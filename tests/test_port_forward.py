@@ -2,8 +2,12 @@
 
 Guards the path a first ``up`` takes when pachd's public address does not resolve yet: pachd is
 found as a ready pod of the release and reached through ``pods/portforward`` (the stand-in speaks
-the real framing and joins the stream to a fake pachd). A refusal names the namespace, release,
-pod and the Kubernetes API's answer; a pod that restarts during the ready-wait is found again.
+the real framing and joins the stream to a fake pachd). The stand-in authorizes every request as
+kube-apiserver 1.35 does: exactly the Role docs/operations.md documents is enough, and with any of
+its rights taken away the refusal names that right (a 1.34 Role with `get` alone on
+``pods/portforward`` was told to grant `create`, which it did not know it lacked). A refusal names
+the namespace, release, pod and the Kubernetes API's answer; a pod that restarts during the
+ready-wait is found again.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from components.pachyderm_auth.pachd import (
 )
 from components.pachyderm_auth.port_forward_errors import PortForwardError, ReleaseGoneError
 from testkit.fake_pachd import FakePachd
-from testkit.kube_api import TOKEN, KubeApiStandIn
+from testkit.kube_api import TOKEN, Access, KubeApiStandIn, documented_role
 from testkit.tls import TestCa
 
 RELEASE = "pachyderm"
@@ -46,7 +50,7 @@ def namespace(api: KubeApiStandIn, pachd: FakePachd) -> Iterator[str]:
     name = f"pf-{next(_namespaces)}"
     api.add_release(name, RELEASE, ("127.0.0.1", pachd.port))
     yield name
-    api.forbidden.clear()
+    api.role = None
 
 
 def connection(api: KubeApiStandIn, namespace: str, **access: str) -> Connection:
@@ -141,22 +145,96 @@ def test_a_kubeconfig_that_does_not_parse_is_not_quoted(
     )
 
 
-def test_rbac_refusing_the_port_forward_names_pods_portforward(
-    api: KubeApiStandIn, namespace: str
+def test_the_documented_role_is_exactly_what_the_port_forward_is_checked_for(
+    api: KubeApiStandIn, namespace: str, pachd: FakePachd
 ) -> None:
-    api.forbidden.add(("create", "pods/portforward"))
+    api.role = documented_role(namespace)
+    checked_before = len(api.accesses)
+
+    assert wait_until_ready(connection(api, namespace)) == (2, 12, 2)
+    api.delete_pod(namespace, "pachd-0")
+    with pytest.raises(PachdUnavailableError, match="no ready pachd pod"):
+        wait_until_ready(
+            connection(api, namespace).model_copy(update={"ready_timeout_seconds": 0}),
+            sleep=lambda _s: None,
+        )
+
+    granted = {
+        Access(verb, group, resource, namespace)
+        for groups, resources, verbs in api.role.rules
+        for group in groups
+        for resource in resources
+        for verb in verbs
+    }
+    assert set(api.accesses[checked_before:]) == granted
+    assert pachd.calls == ["version.GetVersion"]
+
+
+# Each right of the documented Role taken away in turn, with the refusal the API server sends and
+# the right the message must name.
+REFUSALS = {
+    ("list", "pods"): (
+        "list pods (namespace {ns!r}, release 'pachyderm'): 403 pods is forbidden: User "
+        '"ci-deployer" cannot list resource "pods" in API group "" in the namespace "{ns}"',
+        "`list` on `pods`",
+    ),
+    ("get", "pods/portforward"): (
+        "open pods/portforward (namespace {ns!r}, release 'pachyderm', pod 'pachd-0'): 403 "
+        'pods "pachd-0" is forbidden: User "ci-deployer" cannot get resource "pods/portforward" '
+        'in API group "" in the namespace "{ns}"',
+        "`get` on `pods/portforward`",
+    ),
+    ("create", "pods/portforward"): (
+        "open pods/portforward (namespace {ns!r}, release 'pachyderm', pod 'pachd-0'): 403 "
+        'pods "pachd-0" is forbidden:',
+        "`create` on `pods/portforward`",
+    ),
+    ("get", "namespaces"): (
+        "get namespaces (namespace {ns!r}, release 'pachyderm'): 403 namespaces \"{ns}\" is "
+        'forbidden: User "ci-deployer" cannot get resource "namespaces" in API group "" in the '
+        'namespace "{ns}"',
+        "`get` on `namespaces`",
+    ),
+    ("get", "deployments"): (
+        "get deployments (namespace {ns!r}, release 'pachyderm'): 403 deployments.apps \"pachd\" "
+        'is forbidden: User "ci-deployer" cannot get resource "deployments" in API group "apps" in '
+        'the namespace "{ns}"',
+        "`get` on `deployments` in API group `apps`",
+    ),
+}
+
+
+@pytest.mark.parametrize(("verb", "resource"), list(REFUSALS))
+def test_each_right_the_role_lacks_is_named(
+    api: KubeApiStandIn, namespace: str, pachd: FakePachd, verb: str, resource: str
+) -> None:
+    api.role = documented_role(namespace).without(verb, resource)
+    if resource in ("namespaces", "deployments"):
+        # Asked only when no pachd pod is listed: is the release gone, or not up yet?
+        api.delete_pod(namespace, "pachd-0")
 
     with pytest.raises(PortForwardError) as refused:
         wait_until_ready(connection(api, namespace))
 
+    answer, right = REFUSALS[(verb, resource)]
     assert str(refused.value) == (
-        f"the Kubernetes API refused to create pods/portforward (namespace {namespace!r}, "
-        f"release {RELEASE!r}, pod 'pachd-0'): 403 pods \"pachd-0\" is forbidden: User "
-        f'"ci-deployer" cannot create resource "pods/portforward" in API group "" in the '
-        f'namespace "{namespace}"; the kube credentials of the stack need `create` on '
-        "`pods/portforward` in this namespace (or set pachyderm-okta:pachdAccess to direct)"
+        f"the Kubernetes API refused to {answer.format(ns=namespace)}; the stack's kube "
+        f"credentials need {right} in namespace {namespace!r} (the port-forward's Role: "
+        "docs/operations.md), or set pachyderm-okta:pachdAccess to direct"
     )
     assert TOKEN not in str(refused.value)
+    assert pachd.calls == []
+
+
+def test_before_kubernetes_1_35_get_alone_opens_the_stream(
+    api: KubeApiStandIn, namespace: str
+) -> None:
+    api.role = documented_role(namespace).without("create", "pods/portforward")
+    api.create_checked_on_upgrade = False
+    try:
+        assert wait_until_ready(connection(api, namespace)) == (2, 12, 2)
+    finally:
+        api.create_checked_on_upgrade = True
 
 
 def test_a_pod_restarting_during_the_ready_wait_is_found_again(

@@ -44,6 +44,53 @@ holds one release's pachd."""
 PACHD_DEPLOYMENT = "pachd"
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 _LIBRARY_PUMP = "Kubernetes port forward proxy"
+
+
+@dataclass(frozen=True)
+class Right:
+    """One RBAC right in the release's namespace: a verb on a resource of an API group."""
+
+    verb: str
+    resource: str
+    group: str = ""
+
+    def __str__(self) -> str:
+        group = f" in API group `{self.group}`" if self.group else ""
+        return f"`{self.verb}` on `{self.resource}`{group}"
+
+
+@dataclass(frozen=True)
+class Request:
+    """A Kubernetes API request of the port-forward, and the rights kube-apiserver checks for it.
+
+    The stream opens with a GET upgraded to a WebSocket: ``get`` on ``pods/portforward``, then
+    (Kubernetes 1.35+, on by default) ``create`` too; docs/decisions.md, decision 44.
+    """
+
+    action: str
+    rights: tuple[Right, ...]
+
+    def lacking(self, answer: str) -> Right:
+        """The right a 403 ``answer`` refuses: the one it names, else the stream's ``create``.
+
+        The authorization filter names the verb; the upgrade's ``create`` check names none.
+        """
+        for right in self.rights:
+            if f'cannot {right.verb} resource "{right.resource}"' in answer:
+                return right
+        return self.rights[-1]
+
+
+LIST_PODS = Request("list pods", (Right("list", "pods"),))
+GET_NAMESPACE = Request("get namespaces", (Right("get", "namespaces"),))
+GET_DEPLOYMENT = Request("get deployments", (Right("get", "deployments", "apps"),))
+OPEN_STREAM = Request(
+    "open pods/portforward",
+    (Right("get", "pods/portforward"), Right("create", "pods/portforward")),
+)
+PORT_FORWARD_REQUESTS = (LIST_PODS, OPEN_STREAM, GET_NAMESPACE, GET_DEPLOYMENT)
+"""Every request the port-forward makes: its rights are the Role in docs/operations.md."""
+
 _UNREACHABLE_HINT = (
     ". If the cluster is gone for good, PULUMI_K8S_DELETE_UNREACHABLE=true lets refresh and "
     "destroy drop pachd's auth objects (and pulumi-kubernetes' resources) from the state"
@@ -109,7 +156,7 @@ class _Forwarder:
                     f"opening the port-forward ({self.where(pod)})",
                 )
             except ApiException as error:
-                raise self._refused(error, "create pods/portforward", pod) from None
+                raise self._refused(error, OPEN_STREAM, pod) from None
             # The library starts one pumping thread per stream and keeps no handle on it; streams
             # open one at a time under the lock, so the new thread of that name is this one's.
             pumps = [
@@ -126,7 +173,7 @@ class _Forwarder:
                 label_selector=PACHD_POD_SELECTOR,
                 _request_timeout=self.timeout,
             ),
-            "list pods",
+            LIST_PODS,
         )
         ready = sorted((pod for pod in pods.items if _is_ready(pod)), key=_pod_name)
         if ready:
@@ -141,14 +188,14 @@ class _Forwarder:
         namespace = self.target.namespace
         self._existing(
             lambda: self.core.read_namespace(namespace, _request_timeout=self.timeout),
-            "get namespaces",
+            GET_NAMESPACE,
         )
         apps = kube_client.AppsV1Api(self.core.api_client)
         deployment = self._existing(
             lambda: apps.read_namespaced_deployment(
                 PACHD_DEPLOYMENT, namespace, _request_timeout=self.timeout
             ),
-            "get deployments",
+            GET_DEPLOYMENT,
         )
         annotations = deployment.metadata.annotations or {}
         owner = annotations.get(HELM_RELEASE_ANNOTATION)
@@ -158,24 +205,25 @@ class _Forwarder:
                 f"{owner!r}, not {self.target.release_name!r}"
             )
 
-    def _existing(self, call: Any, verb: str) -> Any:
+    def _existing(self, call: Any, request: Request) -> Any:
         """:meth:`_request`, where the API's "not found" means the release is gone."""
         try:
-            return self._request(call, verb)
+            return self._request(call, request)
         except PortForwardError as error:
             if error.code == grpc.StatusCode.NOT_FOUND:
                 raise ReleaseGoneError(str(error), code=error.code) from None
             raise
 
-    def _request(self, call: Any, verb: str) -> Any:
+    def _request(self, call: Any, request: Request) -> Any:
         try:
             return call()
         except ApiException as error:
-            raise self._refused(error, verb) from None
+            raise self._refused(error, request) from None
         except (OSError, urllib3.exceptions.HTTPError) as error:
             # Refused, unresolvable, timed out: urllib3's errors once its retries are spent.
             raise ClusterUnreachableError(
-                f"the Kubernetes API server at {self._server()} cannot be reached to {verb} "
+                f"the Kubernetes API server at {self._server()} cannot be reached to "
+                f"{request.action} "
                 f"({self.where()}): {type(error).__name__}: {error}{_UNREACHABLE_HINT}"
             ) from None
 
@@ -197,27 +245,32 @@ class _Forwarder:
         host: str = self.core.api_client.configuration.host
         return host
 
-    def _refused(self, error: ApiException, verb: str, pod: str | None = None) -> PortForwardError:
+    def _refused(
+        self, error: ApiException, request: Request, pod: str | None = None
+    ) -> PortForwardError:
         status, answer = api_answer(error)
+        action = request.action
         if status == 0 and isinstance(error.__context__, OSError):
             return ClusterUnreachableError(
-                f"the Kubernetes API server at {self._server()} cannot be reached to {verb} "
+                f"the Kubernetes API server at {self._server()} cannot be reached to {action} "
                 f"({self.where(pod)}): {answer}{_UNREACHABLE_HINT}"
             )
         if status == 0:
             return PortForwardError(
-                f"the Kubernetes API server at {self._server()} failed to {verb} "
+                f"the Kubernetes API server at {self._server()} failed to {action} "
                 f"({self.where(pod)}): {answer}"
             )
         code = {404: grpc.StatusCode.NOT_FOUND, 403: grpc.StatusCode.PERMISSION_DENIED}.get(status)
-        hint = (
-            "; the kube credentials of the stack need `create` on `pods/portforward` in this "
-            "namespace (or set pachyderm-okta:pachdAccess to direct)"
-            if status == 403 and "portforward" in verb
-            else ""
-        )
+        hint = ""
+        if status == 403:
+            hint = (
+                f"; the stack's kube credentials need {request.lacking(answer)} in namespace "
+                f"{self.target.namespace!r} (the port-forward's Role: docs/operations.md), or set "
+                "pachyderm-okta:pachdAccess to direct"
+            )
         return PortForwardError(
-            f"the Kubernetes API refused to {verb} ({self.where(pod)}): {status} {answer}{hint}",
+            f"the Kubernetes API refused to {action} ({self.where(pod)}): "
+            f"{status} {answer.strip()}{hint}",
             code=code,
         )
 
