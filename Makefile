@@ -4,6 +4,10 @@ VENV ?= venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 HELM := .cache/helm-v3.17.3/helm
+# The real-pachd test tier's programs, built from Pachyderm's Go module (scripts/build_pachd.py).
+# PACHYDERM_OKTA_SKIP_REAL_PACHD=1 opts out of the tier (no Go needed); otherwise it is built.
+PACHD_BUILD := .cache/pachd-v2.12.2
+REAL_PACHD := $(if $(PACHYDERM_OKTA_SKIP_REAL_PACHD),,$(PACHD_BUILD)/pachd)
 # A Pulumi CLI of your own for the deploying targets (`make up PULUMI=/path/to/pulumi`): scripts/lib.sh
 # uses it instead of looking on PATH or installing one.
 PULUMI ?=
@@ -27,7 +31,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 ## test: format check, lint, type check and the test suite, side by side (creates the dev venv if needed)
 # Each one's report is printed whole when it ends; any failure fails `make test`
 # (docs/testing.md, "How long make test takes").
-test: $(VENV)/.installed $(HELM)
+test: $(VENV)/.installed $(HELM) $(REAL_PACHD)
 	@$(MAKE) --no-print-directory --jobs=3 --output-sync=target lint typecheck pytest
 
 ## lint: the format check and the linter (ruff)
@@ -42,13 +46,18 @@ typecheck: $(VENV)/.installed
 ## pytest: the test suite alone, one worker per core
 # Each test file runs whole on one pytest-xdist worker, so a module's shared fixtures (a provider
 # host, the rendered charts, a recorded `up`) are built once.
-pytest: $(VENV)/.installed $(HELM)
+pytest: $(VENV)/.installed $(HELM) $(REAL_PACHD)
 	$(PY) -m pytest -q -n auto --dist loadfile
 
 # The real-Helm test tier's binary (tests/test_helm_render.py): fetched once, pinned by version and
 # sha256, verified with `helm version` (scripts/fetch_helm.py); the tests never download anything.
 $(HELM): scripts/fetch_helm.py | $(VENV)/.installed
 	$(PY) scripts/fetch_helm.py $@
+
+# The real-pachd tier's pachd and pachctl: built once from the Go module proxy with Pachyderm's
+# release flags, then reused (Go's caches make a rebuild after `make clean` a link).
+$(PACHD_BUILD)/pachd: scripts/build_pachd.py testkit/realpachd/go.mod testkit/realpachd/go.sum | $(VENV)/.installed
+	$(PY) scripts/build_pachd.py $(PACHD_BUILD)
 
 ## format: format the code and apply lint fixes (ruff)
 format: $(VENV)/.installed
