@@ -8,6 +8,7 @@ that may log in to Pachyderm. The issuer it hands to Dex is the one Okta reports
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -15,7 +16,7 @@ import pulumi_okta as okta
 
 from components import dex, okta_decisions, urls
 from components.naming import name_suffix
-from components.settings import PROJECT, OktaAppSettings
+from components.settings import PROJECT, ConfigProblem, OktaAppSettings, StackConfigError
 from components.settings.messages import config_key
 
 # With no grace period, one retried refresh would end the session (docs/decisions.md, 41).
@@ -29,6 +30,60 @@ LOGIN_SCOPES = ("openid", "profile", "email")
 
 
 @dataclass(frozen=True)
+class OktaAssignees:
+    """Okta's ids of the existing groups and the users the stack assigns, by configured name."""
+
+    group_ids: Mapping[str, str]
+    """Empty with ``createGroups``: the stack makes its groups."""
+    user_ids: Mapping[str, str]
+
+
+def look_up_assignees(settings: OktaAppSettings, provider: okta.Provider) -> OktaAssignees:
+    """Find every group and user the stack names, before anything is created.
+
+    Each lookup blocks, so a group Okta has only under another name, or a login it does not know,
+    stops the program with every such problem on its own line (a :class:`StackConfigError`) before
+    an Okta or Kubernetes object is registered (docs/decisions.md, decision 31).
+    """
+    options = pulumi.InvokeOptions(provider=provider)
+    problems: list[ConfigProblem] = []
+    group_ids: dict[str, str] = {}
+    for index, group in enumerate([] if settings.create_groups else settings.groups):
+        key = config_key((PROJECT, "okta", "groups", index))
+        try:
+            # Membership is not needed, and costs paged calls against Okta's rate limits.
+            found = okta.group.get_group(name=group, include_users=False, opts=options)
+        except Exception as error:  # the SDK raises a bare Exception for a failed invoke
+            reason = okta_decisions.lookup_failure(error)
+            problems.append(ConfigProblem(key, f"Okta's lookup of the group failed: {reason}"))
+            continue
+        wrong_name = okta_decisions.group_name_problem(group, found.name)
+        if wrong_name:
+            problems.append(ConfigProblem(key, wrong_name))
+        else:
+            group_ids[group] = found.id
+    user_ids: dict[str, str] = {}
+    for index, login in enumerate(settings.users):
+        key = config_key((PROJECT, "okta", "users", index))
+        try:
+            # The id is all that is needed; admin roles would need okta.roles.read.
+            user = okta.user.get_user(
+                searches=[{"name": "profile.login", "value": login, "comparison": "eq"}],
+                skip_groups=True,
+                skip_roles=True,
+                opts=options,
+            )
+        except Exception as error:  # the SDK raises a bare Exception for a failed invoke
+            reason = okta_decisions.lookup_failure(error)
+            problems.append(ConfigProblem(key, f"Okta's lookup of the user failed: {reason}"))
+            continue
+        user_ids[login] = user.id
+    if problems:
+        raise StackConfigError(problems)
+    return OktaAssignees(group_ids, user_ids)
+
+
+@dataclass(frozen=True)
 class OktaOidcAppArgs:
     """Inputs of :class:`OktaOidcApp`, all already validated by :mod:`components.settings`."""
 
@@ -36,6 +91,8 @@ class OktaOidcAppArgs:
     """``pachyderm-okta:okta``: label, authorization server, groups, users, claim options."""
     public_url: urls.PublicUrl
     """``pachyderm-okta:publicUrl``: the origin Dex and the console are served under."""
+    assignees: OktaAssignees
+    """What :func:`look_up_assignees` found for ``app``'s groups and users."""
 
 
 class OktaOidcApp(pulumi.ComponentResource):
@@ -74,10 +131,10 @@ class OktaOidcApp(pulumi.ComponentResource):
             self.issuer = self._org_issuer()
             # The org server defines `groups` itself.
             self.connector_scopes = dex.okta_connector_scopes(groups=True)
-        for index, group in enumerate(settings.groups):
-            self._assign_group(name, app, group, index, create=settings.create_groups)
+        for group in settings.groups:
+            self._assign_group(name, app, group, args.assignees, create=settings.create_groups)
         for login in settings.users:
-            self._assign_user(name, app, login)
+            self._assign_user(name, app, login, args.assignees.user_ids[login])
 
         self.app_id = app.id
         self.client_id = app.client_id
@@ -148,27 +205,16 @@ class OktaOidcApp(pulumi.ComponentResource):
         )
 
     def _assign_group(
-        self, name: str, app: okta.app.OAuth, group: str, index: int, *, create: bool
+        self, name: str, app: okta.app.OAuth, group: str, found: OktaAssignees, *, create: bool
     ) -> None:
         child = f"{name}-group-{name_suffix(group)}"
-        group_id: pulumi.Output[str]
+        group_id: pulumi.Input[str]
         if create:
             group_id = okta.group.Group(
                 child, name=group, opts=pulumi.ResourceOptions(parent=self)
             ).id
         else:
-            # Membership is not needed, and costs paged calls against Okta's rate limits.
-            found = okta.group.get_group_output(
-                name=group,
-                include_users=False,
-                opts=pulumi.InvokeOutputOptions(parent=self),
-            )
-            # The lookup accepts a lone prefix match (decision 31): failing here fails the
-            # assignment, so that group is never assigned.
-            key = config_key((PROJECT, "okta", "groups", index))
-            group_id = pulumi.Output.all(found.name, found.id).apply(
-                lambda answer: okta_decisions.exact_group_id(group, answer[0], answer[1], key)
-            )
+            group_id = found.group_ids[group]
         # Not okta.AppGroupAssignments, which removes assignments it did not make (decision 42).
         okta.app.GroupAssignment(
             child,
@@ -177,18 +223,11 @@ class OktaOidcApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _assign_user(self, name: str, app: okta.app.OAuth, login: str) -> None:
-        # The id is all that is needed; admin roles would need okta.roles.read.
-        user = okta.user.get_user_output(
-            searches=[{"name": "profile.login", "value": login, "comparison": "eq"}],
-            skip_groups=True,
-            skip_roles=True,
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
+    def _assign_user(self, name: str, app: okta.app.OAuth, login: str, user_id: str) -> None:
         okta.app.User(
             f"{name}-user-{name_suffix(login)}",
             app_id=app.id,
-            user_id=user.id,
+            user_id=user_id,
             # The app's default username template: set, it keeps the assignment free of diffs.
             username=login,
             opts=pulumi.ResourceOptions(parent=self),

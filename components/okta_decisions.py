@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,10 +18,6 @@ GROUPS_FILTER_REGEX = ".*"
 
 class OktaIssuerError(ValueError):
     """Okta's answer carries no usable issuer."""
-
-
-class OktaGroupNameError(ValueError):
-    """Okta's group lookup found a group whose name is not the configured one."""
 
 
 def org_issuer(organization_url: str | None) -> str:
@@ -46,18 +43,32 @@ def custom_server_issuer(issuer: str | None, server_id: str) -> str:
     return issuer
 
 
-def exact_group_id(configured: str, found_name: str | None, found_id: str, config_key: str) -> str:
-    """The id of the group Okta found, if its name is exactly the configured one.
+def group_name_problem(configured: str, found_name: str | None) -> str | None:
+    """What is wrong when Okta's group lookup found a group not named ``configured``; else None.
 
     pulumi-okta's lookup accepts a lone prefix match (decision 31).
     """
-    if found_name != configured:
-        raise OktaGroupNameError(
-            f"{config_key}: Okta has no group named {configured!r}; its name search found only "
-            f"{found_name!r}, which pulumi-okta would have assigned instead. It was not assigned: "
-            "correct the name (compared exactly, case included), or create the group in Okta"
-        )
-    return found_id
+    if found_name == configured:
+        return None
+    return (
+        f"Okta has no group named {configured!r}; its name search found only {found_name!r}, "
+        "which pulumi-okta would have assigned instead. Correct the name (compared exactly, case "
+        "included), create the group in Okta, or set createGroups: true"
+    )
+
+
+# How a provider's refusal of an invoke reaches the program: the engine's wrapping
+# (pulumi/pulumi pkg/resource/deploy/source_eval.go, ResourceMonitor.Invoke) inside the SDK's
+# (pulumi/runtime/invoke.py, _invoke).
+_INVOKE_WRAPPING = re.compile(r"^(invoke of \S+ failed|invocation of \S+ returned an error): ")
+
+
+def lookup_failure(error: BaseException) -> str:
+    """The Okta provider's reason for a failed lookup, on one line, without Pulumi's wrapping."""
+    reason = " ".join(str(error).split())
+    while (unwrapped := _INVOKE_WRAPPING.sub("", reason)) != reason:
+        reason = unwrapped
+    return reason
 
 
 def groups_scope_description(project: str, stack: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 
 from components import providers, urls
-from components.okta_app import OktaOidcApp, OktaOidcAppArgs
+from components.okta_app import OktaOidcApp, OktaOidcAppArgs, look_up_assignees
 from components.pachyderm import PachydermDeployment, PachydermDeploymentArgs
 from components.pachyderm_auth import OktaConnectorArgs, PachydermAuth, PachydermAuthArgs
 from components.pachyderm_auth.stack_connection import connection_settings
@@ -32,11 +32,13 @@ def build(settings: StackSettings) -> dict[str, Any]:
     """Create every resource for one stack; return the stack outputs by key."""
     project = settings.project
     okta_provider = providers.okta_provider("okta", settings.okta_org)
+    # Names Okta does not know stop the program here, before anything is created.
+    assignees = look_up_assignees(project.okta, okta_provider)
     kubernetes_provider = providers.kubernetes_provider("kubernetes", settings.kubernetes)
 
     okta_app = OktaOidcApp(
         "okta",
-        OktaOidcAppArgs(app=project.okta, public_url=project.public_url),
+        OktaOidcAppArgs(app=project.okta, public_url=project.public_url, assignees=assignees),
         pulumi.ResourceOptions(providers=[okta_provider]),
     )
     deployment = PachydermDeployment(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import grpc
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
@@ -81,6 +82,28 @@ class Read:
     provider: str
 
 
+class InvokeRefusedError(Exception):
+    """Raised by a declared invoke: the provider refuses the lookup with this reason."""
+
+
+class _EngineInvokeError(grpc.RpcError):
+    """A provider's refusal as the engine returns it to the SDK: gRPC UNKNOWN.
+
+    Its details are ``invocation of <tok> returned an error: <reason>`` (pulumi/pulumi
+    ``pkg/resource/deploy/source_eval.go``, ``ResourceMonitor.Invoke``).
+    """
+
+    def __init__(self, token: str, reason: str) -> None:
+        super().__init__(reason)
+        self._details = f"invocation of {token} returned an error: {reason}"
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self._details
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Mocks whose resources echo inputs plus per-type outputs, and whose invokes are declared.
 
@@ -107,7 +130,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.calls.append((args.token, dict(args.args), args.provider))
         if args.token not in self.invokes:
             raise AssertionError(f"unexpected invoke {args.token} with {args.args!r}")
-        return self.invokes[args.token](dict(args.args)), []
+        try:
+            return self.invokes[args.token](dict(args.args)), []
+        except InvokeRefusedError as refusal:
+            raise _EngineInvokeError(args.token, str(refusal)) from None
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -227,7 +253,7 @@ def start_mock_run(*, preview: bool = False) -> MockRun:
     return MockRun(mocks=mocks, monitor=monitor)
 
 
-class OktaGroupLookupError(Exception):
+class OktaGroupLookupError(InvokeRefusedError):
     """What ``getGroup`` fails with when the search is empty or ambiguous (the provider's words)."""
 
 

@@ -9,7 +9,8 @@ recording mocks, exactly as ``pulumi up`` would run it, and must raise exactly o
 ``StackConfigError`` (a ``pulumi.RunError``, which the CLI prints without a traceback) whose
 problems name exactly the expected config keys (and, where given, say exactly the expected
 message), whose text has no Python traceback and no pydantic type name, and after which no
-resource at all was registered.
+resource at all was registered. A group Okta knows only by a longer name fails the same way, with
+only the Okta provider its lookup goes through registered.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import pulumi
 import pytest
 
 from components.settings import StackConfigError
-from testkit.mocks import MockRun, set_stack_config
-from testkit.offline_up import World
+from testkit.mocks import MockRun, OktaGroups, set_stack_config
+from testkit.offline_up import GET_GROUP, World
 from testkit.stacks import PYDANTIC_WORDS, ROOT, TEST_SECRETS, stack_config
 
 API_TOKEN = TEST_SECRETS["okta:apiToken"]
@@ -451,3 +452,28 @@ def test_malformed_stack_fails_whole_program_before_any_resource(
     for secret in (API_TOKEN, LICENSE_KEY, ROOT_TOKEN, *bad.never_in_message):
         assert secret not in message
     assert mock_run.registrations == []
+
+
+def test_a_group_okta_only_prefix_matches_stops_the_program_before_anything_is_created(
+    mock_run: MockRun,
+) -> None:
+    # The org has `pachyderm-admins-eu` and no `pachyderm-admins`: pulumi-okta's lookup returns
+    # that lone prefix match (docs/decisions.md, decision 31).
+    config, secret_keys = stack_config("dev")
+    World().install(mock_run)
+    mock_run.mocks.invokes[GET_GROUP] = OktaGroups(("pachyderm-admins-eu",)).get_group
+    set_stack_config(config, secret_keys)
+
+    with pytest.raises(pulumi.RunError) as raised:
+        mock_run.run(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"))
+
+    assert type(raised.value) is StackConfigError
+    assert str(raised.value) == (
+        "The stack configuration has 1 problem (nothing was created):\n"
+        f"  {P}:okta.groups[0]: Okta has no group named 'pachyderm-admins'; its name search found "
+        "only 'pachyderm-admins-eu', which pulumi-okta would have assigned instead. Correct the "
+        "name (compared exactly, case included), create the group in Okta, or set createGroups: "
+        "true"
+    )
+    # Only the explicit Okta provider, which the lookup goes through: no Okta or Kubernetes object.
+    assert [r.type for r in mock_run.registrations] == ["pulumi:providers:okta"]

@@ -23,9 +23,9 @@ import pytest
 
 from components import providers
 from components.naming import name_suffix
-from components.okta_app import OktaOidcApp, OktaOidcAppArgs
-from components.settings import load_settings
-from testkit.mocks import MockRun, OktaGroups
+from components.okta_app import OktaOidcApp, OktaOidcAppArgs, look_up_assignees
+from components.settings import StackConfigError, load_settings
+from testkit.mocks import InvokeRefusedError, MockRun, OktaGroups
 
 COMPONENT = "pachyderm-okta:okta:OidcApp"
 OAUTH = "okta:app/oAuth:OAuth"
@@ -172,9 +172,11 @@ def _deploy(run: MockRun, okta_app: dict[str, Any], name: str = "sso") -> OktaOi
     def program() -> OktaOidcApp:
         settings = load_settings(lambda: _entries(okta_app))
         provider = providers.okta_provider("okta", settings.okta_org)
+        project = settings.project
+        assignees = look_up_assignees(project.okta, provider)
         return OktaOidcApp(
             name,
-            OktaOidcAppArgs(app=settings.project.okta, public_url=settings.project.public_url),
+            OktaOidcAppArgs(app=project.okta, public_url=project.public_url, assignees=assignees),
             opts=pulumi.ResourceOptions(providers=[provider]),
         )
 
@@ -498,21 +500,42 @@ def test_existing_groups_and_users_are_looked_up_and_assigned_once(okta_mocks: M
     assert all(app.urn in r.dependencies for r in okta_mocks.of_type(GROUP_ASSIGNMENT))
 
 
-def test_group_okta_only_prefix_matches_fails_before_it_is_assigned(okta_mocks: MockRun) -> None:
+def test_names_okta_does_not_know_fail_before_anything_is_created(okta_mocks: MockRun) -> None:
     # The org has `pachyderm-admins-eu` but no `pachyderm-admin`: the lookup returns the lone
     # prefix match, and assigning it would let the wrong people in.
     okta_mocks.mocks.invokes[GET_GROUP] = OktaGroups(("admins", "pachyderm-admins-eu")).get_group
 
-    with pytest.raises(ValueError) as raised:
-        _deploy(okta_mocks, {"groups": ["admins", "pachyderm-admin"]})
+    def get_user(args: dict[str, Any]) -> dict[str, Any]:
+        (search,) = args["searches"]
+        if search["value"] == "ghost@example.com":
+            raise InvokeRefusedError("no user found for profile.login eq ghost@example.com")
+        return _get_user(args)
 
-    assert (
-        "pachyderm-okta:okta.groups[1]: Okta has no group named 'pachyderm-admin'; its name "
-        "search found only 'pachyderm-admins-eu', which pulumi-okta would have assigned instead."
-    ) in str(raised.value)
-    assigned = [r.plain_inputs["groupId"] for r in okta_mocks.of_type(GROUP_ASSIGNMENT)]
-    assert _group_id("pachyderm-admins-eu") not in assigned
-    assert assigned in ([], [_group_id("admins")])
+    okta_mocks.mocks.invokes[GET_USER] = get_user
+
+    with pytest.raises(StackConfigError) as raised:
+        _deploy(
+            okta_mocks,
+            {
+                "groups": ["admins", "pachyderm-admin", "data-eng"],
+                "users": ["alice@example.com", "ghost@example.com"],
+            },
+        )
+
+    assert str(raised.value) == (
+        "The stack configuration has 3 problems (nothing was created):\n"
+        "  pachyderm-okta:okta.groups[1]: Okta has no group named 'pachyderm-admin'; its name "
+        "search found only 'pachyderm-admins-eu', which pulumi-okta would have assigned instead. "
+        "Correct the name (compared exactly, case included), create the group in Okta, or set "
+        "createGroups: true\n"
+        "  pachyderm-okta:okta.groups[2]: Okta's lookup of the group failed: group with name "
+        "'data-eng' does not exist\n"
+        "  pachyderm-okta:okta.users[1]: Okta's lookup of the user failed: no user found for "
+        "profile.login eq ghost@example.com"
+    )
+    assert "Traceback" not in str(raised.value)
+    # The explicit provider alone: no component, app, assignment or anything else.
+    assert [r.type for r in okta_mocks.registrations] == [PROVIDER]
 
 
 def test_created_groups_are_assigned_without_lookups(okta_mocks: MockRun) -> None:
