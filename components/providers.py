@@ -49,7 +49,9 @@ def kubernetes_provider(name: str, cluster: KubernetesConfig) -> kubernetes.Prov
     return kubernetes.Provider(
         name,
         context=cluster.context,
-        kubeconfig=cluster.kubeconfig,
+        # The contents may hold a token or a client key, and pulumi-kubernetes' SDK registers the
+        # value as given (decision 6); a path loses nothing by being a secret too.
+        kubeconfig=pulumi.Output.secret(cluster.kubeconfig) if cluster.kubeconfig else None,
         kube_client_settings=(
             kubernetes.KubeClientSettingsArgs(
                 burst=client.burst, qps=client.qps, timeout=client.timeout

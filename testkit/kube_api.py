@@ -202,13 +202,21 @@ class KubeApiStandIn:
             for key in [key for key in self.pods if key[0] == namespace]:
                 del self.pods[key]
 
-    def kubeconfig(self, *, token: str = TOKEN, context: str = "stand-in") -> str:
-        """A kubeconfig (YAML contents) whose context ``context`` targets this server."""
+    def kubeconfig(
+        self, *, token: str = TOKEN, context: str = "stand-in", ca_pem: str | None = None
+    ) -> str:
+        """A kubeconfig (YAML contents) whose context ``context`` targets this server.
+
+        ``ca_pem`` is the CA that signs :attr:`certificate`, embedded as kubectl embeds it.
+        """
+        cluster: dict[str, str] = {"server": self.url}
+        if ca_pem is not None:
+            cluster["certificate-authority-data"] = base64.b64encode(ca_pem.encode()).decode()
         return yaml.safe_dump(
             {
                 "apiVersion": "v1",
                 "kind": "Config",
-                "clusters": [{"name": "stand-in", "cluster": {"server": self.url}}],
+                "clusters": [{"name": "stand-in", "cluster": cluster}],
                 "users": [{"name": USER, "user": {"token": token}}],
                 "contexts": [{"name": context, "context": {"cluster": "stand-in", "user": USER}}],
                 "current-context": context,

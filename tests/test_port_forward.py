@@ -12,8 +12,10 @@ ready-wait is found again.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -343,3 +345,27 @@ def test_tls_through_the_forward_checks_the_public_name(
             with pytest.raises(PachdError):
                 wait_until_ready(secure, sleep=lambda _s: None)
         assert tls_pachd.calls == (["version.GetVersion"] if answers else [])
+
+
+def test_files_the_client_writes_for_embedded_keys_are_removed_when_the_operation_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pachd: FakePachd
+) -> None:
+    ca = TestCa(tmp_path / "ca")
+    client = ca.server(dns_names=("ci-deployer",), ips=())
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with KubeApiStandIn(certificate=ca.server()) as https_api:
+        https_api.add_release("keys", RELEASE, ("127.0.0.1", pachd.port))
+        document = yaml.safe_load(https_api.kubeconfig(ca_pem=ca.pem))
+        user = document["users"][0]["user"]
+        user["client-certificate-data"] = base64.b64encode(client.certificate_chain).decode()
+        user["client-key-data"] = base64.b64encode(client.private_key).decode()
+        secure = connection(https_api, "keys", kubeconfig=yaml.safe_dump(document))
+
+        for _ in range(2):  # the second operation must not be handed the first one's removed files
+            with pachd_client(secure) as pachd_api:
+                assert pachd_api.get_version().minor == 12
+                written = {path.read_bytes() for path in scratch.rglob("*") if path.is_file()}
+                assert written == {client.certificate_chain, client.private_key, ca.pem.encode()}
+            assert list(scratch.iterdir()) == []

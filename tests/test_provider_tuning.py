@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from testkit.mocks import is_secret, unwrap
 from testkit.offline_up import dev_stack, plan_program
+from testkit.stacks import TEST_SECRETS
 
 OKTA_PROVIDER = "pulumi:providers:okta"
 KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
@@ -83,3 +85,27 @@ def test_kubernetes_tuning_keys_reach_the_kubernetes_provider() -> None:
         "deleteUnreachable": "true",
         "skipUpdateUnreachable": "true",
     }
+
+
+KUBECONFIG_CONTENTS = (
+    "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user: {token: test-kube-token-0008}"
+)
+
+
+@pytest.mark.parametrize("given_as_secret", [False, True], ids=["plaintext", "secret"])
+def test_kubeconfig_contents_reach_the_kubernetes_provider_only_as_a_secret(
+    given_as_secret: bool,
+) -> None:
+    """pulumi-kubernetes' SDK registers ``kubeconfig`` as given: the program wraps it."""
+    secrets = {"okta:apiToken": TEST_SECRETS["okta:apiToken"]}
+    keys: dict[str, Any] = {}
+    if given_as_secret:
+        secrets["kubernetes:kubeconfig"] = KUBECONFIG_CONTENTS
+    else:
+        keys["kubernetes:kubeconfig"] = KUBECONFIG_CONTENTS
+    plan = plan_program(dev_stack(UNUSED_PACHD, secrets=secrets, **keys))
+    (provider,) = [r for r in plan.registrations if r.type == KUBERNETES_PROVIDER]
+
+    assert is_secret(provider.inputs["kubeconfig"])
+    assert unwrap(provider.inputs["kubeconfig"]) == KUBECONFIG_CONTENTS
+    assert provider.plain_inputs == {**DEV_KUBERNETES_INPUTS, "kubeconfig": KUBECONFIG_CONTENTS}

@@ -5,8 +5,8 @@ exception message" against regressions anywhere in the program. A full offline l
 ``up``, a rotated Okta client secret, adopting a root token (a root-token rotation), refresh,
 destroy), a Pachyderm 2.11 variant with an enterprise license key, and the failure paths (a
 foreign root token, env-managed identity, a pachd that never becomes ready, pachd echoing secrets
-in its error details, invalid stack configs) are run, and everything that leaves the program is
-collected:
+in its error details, invalid stack configs) and a kubeconfig given as contents (plaintext and
+``--secret``) are run, and everything that leaves the program is collected:
 
 - every registered input that is not secret-wrapped (secret-wrapped subtrees are skipped);
 - the Helm Release's ``values`` in full (secrets must never be in values, wrapped or not);
@@ -19,8 +19,9 @@ collected:
 
 None may contain any secret: the Okta API token, the Okta client secret (original and rotated),
 the root tokens, the minted passwords (every ``RandomPassword``: pachd and console client
-secrets, Postgres passwords, the enterprise secret) and the license key. The scanner has its own
-test that plants a secret in each kind of place, so the audit cannot pass vacuously.
+secrets, Postgres passwords, the enterprise secret), the license key and the kubeconfig's token.
+The scanner has its own test that plants a secret in each kind of place, so the audit cannot pass
+vacuously.
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ from testkit.stacks import ROOT
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 ROTATED_OKTA_SECRET = "test-rotated-okta-client-secret-0006"
 FOREIGN_ROOT_TOKEN = "test-foreign-root-token-0007"
+KUBE_TOKEN = "test-kube-token-0008"
+KUBECONFIG_CONTENTS = (
+    "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: https://k8s.internal}}]\n"
+    f"users: [{{name: u, user: {{token: {KUBE_TOKEN}}}}}]\n"
+    "contexts: [{name: minikube, context: {cluster: c, user: u}}]"
+)
 DEV_AUTH = {
     "clusterAdmins": ["group:pachyderm-admins"],
     "roleBindings": {"allClusterUsers": ["projectViewer"]},
@@ -232,6 +239,7 @@ class Audit:
             "Okta client secret": OKTA_CLIENT_SECRET,
             "Okta client secret (rotated)": ROTATED_OKTA_SECRET,
             "foreign root token": FOREIGN_ROOT_TOKEN,
+            "kubernetes:kubeconfig token": KUBE_TOKEN,
         }
         self.aso: dict[str, tuple[str, ...]] = {}
         self.plans = 0
@@ -269,6 +277,7 @@ def audit() -> Audit:
         run_life_cycle(collected, host)
         run_license_variant(collected, host)
         run_failures(collected, host)
+        run_kubeconfig_contents(collected)
         collected.host(host)
     return collected
 
@@ -315,6 +324,16 @@ def run_license_variant(audit: Audit, host: RecordingHost) -> None:
         assert fake.state.license_code == TEST_SECRETS["pachyderm-okta:licenseKey"]
         engine.refresh()
         engine.destroy()
+
+
+def run_kubeconfig_contents(audit: Audit) -> None:
+    """``kubernetes:kubeconfig`` as contents, in plaintext config and set with ``--secret``."""
+    unused_pachd = "grpc://localhost:30650"
+    as_secret = {"okta:apiToken": TEST_SECRETS["okta:apiToken"]}
+    as_secret["kubernetes:kubeconfig"] = KUBECONFIG_CONTENTS
+    audit.plan(plan_program(dev_stack(unused_pachd, secrets=as_secret)))
+    plaintext = {"kubernetes:kubeconfig": KUBECONFIG_CONTENTS}
+    audit.plan(plan_program(dev_stack(unused_pachd, **plaintext)))
 
 
 def _failed_up(audit: Audit, host: RecordingHost, fake: FakePachd, **overrides: Any) -> HostError:
@@ -479,7 +498,7 @@ def test_scanner_finds_a_planted_secret_in_every_kind_of_place() -> None:
 
 def test_audit_collected_every_kind_of_place(audit: Audit) -> None:
     wheres = [where for where, _ in audit.exposures]
-    assert audit.plans == 3 + 1 + 3 + 8
+    assert audit.plans == 3 + 1 + 3 + 8 + 2
     assert audit.failures == 3 + 8 + 4
     assert any(w.startswith(HELM_RELEASE) and w.endswith(" values") for w in wheres)
     assert any(w.endswith(f"output {PROVIDER_KEY} (pickle)") for w in wheres)

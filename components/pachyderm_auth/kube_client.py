@@ -9,26 +9,63 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
 from kubernetes import client as kube_client
 from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
+from kubernetes.config import kube_config as kube_config_loader
 from kubernetes.config.config_exception import ConfigException
 
 from components.pachyderm_auth.kube_target import KubeAccess
 from components.pachyderm_auth.port_forward_errors import PortForwardError
 
 
-def api_client(access: KubeAccess) -> kube_client.ApiClient:
-    """An API client for the configured cluster."""
+@contextmanager
+def api_client(access: KubeAccess) -> Iterator[kube_client.ApiClient]:
+    """An API client for the configured cluster, for one operation.
+
+    The loader writes a kubeconfig's embedded client certificate, key and CA to files (the
+    library's ``_create_temp_file_with_content``) and would delete them only when the process
+    exits; here they go into a private directory that is removed when the operation ends.
+    """
+    key_files = tempfile.mkdtemp(prefix="pachyderm-okta-kube-")
+    configuration = kube_client.Configuration()
+    try:
+        _load(access, configuration, key_files)
+        client = kube_client.ApiClient(configuration)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        _forget_files_under(key_files)
+        shutil.rmtree(key_files, ignore_errors=True)
+
+
+def _load(access: KubeAccess, configuration: kube_client.Configuration, key_files: str) -> None:
     try:
         if access.kubeconfig is None:
-            return kube_config.new_client_from_config(context=access.context)
+            kube_config.load_kube_config(
+                context=access.context,
+                client_configuration=configuration,
+                temp_file_path=key_files,
+            )
+            return
         path = os.path.expanduser(access.kubeconfig)
         if "\n" not in access.kubeconfig and os.path.isfile(path):
-            return kube_config.new_client_from_config(config_file=path, context=access.context)
+            kube_config.load_kube_config(
+                config_file=path,
+                context=access.context,
+                client_configuration=configuration,
+                temp_file_path=key_files,
+            )
+            return
         try:
             document = yaml.safe_load(access.kubeconfig)
         except yaml.YAMLError:
@@ -36,12 +73,28 @@ def api_client(access: KubeAccess) -> kube_client.ApiClient:
             document = None
         if not isinstance(document, dict):
             raise ConfigException("kubernetes:kubeconfig is neither a file nor kubeconfig YAML")
-        return kube_config.new_client_from_config_dict(document, context=access.context)
+        kube_config.load_kube_config_from_dict(
+            document,
+            context=access.context,
+            client_configuration=configuration,
+            temp_file_path=key_files,
+        )
     except (ConfigException, OSError) as error:
         # The loader's messages name a key, the context or the file, never a value.
         raise PortForwardError(
             f"cannot load the kubeconfig for the port-forward: {error}"
         ) from None
+
+
+def _forget_files_under(directory: str) -> None:
+    """Drop the loader's memory of the files in ``directory``.
+
+    For the same contents it hands out the path it remembers, which must not outlive the directory.
+    """
+    remembered = kube_config_loader._temp_files
+    for contents, path in list(remembered.items()):
+        if os.path.dirname(path) == directory:
+            del remembered[contents]
 
 
 def api_answer(error: ApiException) -> tuple[int, str]:

@@ -111,19 +111,18 @@ def forwarded(target: PortForwardTarget, access: KubeAccess, timeout: float) -> 
 
     ``timeout`` bounds every Kubernetes API request and each stream's opening.
     """
-    api = api_client(access)
-    forwarder = _Forwarder(kube_client.CoreV1Api(api), target, timeout)
-    bridge = Bridge(forwarder.open, forwarder.timeout, retried=(PortForwardError, OSError))
-    try:
-        bridge.start()
-        scheme = "grpcs" if target.tls else "grpc"
-        yield Route(
-            f"{scheme}://127.0.0.1:{bridge.port}",
-            (target.server_name or None) if target.tls else None,
-        )
-    finally:
-        bridge.close()
-        api.close()
+    with api_client(access) as api:
+        forwarder = _Forwarder(kube_client.CoreV1Api(api), target, timeout)
+        bridge = Bridge(forwarder.open, forwarder.timeout, retried=(PortForwardError, OSError))
+        try:
+            bridge.start()
+            scheme = "grpcs" if target.tls else "grpc"
+            yield Route(
+                f"{scheme}://127.0.0.1:{bridge.port}",
+                (target.server_name or None) if target.tls else None,
+            )
+        finally:
+            bridge.close()
 
 
 class _Forwarder:
