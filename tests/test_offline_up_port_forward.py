@@ -160,10 +160,26 @@ def test_an_unreachable_api_stops_destroy_unless_the_user_opts_in(pachd: FakePac
             f"ClusterUnreachableError: the Kubernetes API server at http://127.0.0.1:{api.port} "
             "cannot be reached to list pods (namespace 'pachyderm', release 'pachyderm'): "
         ) in unreachable.value.details
-        assert "PULUMI_K8S_DELETE_UNREACHABLE=true lets refresh and destroy" in (
-            unreachable.value.details
-        )
+        assert (
+            "If the cluster is gone for good, kubernetes:deleteUnreachable: true (or "
+            "PULUMI_K8S_DELETE_UNREACHABLE=true) lets refresh and destroy drop pachd's auth objects"
+        ) in unreachable.value.details
 
         engine.hosts = opted_in
         assert len(engine.destroy()) == len(plan.dynamic)
         assert pachd.state.auth_active
+
+
+def test_kubernetes_delete_unreachable_in_the_stack_lets_destroy_finish(
+    pachd: FakePachd, hosts: HostPool
+) -> None:
+    """The Kubernetes provider's own key counts as its environment variable does."""
+    engine = OfflineEngine(hosts)
+    with KubeApiStandIn() as api:
+        api.add_release(NAMESPACE, RELEASE, ("127.0.0.1", pachd.port))
+        plan = plan_program(port_forward_stack(api, kubernetes__deleteUnreachable=True))
+        engine.up(plan)
+
+    assert set(engine.refresh().values()) == {None}
+    assert len(engine.destroy()) == len(plan.dynamic)
+    assert pachd.state.auth_active

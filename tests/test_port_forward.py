@@ -31,7 +31,14 @@ from components.pachyderm_auth.pachd import (
     pachd_client,
     wait_until_ready,
 )
-from components.pachyderm_auth.port_forward_errors import PortForwardError, ReleaseGoneError
+from components.pachyderm_auth.port_forward_errors import (
+    DELETE_UNREACHABLE,
+    ClusterUnreachableError,
+    PodNotReadyError,
+    PortForwardError,
+    ReleaseGoneError,
+    cluster_gone,
+)
 from testkit.fake_pachd import FakePachd
 from testkit.kube_api import TOKEN, Access, KubeApiStandIn, documented_role
 from testkit.tls import TestCa
@@ -369,3 +376,21 @@ def test_files_the_client_writes_for_embedded_keys_are_removed_when_the_operatio
                 written = {path.read_bytes() for path in scratch.rglob("*") if path.is_file()}
                 assert written == {client.certificate_chain, client.private_key, ca.pem.encode()}
             assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "variable", "gone"),
+    [(None, None, False), (None, "true", True), (True, None, True), (False, "true", False)],
+)
+def test_an_unreachable_cluster_counts_as_gone_as_pulumi_kubernetes_decides(
+    monkeypatch: pytest.MonkeyPatch, key: bool | None, variable: str | None, gone: bool
+) -> None:
+    """``kubernetes:deleteUnreachable`` wins; unset, PULUMI_K8S_DELETE_UNREACHABLE decides."""
+    if variable is None:
+        monkeypatch.delenv(DELETE_UNREACHABLE, raising=False)
+    else:
+        monkeypatch.setenv(DELETE_UNREACHABLE, variable)
+
+    assert cluster_gone(ClusterUnreachableError("unreachable"), key) is gone
+    assert cluster_gone(PodNotReadyError("no ready pod"), key) is False
+    assert cluster_gone(ReleaseGoneError("namespace not found"), key) is True

@@ -162,7 +162,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
         try:
             used, live = self._with_current_connection(self._parse(props), self._read)
         except PortForwardError as error:
-            if not cluster_gone(error):
+            if not cluster_gone(error, self.stack.kubernetes.delete_unreachable):
                 raise
             return ReadResult(None, {})
         if live is None:
@@ -179,7 +179,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
         try:
             self._with_current_connection(self._parse(props), remove)
         except PortForwardError as error:
-            if not cluster_gone(error):
+            if not cluster_gone(error, self.stack.kubernetes.delete_unreachable):
                 raise
 
     def _apply(self, props: Props[S], previous: Props[S] | None) -> dict[str, Any]:

@@ -43,6 +43,9 @@ class KubeAccess(BaseModel):
     """A path or the YAML contents, as pulumi-kubernetes takes it; unset, ``KUBECONFIG`` or
     ``~/.kube/config``."""
     context: str | None = None
+    delete_unreachable: bool | None = None
+    """``kubernetes:deleteUnreachable``: let go of pachd's objects when the API cannot be reached;
+    unset, PULUMI_K8S_DELETE_UNREACHABLE decides, as it does for pulumi-kubernetes."""
 
 
 def release_target(

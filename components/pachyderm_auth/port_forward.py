@@ -92,8 +92,9 @@ PORT_FORWARD_REQUESTS = (LIST_PODS, OPEN_STREAM, GET_NAMESPACE, GET_DEPLOYMENT)
 """Every request the port-forward makes: its rights are the Role in docs/operations.md."""
 
 _UNREACHABLE_HINT = (
-    ". If the cluster is gone for good, PULUMI_K8S_DELETE_UNREACHABLE=true lets refresh and "
-    "destroy drop pachd's auth objects (and pulumi-kubernetes' resources) from the state"
+    ". If the cluster is gone for good, kubernetes:deleteUnreachable: true (or "
+    "PULUMI_K8S_DELETE_UNREACHABLE=true) lets refresh and destroy drop pachd's auth objects (and "
+    "pulumi-kubernetes' resources) from the state"
 )
 
 

@@ -47,14 +47,16 @@ class PodNotReadyError(PortForwardError, ConnectionError):
         super().__init__(message, code=code or grpc.StatusCode.UNAVAILABLE)
 
 
-def cluster_gone(error: PortForwardError) -> bool:
+def cluster_gone(error: PortForwardError, delete_unreachable: bool | None = None) -> bool:
     """Whether pachd's objects went with the cluster: they lived in its database.
 
     The Kubernetes API answering that the release's namespace or pachd Deployment does not exist
-    is proof; an API that cannot be reached is not, unless the user opts in with
-    pulumi-kubernetes' own switch (docs/decisions.md, decision 44).
+    is proof; an API that cannot be reached is not, unless the user opts in as pulumi-kubernetes
+    lets them: ``kubernetes:deleteUnreachable`` (``delete_unreachable``), else its environment
+    default PULUMI_K8S_DELETE_UNREACHABLE (docs/decisions.md, decision 44).
     """
     if isinstance(error, ReleaseGoneError):
         return True
-    opted_in = os.environ.get(DELETE_UNREACHABLE, "").strip().lower() == "true"
-    return isinstance(error, ClusterUnreachableError) and opted_in
+    if delete_unreachable is None:
+        delete_unreachable = os.environ.get(DELETE_UNREACHABLE, "").strip().lower() == "true"
+    return isinstance(error, ClusterUnreachableError) and delete_unreachable

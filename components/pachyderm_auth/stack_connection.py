@@ -61,7 +61,11 @@ def connection_settings(project: ProjectConfig) -> ConnectionSettings:
 
 def kube_access(kubernetes: KubernetesConfig) -> KubeAccess:
     """The cluster the Kubernetes provider deploys to, for a port-forward (never stored)."""
-    return KubeAccess(kubeconfig=kubernetes.kubeconfig, context=kubernetes.context)
+    return KubeAccess(
+        kubeconfig=kubernetes.kubeconfig,
+        context=kubernetes.context,
+        delete_unreachable=kubernetes.delete_unreachable,
+    )
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,9 @@ class StackConnection:
         """Load the project's and the cluster's settings from ``config``, leniently."""
         project = _validated(ProjectConfig, PROJECT, config)
         # Only the cluster's keys: a tuning key the provider would refuse still names the cluster.
-        kubernetes = _validated(KubernetesConfig, KUBERNETES, config, ("kubeconfig", "context"))
+        kubernetes = _validated(
+            KubernetesConfig, KUBERNETES, config, ("kubeconfig", "context", "deleteUnreachable")
+        )
         return cls(
             settings=connection_settings(project) if project else None,
             # Taken even from a config that no longer validates: after a rotation through
