@@ -70,7 +70,7 @@ def connection(api: KubeApiStandIn, namespace: str, **access: str) -> Connection
         call_timeout_seconds=5,
         ready_timeout_seconds=30,
         port_forward=PortForwardTarget(namespace=namespace, release_name=RELEASE),
-        kubernetes=KubeAccess(**({"kubeconfig": api.kubeconfig()} | access)),
+        kubernetes=KubeAccess.model_validate({"kubeconfig": api.kubeconfig()} | access),
     )
 
 
