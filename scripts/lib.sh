@@ -8,9 +8,11 @@
 #
 # The backend: whatever the user chose, by the CLI's own precedence (PULUMI_BACKEND_URL, then the
 # project's `backend.url`, then the stored `pulumi login`; pulumi/pulumi
-# pkg/workspace/creds.go, GetCurrentCloudURL). Only when nothing is chosen does this log in to
-# the project-local file backend, with `pulumi login`, so that every later `pulumi` command in any
-# shell reaches the same state. See docs/decisions.md, "Where state lives".
+# pkg/workspace/creds.go, GetCurrentCloudURL). The stored login is the CLI's to read: it may be
+# encrypted (PULUMI_CREDENTIAL_STORE) or come from a credentials helper, so this asks the CLI
+# (`pulumi whoami -v`) and never reads credentials.json. Only when nothing is chosen does this log
+# in to the project-local file backend, with `pulumi login --non-interactive`, so that every later
+# `pulumi` command in any shell reaches the same state. See docs/decisions.md, "Where state lives".
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PULUMI_CLI_ROOT="$REPO_ROOT/.pulumi-cli"
@@ -19,6 +21,7 @@ LOCAL_BACKEND_URL="file://$LOCAL_STATE_DIR"
 # The official installer, as the pinned SDK's own PulumiCommand.install() fetches and runs it
 # (pulumi/pulumi sdk/python/lib/pulumi/automation/_cmd.py, _install_posix).
 PULUMI_INSTALL_SCRIPT_URL="https://get.pulumi.com/install.sh"
+PULUMI_FOUND="" # set by find_pulumi
 
 note() { printf '%s\n' "$*" >&2; }
 # Prints `error: $1`, then each further argument (a line, or several) indented under it.
@@ -68,37 +71,58 @@ install_by_hand() {
     "takes PULUMI=). See README, Troubleshooting."
 }
 
-# Sets PULUMI_BIN to a Pulumi CLI of at least the pinned version, installing it if need be.
-resolve_pulumi() {
+# Sets PULUMI_BIN to the Pulumi CLI this project can use without installing one: the one PULUMI
+# names, else the one on PATH when it is at least the pinned version, else the pinned one in
+# .pulumi-cli; to "" when there is none (then PULUMI_REFUSED says why PULUMI= cannot be used, or
+# PULUMI_TOO_OLD that the one on PATH is too old). Runs nothing but `pulumi version`, and only once
+# per shell: scripts/up calls it before installing anything, resolve_pulumi reuses the answer.
+find_pulumi() {
+  [ -z "${PULUMI_FOUND:-}" ] || return 0
+  PULUMI_FOUND=yes PULUMI_BIN="" PULUMI_REFUSED="" PULUMI_REFUSED_FIX="" PULUMI_TOO_OLD=""
   local pinned on_path on_path_version="" local_cli named named_version
   pinned="$(pinned_pulumi_version)"
   [ -n "$pinned" ] || die "requirements.txt pins no pulumi== version"
   if [ -n "${PULUMI:-}" ]; then
     named="$(command -v "$PULUMI" || true)"
-    [ -n "$named" ] || die "PULUMI=$PULUMI is not an executable: name the Pulumi CLI by its path"
+    if [ -z "$named" ]; then
+      PULUMI_REFUSED="PULUMI=$PULUMI is not an executable: name the Pulumi CLI by its path"
+      return 0
+    fi
     named_version="$(cli_version "$named")"
-    version_at_least "$named_version" "$pinned" ||
-      die "PULUMI=$PULUMI is ${named_version:+version }${named_version:-not a Pulumi CLI (no version)};" \
-        "this project needs the Pulumi CLI $pinned or newer."
-    PULUMI_BIN="$named"
-    return
+    if version_at_least "$named_version" "$pinned"; then
+      PULUMI_BIN="$named"
+    else
+      PULUMI_REFUSED="PULUMI=$PULUMI is ${named_version:+version }"
+      PULUMI_REFUSED+="${named_version:-not a Pulumi CLI (no version)};"
+      PULUMI_REFUSED_FIX="this project needs the Pulumi CLI $pinned or newer."
+    fi
+    return 0
   fi
   on_path="$(command -v pulumi || true)"
   [ -z "$on_path" ] || on_path_version="$(cli_version "$on_path")"
   if [ -n "$on_path" ] && version_at_least "$on_path_version" "$pinned"; then
     PULUMI_BIN="$on_path"
-    return
+    return 0
   fi
   local_cli="$PULUMI_CLI_ROOT/bin/pulumi"
   if [ -x "$local_cli" ] && [ "$(cli_version "$local_cli")" = "$pinned" ]; then
     PULUMI_BIN="$local_cli"
-    return
+    return 0
   fi
   if [ -n "$on_path" ]; then
-    note "The Pulumi CLI on PATH ($on_path, ${on_path_version:-version unknown}) is older than $pinned."
+    PULUMI_TOO_OLD="The Pulumi CLI on PATH ($on_path, ${on_path_version:-version unknown})"
+    PULUMI_TOO_OLD+=" is older than $pinned."
   fi
-  install_pulumi "$pinned"
-  PULUMI_BIN="$local_cli"
+}
+
+# Sets PULUMI_BIN to a Pulumi CLI of at least the pinned version, installing it if need be.
+resolve_pulumi() {
+  find_pulumi
+  [ -z "$PULUMI_REFUSED" ] || die "$PULUMI_REFUSED" ${PULUMI_REFUSED_FIX:+"$PULUMI_REFUSED_FIX"}
+  [ -z "$PULUMI_BIN" ] || return 0
+  [ -z "$PULUMI_TOO_OLD" ] || note "$PULUMI_TOO_OLD"
+  install_pulumi "$(pinned_pulumi_version)"
+  PULUMI_BIN="$PULUMI_CLI_ROOT/bin/pulumi"
 }
 
 # Installs Pulumi $1 into .pulumi-cli with the official installer. HOME, TMPDIR and the working
@@ -127,13 +151,31 @@ install_pulumi() {
     die "the installer left ${installed:-no} Pulumi CLI in $root/bin, not $version." "$by_hand"
 }
 
-# The backend URL the CLI will use, by its own precedence; empty when the user chose none.
+# Where the CLI keeps its stored logins (pulumi/pulumi sdk/go/common/workspace/creds.go,
+# getCredsFilePath). Only ever tested for existence: its content is the CLI's (plain JSON, or since
+# PULUMI_CREDENTIAL_STORE an encrypted envelope with no `current` in sight).
+credentials_file() {
+  printf '%s\n' "${PULUMI_CREDENTIALS_PATH:-${PULUMI_HOME:-$HOME/.pulumi}}/credentials.json"
+}
+
+# What `pulumi whoami -v` prints for a Pulumi Cloud whose console URL the CLI cannot derive (a
+# self-hosted one not at `api.<domain>`): an empty "Backend URL:".
+SELF_HOSTED_CLOUD="a self-hosted Pulumi Cloud"
+
+# The backend the CLI will use, by its own precedence; empty when the user chose none.
+# PULUMI_BACKEND_URL and the project's `backend.url` are read here, as the CLI reads them; the rest
+# - the stored login, a credentials helper, PULUMI_ACCESS_TOKEN - is the CLI's to say
+# (cli_backend), when PULUMI_BIN names one. Without a CLI yet (scripts/up's first checks run before
+# it installs one), no stored login can be read: with no credentials file at all there is none
+# (PULUMI_ACCESS_TOKEN then means Pulumi Cloud, which the CLI logs in to with it); with one, this
+# returns 2, printing nothing, and the caller asks again once the CLI is here. Returns 1 after
+# saying why when the CLI cannot tell.
 current_backend() {
   if [ -n "${PULUMI_BACKEND_URL:-}" ]; then
     printf '%s\n' "$PULUMI_BACKEND_URL"
     return
   fi
-  local from_project from_login
+  local from_project
   # `backend:` / `  url: ...` in Pulumi.yaml (this project sets none; a fork may).
   from_project="$(sed -n '/^backend:/,/^[^[:space:]#]/s/^[[:space:]]\{1,\}url:[[:space:]]*//p' \
     "$REPO_ROOT/Pulumi.yaml" | head -n 1 | tr -d "\"'")"
@@ -141,32 +183,71 @@ current_backend() {
     printf '%s\n' "$from_project"
     return
   fi
-  from_login="$(stored_login)"
-  if [ -n "$from_login" ]; then
-    printf '%s\n' "$from_login"
-  elif [ -n "${PULUMI_ACCESS_TOKEN:-}" ]; then
-    # With a token and no login, the CLI logs in to Pulumi Cloud by itself.
+  if [ -n "${PULUMI_BIN:-}" ]; then
+    cli_backend
+    return
+  fi
+  [ ! -e "$(credentials_file)" ] || return 2
+  if [ -n "${PULUMI_ACCESS_TOKEN:-}" ]; then
     printf '%s\n' "https://api.pulumi.com"
   fi
 }
 
-# The backend `pulumi login` stored as current (credentials.json, in PULUMI_CREDENTIALS_PATH or
-# PULUMI_HOME, default ~/.pulumi; pulumi/pulumi sdk/go/common/workspace/creds.go).
-stored_login() {
-  local credentials="${PULUMI_CREDENTIALS_PATH:-${PULUMI_HOME:-$HOME/.pulumi}}/credentials.json"
-  [ -f "$credentials" ] || return 0
-  python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("current") or "")' \
-    "$credentials"
+# The backend PULUMI_BIN is logged in to, as `pulumi whoami -v` says it: its "Backend URL:" line
+# (pulumi/pulumi pkg/cmd/pulumi/whoami/whoami.go, renderWhoAmIText: the state URL of a
+# self-managed backend, the console URL of Pulumi Cloud). Nothing when nobody is logged in: exit 3,
+# ExitAuthenticationError (pkg/cmd/pulumi/cmd/exit_codes.go), "this command requires logging in"
+# (a CLI whose whoami still logs in: "PULUMI_ACCESS_TOKEN must be set for login during
+# non-interactive CLI sessions"). --non-interactive and no terminal on stdin, so that no CLI
+# version asks for a token instead. whoami says the same when a stored Pulumi Cloud login no
+# longer works (an expired or revoked token): when a login may exist - PULUMI_ACCESS_TOKEN, or a
+# credentials file - this stops rather than move the user to another backend.
+cli_backend() {
+  local answer status=0 why=""
+  answer="$("$PULUMI_BIN" whoami -v --non-interactive </dev/null 2>&1)" || status=$?
+  if [ "$status" -eq 0 ]; then
+    if ! grep -q '^Backend URL:' <<<"$answer"; then
+      report "\`pulumi whoami -v\` ($PULUMI_BIN) printed no \"Backend URL:\" line:" "$answer"
+      return 1
+    fi
+    answer="$(sed -n '/^Backend URL:/{s/^Backend URL:[[:space:]]*//p;q;}' <<<"$answer")"
+    printf '%s\n' "${answer:-$SELF_HOSTED_CLOUD}"
+    return 0
+  fi
+  if [ "$status" -ne 3 ]; then
+    report "could not ask the Pulumi CLI which backend it uses (\`pulumi whoami -v\` exited $status):" \
+      "$answer"
+    return 1
+  fi
+  if [ -n "${PULUMI_ACCESS_TOKEN:-}" ]; then
+    why="PULUMI_ACCESS_TOKEN is set"
+  elif [ -e "$(credentials_file)" ]; then
+    why="it keeps stored credentials in $(credentials_file) (a login that expired?)"
+  fi
+  [ -n "$why" ] || return 0
+  report "the Pulumi CLI says nobody is logged in, yet $why:" "$answer" \
+    "Log in again to your backend (\`pulumi login\` for Pulumi Cloud, \`pulumi login <url>\` for" \
+    "another), or choose this project's own: pulumi login --non-interactive $LOCAL_BACKEND_URL" \
+    "make up never moves a login to another backend (README, Where state lives)."
+  return 1
 }
 
 # Sets BACKEND_URL; logs in to the project-local file backend when the user chose no backend.
+# Non-interactive (the flag, and no terminal on stdin): since Pulumi 3.257 an interactive login to
+# a backend with no stacks asks "You don't have any stacks yet. What would you like to do?", whose
+# default answer runs `pulumi new` (pulumi/pulumi pkg/cmd/pulumi/auth/onboarding.go, offerFirstStep;
+# in 3.260, gone by 3.274). It asks only when cmdutil.Interactive() (sdk/go/common/util/cmdutil
+# console.go): no --non-interactive (pkg/cmd/pulumi/pulumi.go), stdin and stdout terminals, not CI.
 ensure_backend() {
-  BACKEND_URL="$(current_backend)"
+  local status=0
+  BACKEND_URL="$(current_backend)" || status=$?
+  # current_backend has said why (it returns 2 only when there is no CLI, and there is one now).
+  [ "$status" -eq 0 ] || exit 1
   if [ -z "$BACKEND_URL" ]; then
     note "No Pulumi backend chosen (no PULUMI_BACKEND_URL, no 'pulumi login'): using this project's"
     note "local backend. To use another one, run 'pulumi login <url>' (see README, 'Where state lives')."
     mkdir -p "$LOCAL_STATE_DIR"
-    "$PULUMI_BIN" login "$LOCAL_BACKEND_URL" >&2
+    "$PULUMI_BIN" login --non-interactive "$LOCAL_BACKEND_URL" </dev/null >&2
     BACKEND_URL="$LOCAL_BACKEND_URL"
   fi
 }
@@ -186,7 +267,7 @@ stack_uses_passphrase() {
     grep -q '^encryptionsalt:' "$stack_file" && return 0
   fi
   case "$2" in
-    https://* | http://*) return 1 ;;
+    https://* | http://* | "$SELF_HOSTED_CLOUD") return 1 ;;
     *) return 0 ;;
   esac
 }

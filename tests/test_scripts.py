@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import pty
 import re
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -26,7 +30,16 @@ from components.settings.stack_file import ENCRYPTED_PLACEHOLDER, read_stack_fil
 from scripts import resource_urn
 from scripts.kube_context import kube_context_problems
 from testkit.stacks import ROOT, stack_config
-from testkit.standins import PINNED_VERSION, SYSTEM_PATH, Toolbox, clone, kubeconfig, shell, toolbox
+from testkit.standins import (
+    BASH,
+    PINNED_VERSION,
+    SYSTEM_PATH,
+    Toolbox,
+    clone,
+    kubeconfig,
+    shell,
+    toolbox,
+)
 from testkit.standins.tools import write_executable, write_pulumi
 
 INSTALLER_URL = "https://get.pulumi.com/install.sh"
@@ -40,6 +53,8 @@ BY_HAND = (
     "target\n"
 )
 FIRST_UP = "OKTA_API_TOKEN=standin-okta-api-token make up"
+# How scripts/lib.sh asks the CLI which backend it is logged in to (cli_backend).
+WHOAMI = ["whoami", "-v", "--non-interactive"]
 
 
 @pytest.fixture
@@ -244,8 +259,9 @@ def test_rotate_root_token_sets_a_fresh_secret_token_through_stdin_then_runs_up(
         result = shell(tools, project, "make rotate-root-token ARGS=--yes", env=profile)
         assert result.returncode == 0, result.stderr
         calls = [call["argv"] for call in tools.calls("pulumi") if call["argv"] != ["version"]]
-        assert [argv[:2] for argv in calls] == [["config", "set"], ["up", "--stack"]]
-        assert calls[0] == [
+        # Each scripts/pulumi asks the CLI for the backend, then runs its command.
+        assert calls[0::2] == [WHOAMI, WHOAMI]
+        assert calls[1] == [
             "config",
             "set",
             "--secret",
@@ -253,7 +269,8 @@ def test_rotate_root_token_sets_a_fresh_secret_token_through_stdin_then_runs_up(
             "--stack",
             "dev",
         ]
-        assert calls[1] == ["up", "--stack", "dev", "--yes"]
+        assert calls[3] == ["up", "--stack", "dev", "--yes"]
+        assert len(calls) == 4
         stored = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
         token = stored["pachyderm-okta:rootToken"]["secure"].removeprefix("standin-secure:")
         # As long as the token Pulumi mints (40 letters and digits), and never on a command line.
@@ -280,6 +297,217 @@ def test_a_backend_set_in_pulumi_yaml_is_used_as_the_cli_would(
     assert {call["backend"] for call in calls} == {f"file://{state}"}
     assert [call["argv"][0] for call in calls if call["argv"][0] == "login"] == []
     assert not (tools.home / ".pulumi" / "credentials.json").exists()
+
+
+# --- the backend: the first login, and the logins the CLI keeps ----------------------------------
+# The CLI's own answers (testkit/standins/pulumi_cli.py, from pulumi/pulumi): an interactive login
+# to a backend with no stacks shows an onboarding menu (pkg/cmd/pulumi/auth/onboarding.go); with
+# PULUMI_CREDENTIAL_STORE, credentials.json is an encrypted envelope with no `current`
+# (sdk/go/common/workspace/creds.go); `pulumi whoami -v` names the backend, or exits 3 when
+# nobody is logged in (pkg/cmd/pulumi/whoami/whoami.go).
+
+
+def shell_in_terminal(
+    tools: Toolbox, cwd: Path, command: str, env: dict[str, str]
+) -> tuple[int, str]:
+    """Run ``command`` as :func:`shell` does, but on a pseudo-terminal: a user at a terminal.
+
+    Returns the exit code and what the terminal showed (stdout and stderr together).
+    """
+    controller, terminal = pty.openpty()
+    environment = {
+        "PATH": f"{tools.bin}:{SYSTEM_PATH}",
+        "HOME": str(tools.home),
+        "LANG": "C.UTF-8",
+        "TERM": "xterm-256color",
+        **env,
+    }
+    process = subprocess.Popen(
+        [BASH, "-c", command],
+        cwd=cwd,
+        env=environment,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+    )
+    os.close(terminal)
+    shown: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: every process holding the terminal has ended
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        code = process.wait(timeout=300)
+    finally:
+        process.kill()
+        reader.join(timeout=30)
+        os.close(controller)
+    return code, b"".join(shown).decode(errors="replace").replace("\r\n", "\n")
+
+
+def test_the_first_make_up_at_a_terminal_logs_in_without_the_onboarding_menu(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    """The Quickstart as a new user runs it: a terminal, no backend chosen, a fresh state."""
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    local = f"file://{project}/.pulumi-state"
+
+    code, shown = shell_in_terminal(tools, project, FIRST_UP, profile)
+
+    assert code == 0, shown
+    assert "You don't have any stacks yet" not in shown
+    logins = [call for call in tools.calls("pulumi") if call["argv"][0] == "login"]
+    assert [call["argv"] for call in logins] == [["login", "--non-interactive", local]]
+    [login] = logins
+    assert (login["stdin_tty"], login.get("onboarding_menu"), login["exit"]) == (False, None, 0)
+    # make up ran at a terminal, and went on to `pulumi up` on the local backend.
+    up = tools.calls("pulumi")[-1]
+    assert (up["argv"], up["stdin_tty"], up["backend"]) == (["up", "--stack", "dev"], True, local)
+
+
+def test_the_onboarding_menu_stops_an_interactive_login_of_the_standin(
+    tmp_path: Path, project: Path
+) -> None:
+    """What the first make up avoids: `pulumi login <url>` at a terminal, on an empty backend."""
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    (project / ".pulumi-state").mkdir()
+
+    code, shown = shell_in_terminal(
+        tools, project, f"pulumi login file://{project}/.pulumi-state", {}
+    )
+
+    assert code != 0
+    assert "You don't have any stacks yet. What would you like to do?" in shown
+    [login] = tools.calls("pulumi")
+    assert login["onboarding_menu"] is True
+
+
+# A login the user made before `make up`: the command, what it needs exported, the backend.
+CREDENTIAL_STORES: dict[str, tuple[str, dict[str, str], str]] = {
+    "a file backend": (
+        "pulumi login file://{state}",
+        {},
+        "file://{state}",
+    ),
+    "Pulumi Cloud": (
+        "pulumi login",
+        {"PULUMI_ACCESS_TOKEN": "standin-pulumi-access-token"},
+        "https://api.pulumi.com",
+    ),
+}
+
+
+def user_login(chosen: str, state: Path) -> tuple[str, dict[str, str], str]:
+    """``CREDENTIAL_STORES[chosen]``, with ``state`` the directory of the file backend."""
+    command, env, backend = CREDENTIAL_STORES[chosen]
+    return command.format(state=state), env, backend.format(state=state)
+
+
+@pytest.mark.parametrize("store", ["auto", "os"])
+@pytest.mark.parametrize("chosen", CREDENTIAL_STORES, ids=str)
+def test_a_login_in_an_encrypted_credential_store_is_the_backend_make_up_uses(
+    tmp_path: Path, project: Path, profile: dict[str, str], store: str, chosen: str
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    state = tmp_path / "team-state"
+    state.mkdir()
+    command, login_env, backend = user_login(chosen, state)
+    login = shell(tools, project, command, env={"PULUMI_CREDENTIAL_STORE": store, **login_env})
+    assert login.returncode == 0, login.stderr
+    credentials = tools.home / ".pulumi" / "credentials.json"
+    envelope = credentials.read_text()
+    assert "$pulumiSecureStore" in json.loads(envelope)
+    assert "current" not in json.loads(envelope)
+    tools.clear()
+
+    # Later shells need not export PULUMI_CREDENTIAL_STORE: the file stays encrypted.
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode == 0, result.stderr
+    calls = [call for call in tools.calls("pulumi") if call["argv"] != ["version"]]
+    assert [call["argv"] for call in calls if call["argv"][0] == "login"] == []
+    assert not (project / ".pulumi-state").exists()
+    assert {call["backend"] for call in calls} == {backend}
+    # The CLI said which backend (step 1, for the passphrase check; step 3), then the stack's up.
+    assert [call["argv"] for call in calls[:3]] == [
+        WHOAMI,
+        WHOAMI,
+        ["stack", "select", "--create", "dev"],
+    ]
+    assert calls[-1]["argv"] == ["up", "--stack", "dev"]
+    assert credentials.read_text() == envelope
+
+
+def test_a_stored_login_the_cli_no_longer_accepts_stops_make_up_instead_of_moving_it(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    """`pulumi whoami` says "not logged in" for an expired login too: that is no choice of none."""
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    # A token that Pulumi Cloud (the stand-in's) revoked after this login.
+    token = {"PULUMI_ACCESS_TOKEN": "revoked-after-the-login"}
+    assert shell(tools, project, "pulumi login", env=token).returncode == 0
+    tools.clear()
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode != 0
+    credentials = tools.home / ".pulumi" / "credentials.json"
+    assert (
+        "error: the Pulumi CLI says nobody is logged in, yet it keeps stored credentials in "
+        f"{credentials} (a login that expired?):\n"
+        "       error: this command requires logging in; try running `pulumi login` first\n"
+        "       Log in again to your backend (`pulumi login` for Pulumi Cloud, "
+        "`pulumi login <url>` for\n"
+        "       another), or choose this project's own: pulumi login --non-interactive "
+        f"file://{project}/.pulumi-state\n"
+    ) in result.stderr
+    assert "make up stopped before installing or downloading anything" in result.stderr
+    assert [call["argv"] for call in tools.calls("pulumi")] == [["version"], WHOAMI]
+    assert not (project / ".pulumi-state").exists()
+
+
+@pytest.mark.parametrize(
+    ("chosen", "needs_passphrase"), [("a file backend", True), ("Pulumi Cloud", False)]
+)
+def test_without_a_usable_cli_a_stored_login_is_read_once_the_cli_is_installed(
+    tmp_path: Path, project: Path, chosen: str, needs_passphrase: bool
+) -> None:
+    """An older CLI made the login: make up asks the CLI it installs, then checks the passphrase."""
+    tools = toolbox(tmp_path / "tools", pulumi_version="3.200.0")
+    state = tmp_path / "team-state"
+    state.mkdir()
+    command, login_env, backend = user_login(chosen, state)
+    assert shell(tools, project, command, env=login_env).returncode == 0
+    tools.clear()
+
+    result = shell(tools, project, FIRST_UP)  # no passphrase exported
+
+    installed = f"{project}/.pulumi-cli/bin/pulumi"
+    asked = [call for call in tools.calls("pulumi") if call["argv"] == WHOAMI]
+    assert [(call["cli"], call["backend"]) for call in asked] == [(installed, backend)]
+    assert [call["argv"] for call in tools.calls("pulumi") if call["argv"][0] == "login"] == []
+    if needs_passphrase:
+        assert result.returncode != 0
+        assert (
+            "error: stack dev keeps its secrets (Okta token, root token) encrypted with a "
+            f"passphrase on\n       {backend}: set PULUMI_CONFIG_PASSPHRASE_FILE"
+        ) in result.stderr
+        assert "make up stopped before creating the stack" in result.stderr
+        assert tools.calls("pulumi")[-1]["argv"] == WHOAMI
+    else:
+        assert result.returncode == 0, result.stderr
+        assert tools.calls("pulumi")[-1]["argv"] == ["up", "--stack", "dev"]
+    assert not (project / ".pulumi-state").exists()
 
 
 # --- the runtime, the passphrase, Python ---------------------------------------------------------
@@ -373,7 +601,8 @@ def test_python_older_than_3_11_is_refused_before_anything_is_installed(
         "(make up PYTHON=python3.11)"
     ) in result.stderr
     assert not (project / "venv").exists()
-    assert tools.calls("pulumi") == []
+    # The CLI on PATH was only asked its version and its backend (for the passphrase check).
+    assert [call["argv"] for call in tools.calls("pulumi")] == [["version"], WHOAMI]
 
 
 # --- CI ------------------------------------------------------------------------------------------
@@ -635,7 +864,12 @@ def test_with_the_runtime_installed_make_up_reports_shell_and_stack_problems_at_
         "pachyderm-okta:okta.appLabel?",
         "error: make up stopped before downloading anything: fix the above and run it again.",
     ]
-    assert [call["tool"] for call in tools.calls()] == []
+    # Nothing ran but the questions to the CLI: its version, and its backend (the stored login).
+    assert [(call["tool"], call["argv"]) for call in tools.calls()] == [
+        ("pulumi", ["version"]),
+        ("pulumi", WHOAMI),
+    ]
+    assert tools.calls("pulumi")[1]["backend"] == f"file://{project}/.pulumi-state"
 
 
 def test_make_up_refuses_a_kube_context_the_kubeconfig_lacks(
