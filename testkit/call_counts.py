@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pachyderm_sdk.api import auth, identity
 
@@ -36,6 +36,21 @@ FIRST_UP_MAX_RATIO = 1.25
 # client id and OIDC scopes.
 PACHCTL_CLIENT_ID = "pachd"
 PACHCTL_SCOPES = ("email", "profile", "groups", "openid")
+
+
+class CallLog(Protocol):
+    """A pachd whose calls are logged: the fake, or the real one behind a counting proxy."""
+
+    calls: list[str]
+
+    def reads(self) -> list[str]:
+        """The read calls so far."""
+
+    def writes(self) -> list[str]:
+        """The other calls so far."""
+
+    def reset_calls(self) -> None:
+        """Forget the calls so far."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +75,7 @@ class Calls:
         return len(self.calls)
 
     @classmethod
-    def take(cls, pachd: FakePachd) -> Calls:
+    def take(cls, pachd: CallLog) -> Calls:
         """The fake's call log so far; the log is then cleared for the next phase."""
         calls = cls(tuple(pachd.calls))
         assert len(pachd.reads()) + len(pachd.writes()) == calls.total

@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from unittest import mock
 
 from components import dex
-from testkit.call_counts import Calls
+from testkit.call_counts import CallLog, Calls
 from testkit.dynamic_host import DiffKind
 from testkit.fake_pachd import FakePachd
 from testkit.kube_api import KubeApiStandIn
@@ -38,6 +38,16 @@ RENEWED_LICENSE_KEY = "bench-renewed-license-key-0012"
 LEGACY_PACHD = (2, 11, 6)
 ROOT_TOKEN_RESOURCE = "auth-root-token"
 NAMESPACE = "pachyderm"
+
+
+class MeasuredPachd(CallLog, Protocol):
+    """What a change is measured against: the fake, or the real pachd behind a counting proxy."""
+
+    address: str
+    port: int
+
+    def wipe(self) -> None:
+        """Back to a pachd the stack has never touched."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ class Side:
     port_forward: bool = False
     """Reach pachd through the stand-in Kubernetes API (``pachdAccess: portForward``) instead."""
 
-    def stack(self, pachd: FakePachd, api: KubeApiStandIn) -> Stack:
+    def stack(self, pachd: MeasuredPachd, api: KubeApiStandIn) -> Stack:
         """The config and secret keys this side runs with against ``pachd``."""
         secrets = {"okta:apiToken": TEST_SECRETS["okta:apiToken"], **(self.secrets or {})}
         if self.port_forward:
@@ -73,7 +83,7 @@ class Side:
             **self.overrides,
         )
 
-    def plan(self, pachd: FakePachd, api: KubeApiStandIn) -> Plan:
+    def plan(self, pachd: MeasuredPachd, api: KubeApiStandIn) -> Plan:
         """The program's registrations for this side."""
         scopes = (
             mock.patch.object(dex, "OKTA_CONNECTOR_SCOPES", self.connector_scopes)
@@ -296,7 +306,7 @@ def previewed_changes(engine: OfflineEngine, plan: Plan) -> tuple[str, ...]:
     return tuple(sorted(urn.split("::")[-1] for urn in changed | removed))
 
 
-def measure(hosts: HostPool, pachd: FakePachd, change: Change, api: KubeApiStandIn) -> Measured:
+def measure(hosts: HostPool, pachd: MeasuredPachd, change: Change, api: KubeApiStandIn) -> Measured:
     """Run ``change`` against ``pachd``, wiped first; the engine is returned with the result.
 
     ``api`` is reset first to hold the release, whose one ready pod forwards to ``pachd``.

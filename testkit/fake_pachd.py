@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import betterproto
 import betterproto.lib.google.protobuf as pb
@@ -276,9 +277,10 @@ def _json_roundtrip(obj: dict[str, Any]) -> dict[str, Any]:
 _Msg = Any
 """A response message. pachyderm_sdk ships no ``py.typed``, so its betterproto classes are Any."""
 
-_Policy = Literal["open", "user", "admin", "license", "license_open"]
-"""open: no checks; user: auth active + valid token; admin: user + clusterAdmin;
-license: <= 2.11 only, admin when auth is on; license_open: <= 2.11 only, no checks."""
+_Policy = Literal["open", "open_until_active", "user", "admin", "license", "license_open"]
+"""open: no checks; open_until_active: no checks until auth is on, then a valid token; user: auth
+active + valid token; admin: user + clusterAdmin; license: <= 2.11 only, admin when auth is on;
+license_open: <= 2.11 only, no checks."""
 
 
 @dataclass(frozen=True)
@@ -290,10 +292,10 @@ class _Spec:
 
 _METHODS: dict[str, _Spec] = {
     # auth_v2
-    # pachd's interceptor lets Activate through without a token, and the handler answers
-    # "already activated" to anyone (src/internal/middleware/auth/interceptor.go; Activate in
-    # src/server/auth/server/api_server.go).
-    "/auth_v2.API/Activate": _Spec(auth.ActivateRequest, "open", "_auth_activate"),
+    # pachd's interceptor lets Activate through without a token, but on an active cluster the
+    # write transaction it opens first asks WhoAmI and fails with its refusal; only a valid
+    # token hears "already activated" (src/internal/transactionenv/txncontext/context.go, New).
+    "/auth_v2.API/Activate": _Spec(auth.ActivateRequest, "open_until_active", "_auth_activate"),
     "/auth_v2.API/Deactivate": _Spec(auth.DeactivateRequest, "admin", "_auth_deactivate"),
     "/auth_v2.API/GetConfiguration": _Spec(
         auth.GetConfigurationRequest, "admin", "_auth_get_configuration"
@@ -676,6 +678,8 @@ class FakePachd:
         """Apply the method's policy; return the caller's subject when known."""
         if policy in ("open", "license_open"):
             return None
+        if policy == "open_until_active":
+            return self._subject(token) if self.state.auth_active else None
         if policy == "license":
             if not self.state.auth_active:
                 return None
@@ -725,7 +729,10 @@ class FakePachd:
     def _auth_get_configuration(self, req: Any, subject: str | None) -> _Msg:
         cfg = self.state.auth_config
         if cfg is None:
-            return auth.GetConfigurationResponse(configuration=auth.OidcConfig())
+            # pachd sends an empty configuration, present on the wire.
+            empty = auth.OidcConfig()
+            empty._serialized_on_wire = True
+            return auth.GetConfigurationResponse(configuration=empty)
         return auth.GetConfigurationResponse(
             configuration=auth.OidcConfig(
                 issuer=cfg["issuer"],
@@ -744,6 +751,13 @@ class FakePachd:
         if not cfg.client_id:
             raise _unknown("OIDC configuration must have a non-empty client_id")
         dex_issuer = self.state.identity_config.get("issuer", "")
+        # With localhost_issuer pachd asks its own Dex, which serves discovery at its issuer's
+        # path only (pachyderm src/server/auth/server/oidc.go, newOIDCConfig).
+        if cfg.localhost_issuer and _path(cfg.issuer) != _path(dex_issuer):
+            raise _unknown(
+                "provided OIDC issuer does not implement OIDC protocol: 404 Not Found: "
+                "404 page not found\n"
+            )
         if cfg.issuer != dex_issuer:
             raise _unknown(
                 "provided OIDC issuer does not implement OIDC protocol: oidc: issuer did not "
@@ -887,10 +901,12 @@ class FakePachd:
                 '"/.well-known/openid-configuration": unsupported protocol scheme ""'
             )
         if issuer in self.state.unreachable_issuers:
+            where = urlsplit(issuer)
+            port = where.port or (443 if where.scheme == "https" else 80)
             raise _unknown(
                 "unable to open connector: failed to get provider: Get "
-                f'"{issuer.rstrip("/")}/.well-known/openid-configuration": dial tcp: '
-                "connect: connection refused"
+                f'"{issuer.rstrip("/")}/.well-known/openid-configuration": dial tcp '
+                f"{where.hostname}:{port}: connect: connection refused"
             )
 
     def _identity_create_connector(self, req: Any, subject: str | None) -> _Msg:
@@ -1156,6 +1172,10 @@ class FakePachd:
             go_version="go1.22",
             platform="linux/amd64",
         )
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path.rstrip("/")
 
 
 def _token_from(context: Any) -> str | None:

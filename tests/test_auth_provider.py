@@ -297,14 +297,14 @@ def test_already_active_with_our_token_is_success_after_whoami(fake: FakePachd) 
 
 @pytest.mark.parametrize("version", [(2, 12, 2), (2, 11, 6)])
 def test_foreign_root_token_is_a_clear_error(version: tuple[int, int, int]) -> None:
-    # pachd answers "already activated" to any token; the foreign auth shows at WhoAmI.
+    # On an active cluster pachd checks the caller's token before "already activated"
+    # (docs/decisions.md, decision 30): the foreign auth shows at Activate itself.
     with FakePachd(version=version) as server:
         _activate(server, FOREIGN_ROOT)
         error = _raises(lambda: ActivationProvider().create(_legacy_activation(server)))
         assert str(error) == foreign_token_message(server.address, f"UNAUTHENTICATED: {BAD_TOKEN}")
         assert error.code == grpc.StatusCode.UNAUTHENTICATED
-        assert server.calls[-2:] == ["auth.Activate", "auth.WhoAmI"]
-        assert server.writes()[-1] == "auth.Activate"
+        assert server.calls[-1] == "auth.Activate"
         assert server.state.root_token == FOREIGN_ROOT
 
 
@@ -935,8 +935,11 @@ def test_auth_config_set_read_update_delete(fake: FakePachd) -> None:
 
 def test_auth_config_issuer_mismatch_names_no_secret(fake: FakePachd) -> None:
     _activate(fake)
+    # Dex serves discovery at the same path under another host: its issuer does not match.
+    fake.state.identity_config["issuer"] = "http://elsewhere.example.com/dex"
     error = _raises(lambda: AuthConfigProvider().create(_auth_config(fake)))
     assert "issuer did not match" in str(error)
+    _no_secret(str(error))
 
 
 # --- role bindings ------------------------------------------------------------------------------

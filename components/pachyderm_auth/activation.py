@@ -208,6 +208,12 @@ class ActivationProvider(PachdProvider[ActivationState]):
         try:
             client.auth.activate(root_token=props.state.root_token)
         except (grpc.RpcError, ConnectionError) as error:
+            if is_status(error, grpc.StatusCode.UNAUTHENTICATED):
+                # Auth is on, and pachd checks the caller's token before it says so (decision 30).
+                status = describe(error, props.secrets)
+                raise PachdError(
+                    foreign_token_message(address, status), code=grpc.StatusCode.UNAUTHENTICATED
+                ) from None
             if not is_status(error, grpc.StatusCode.UNIMPLEMENTED, "already activated"):
                 raise
             # Said to any caller: only WhoAmI tells whether our token is the root token.

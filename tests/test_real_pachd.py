@@ -1,0 +1,337 @@
+"""The real pachd 2.12.2: the fake answers as it does, and the whole program converges against it.
+
+Guards every claim the other tiers make about pachd with pachd itself: built from Pachyderm's Go
+module by ``make test`` (``scripts/build_pachd.py``), run on loopback in the chart's environment
+with PostgreSQL, etcd and the stand-in Kubernetes API (``testkit/real_pachd.py``). It proves:
+
+- the fake and the real pachd give the same answer - response or code and details - to every
+  step of one conversation holding every RPC the auth providers make and every refusal they
+  match on (``testkit/pachd_conversation.py``);
+- the whole program through Pulumi's real dynamic-provider host: a first ``up`` leaves pachd as
+  a manual set-up would, each kind of change of the cost table costs what the table says
+  (``testkit/change_costs.py``, counted by a pass-through proxy; the port-forward ones through
+  the stand-in API server), drift made with the real ``pachctl`` is found by refresh and put
+  back by ``up``, and destroy gives principals back the roles they held.
+
+pachd's Dex opens the Okta connector by OIDC discovery whenever it is stored, so the stacks'
+Okta issuer is a discovery document on loopback (``testkit/oidc_discovery.py``). One real pachd
+runs per machine (its Dex binds a fixed port), so this tier is one test module, on one worker.
+Opt out with ``PACHYDERM_OKTA_SKIP_REAL_PACHD=1``; without it a missing build fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pachyderm_sdk.api import auth
+
+from components.pachyderm_auth.idp_connector import connector_config
+from testkit import change_costs
+from testkit.counting_proxy import CountingProxy
+from testkit.fake_pachd import FakePachd
+from testkit.kube_api import KubeApiStandIn
+from testkit.offline_up import (
+    OKTA_CLIENT_ID,
+    OKTA_CLIENT_SECRET,
+    HostPool,
+    OfflineEngine,
+    Plan,
+    World,
+    dev_stack,
+    password_value,
+    plan_program,
+)
+from testkit.oidc_discovery import DiscoveryIssuer
+from testkit.pachd_conversation import STEPS, Answer, converse
+from testkit.real_pachd import (
+    PACHCTL,
+    PACHYDERM_VERSION,
+    SKIP_VARIABLE,
+    RealPachd,
+    RealPachdMissingError,
+)
+from testkit.runtime import drained_event_loop
+from testkit.stacks import ROOT
+
+ROOT_TOKEN = password_value("auth-root-token")
+KNOWN_ROOT_TOKENS = (
+    ROOT_TOKEN,
+    change_costs.ADOPTED_TOKEN,
+    change_costs.ROTATED_TOKEN,
+    change_costs.REMINTED_TOKEN,
+)
+PUBLIC_URL = "http://192.168.49.2:30080"
+UNREACHABLE_ISSUER = "http://127.0.0.1:9/unreachable"
+CLUSTER = auth.Resource(type=auth.ResourceType.CLUSTER)
+PACHD_DEFAULT_BINDINGS = {
+    "pach:root": {"clusterAdmin"},
+    "internal:auth-server": {"clusterAdmin"},
+    "allClusterUsers": {"projectCreator"},
+}
+
+
+@dataclasses.dataclass
+class Tier:
+    """The running real pachd, the proxy counting calls to it, and the Okta issuer."""
+
+    pachd: RealPachd
+    proxy: CountingProxy
+    issuer: DiscoveryIssuer
+    hosts: HostPool
+    api: KubeApiStandIn
+
+    def plan(self, **overrides: Any) -> Plan:
+        """The dev stack's program run, with pachd behind the proxy and Okta's issuer here."""
+        with drained_event_loop():
+            return plan_program(
+                dev_stack(self.proxy.address, **overrides),
+                world=World(okta_org_url=self.issuer.url),
+            )
+
+    def bindings(self) -> dict[str, set[str]]:
+        """pachd's cluster role bindings, read with the stack's root token."""
+        binding = self.pachd.client(ROOT_TOKEN).auth.get_role_binding(resource=CLUSTER).binding
+        return {principal: set(roles.roles) for principal, roles in binding.entries.items()}
+
+
+@pytest.fixture(scope="module")
+def tier() -> Iterator[Tier]:
+    if os.environ.get(SKIP_VARIABLE):
+        pytest.skip(f"{SKIP_VARIABLE} is set: the real-pachd tier is not wanted in this run")
+    with drained_event_loop():
+        # The chart's values do not depend on where the deployer reaches pachd.
+        environment_plan = plan_program(dev_stack("grpc://127.0.0.1:30650"))
+    try:
+        pachd = RealPachd(environment_plan.registrations)
+    except RealPachdMissingError as missing:
+        pytest.fail(str(missing))
+    with (
+        DiscoveryIssuer() as issuer,
+        pachd,
+        CountingProxy(f"127.0.0.1:{pachd.port}", pachd.client, KNOWN_ROOT_TOKENS) as proxy,
+        HostPool() as hosts,
+        KubeApiStandIn() as api,
+    ):
+        try:
+            yield Tier(pachd, proxy, issuer, hosts, api)
+        except BaseException:
+            print(pachd.logs())
+            raise
+
+
+@pytest.fixture
+def fresh(tier: Tier) -> Tier:
+    """The tier with pachd as a fresh install is for the auth resources."""
+    tier.proxy.wipe()
+    return tier
+
+
+# --- the build and the process ------------------------------------------------------------------
+
+
+def test_make_test_builds_the_pachd_this_tier_runs() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    build_script = (ROOT / "scripts" / "build_pachd.py").read_text()
+    go_mod = (ROOT / "testkit" / "realpachd" / "go.mod").read_text()
+    assert f"\nPACHD_BUILD := .cache/pachd-v{PACHYDERM_VERSION}\n" in makefile
+    assert re.search(r"^test: .*\$\(REAL_PACHD\)", makefile, re.MULTILINE)
+    assert f'PACHYDERM_VERSION = "{PACHYDERM_VERSION}"' in build_script
+    assert f"require github.com/pachyderm/pachyderm/v2 v{PACHYDERM_VERSION}\n" in go_mod
+    # Pachyderm's own go.mod at v2.12.2 swaps in its Dex fork at this commit.
+    assert (
+        "replace github.com/dexidp/dex => github.com/pachyderm/dex "
+        "v0.0.0-20250103170744-292f1ae604a3\n" in go_mod
+    )
+
+
+def test_pachd_and_pachctl_are_the_stamped_release(tier: Tier) -> None:
+    version = tier.pachd.client().get_version()
+    assert (version.major, version.minor, version.micro) == (2, 12, 2)
+    printed = tier.pachd.pachctl("version").stdout.split()
+    assert printed == ["COMPONENT", "VERSION", "pachctl", "2.12.2", "pachd", "2.12.2"]
+    assert PACHCTL.parent.name == f"pachd-v{PACHYDERM_VERSION}"
+
+
+def test_pachd_runs_in_the_charts_environment_sending_nothing_off_the_machine(tier: Tier) -> None:
+    environment = tier.pachd.environment
+    assert environment["METRICS"] == "false"
+    assert environment["STORAGE_BACKEND"] == "LOCAL"
+    assert environment["UNPAUSED_MODE"] == "full"
+    assert environment["PACH_NAMESPACE"] == tier.pachd.namespace == "pachyderm"
+    # The chart's public host, from publicUrl; pachd runs in no pod, so it is a plain value.
+    assert environment["PACHYDERM_PUBLIC_HOST"] == "192.168.49.2:30080"
+    # Every server pachd talks to is on loopback.
+    for variable in ("POSTGRES_HOST", "PG_BOUNCER_HOST", "ETCD_SERVICE_HOST"):
+        assert environment[variable] == "127.0.0.1", variable
+    assert environment["KUBERNETES_PORT_443_TCP_ADDR"] == "127.0.0.1"
+    # The secretKeyRef values are the Secrets the program registers, never a chart default.
+    assert environment["CONSOLE_OAUTH_SECRET"] == password_value("pachyderm-console-client-secret")
+    assert environment["POSTGRES_PASSWORD"] == password_value("pachyderm-postgres-password")
+
+
+def test_pachd_made_its_worker_secret_through_the_kubernetes_api(tier: Tier) -> None:
+    secret = tier.pachd.kube_api.secrets[("pachyderm", "pachyderm-pjs-worker-authentication")]
+    assert set(secret["data"]) == {"pjsWorkerAuthToken"}
+
+
+# --- the fake answers as the real pachd ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def conversations(tier: Tier) -> dict[str, tuple[Answer, Answer]]:
+    """Each step's answer from the real pachd and from a fake 2.12.2, both fresh."""
+    tier.proxy.wipe()
+    real = converse(tier.pachd, tier.issuer.url)
+    with FakePachd(version=(2, 12, 2)) as fake:
+        # The fake cannot dial: the issuers that do not answer are data it is given.
+        fake.state.unreachable_issuers.add(UNREACHABLE_ISSUER)
+        modelled = converse(fake, tier.issuer.url)
+    return {name: (real[name], modelled[name]) for name in real}
+
+
+@pytest.mark.parametrize("step", [step.name for step in STEPS])
+def test_the_fake_answers_as_the_real_pachd(
+    conversations: dict[str, tuple[Answer, Answer]], step: str
+) -> None:
+    real, fake = conversations[step]
+    if step == "version":
+        # Build facts (Go version, platform, commit) differ; the providers read only these.
+        fields = ("major", "minor", "micro")
+        real = Answer(real.code, {key: real.body[key] for key in fields})
+        fake = Answer(fake.code, {key: fake.body[key] for key in fields})
+    assert fake == real
+
+
+def test_the_conversation_covers_every_rpc_the_providers_make(
+    conversations: dict[str, tuple[Answer, Answer]],
+) -> None:
+    with FakePachd() as fake, DiscoveryIssuer() as issuer:
+        converse(fake, issuer.url)
+        called = set(fake.calls)
+    provider_calls = {
+        "version.GetVersion", "auth.Activate", "auth.WhoAmI", "auth.RotateRootToken",
+        "auth.GetConfiguration", "auth.SetConfiguration", "auth.GetRoleBinding",
+        "auth.ModifyRoleBinding", "auth.Deactivate", "pfs.ActivateAuth", "pps.ActivateAuth",
+        "identity.SetIdentityServerConfig", "identity.GetIdentityServerConfig",
+        "identity.CreateIDPConnector", "identity.GetIDPConnector", "identity.UpdateIDPConnector",
+        "identity.DeleteIDPConnector", "identity.CreateOIDCClient", "identity.GetOIDCClient",
+        "identity.UpdateOIDCClient", "identity.DeleteOIDCClient", "identity.DeleteAll",
+    }  # fmt: skip
+    assert provider_calls <= called
+    # 2.12 has no licence or enterprise service, and the two answer alike for it.
+    assert conversations["licence-service-on-2.12"][0].code == "UNIMPLEMENTED"
+
+
+# --- the whole program --------------------------------------------------------------------------
+
+
+def test_first_up_leaves_pachd_ready_for_okta_logins(fresh: Tier) -> None:
+    plan = fresh.plan()
+    engine = OfflineEngine(fresh.hosts)
+
+    result = engine.up(plan)
+
+    assert [step.action for step in result.steps] == ["create"] * len(plan.dynamic)
+    root = fresh.pachd.client(ROOT_TOKEN)
+    assert root.auth.who_am_i().username == "pach:root"
+    identity_config = root.identity.get_identity_server_config().config
+    assert (identity_config.issuer, identity_config.id_token_expiry) == (f"{PUBLIC_URL}/dex", "24h")
+    connector = root.identity.get_idp_connector(id="okta").connector
+    assert (connector.type, connector.name, connector.config_version) == ("oidc", "Okta", 0)
+    assert connector_config(connector) == {
+        "issuer": fresh.issuer.url,
+        "clientID": OKTA_CLIENT_ID,
+        "clientSecret": OKTA_CLIENT_SECRET,
+        "redirectURI": f"{PUBLIC_URL}/dex/callback",
+        "scopes": ["profile", "email", "groups", "offline_access"],
+        "basicAuthUnsupported": True,
+        "insecureEnableGroups": True,
+        "getUserInfo": True,
+        "insecureSkipEmailVerified": True,
+        "insecureSkipIssuerCallbackDomainCheck": False,
+    }
+    pachd_client = root.identity.get_oidc_client(id="pachd").client
+    assert pachd_client.redirect_uris == [f"{PUBLIC_URL}/authorization-code/callback"]
+    assert pachd_client.trusted_peers == ["console"]
+    console = root.identity.get_oidc_client(id="console").client
+    assert console.secret == password_value("pachyderm-console-client-secret")
+    configuration = root.auth.get_configuration().configuration
+    assert configuration.issuer == f"{PUBLIC_URL}/dex"
+    assert configuration.client_secret == pachd_client.secret
+    assert configuration.user_accessible_issuer_host == PUBLIC_URL
+    assert fresh.bindings() == {
+        "pach:root": {"clusterAdmin"},
+        "internal:auth-server": {"clusterAdmin"},
+        "group:pachyderm-admins": {"clusterAdmin"},
+        "allClusterUsers": {"projectViewer"},
+    }
+    # pachctl holding the root token the stack outputs is the cluster's root.
+    whoami = fresh.pachd.pachctl("auth", "whoami", token=ROOT_TOKEN).stdout
+    assert whoami.startswith('You are "pach:root"')
+
+
+def _with_issuer(side: change_costs.Side, issuer: str) -> change_costs.Side:
+    return dataclasses.replace(side, world=dataclasses.replace(side.world, okta_org_url=issuer))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [change for change in change_costs.CHANGES if change.pachd_version == (2, 12, 2)],
+    ids=lambda change: change.label,
+)
+def test_each_change_costs_what_the_table_says(tier: Tier, change: change_costs.Change) -> None:
+    issuer = tier.issuer.url
+    against_okta_here = dataclasses.replace(
+        change, before=_with_issuer(change.before, issuer), after=_with_issuer(change.after, issuer)
+    )
+    with drained_event_loop():
+        measured = change_costs.measure(tier.hosts, tier.proxy, against_okta_here, tier.api)
+    assert measured.within_budget, f"{change.label}: {measured.calls.calls} ({change.allowed})"
+
+
+def test_refresh_finds_drift_made_with_pachctl_and_up_puts_it_back(fresh: Tier) -> None:
+    engine = OfflineEngine(fresh.hosts)
+    engine.up(fresh.plan())
+    fresh.pachd.pachctl(
+        "auth", "set", "cluster", "none", "group:pachyderm-admins", token=ROOT_TOKEN
+    )
+    fresh.pachd.pachctl("idp", "delete-client", "console", token=ROOT_TOKEN)
+
+    live = engine.refresh()
+
+    # Both are gone from pachd: refresh drops them from the state.
+    gone = sorted(urn.split("::")[-1] for urn, outputs in live.items() if outputs is None)
+    admins = next(name for name in gone if name.startswith("auth-binding-group-pachyderm"))
+    assert gone == sorted(["auth-console-client", admins])
+    for urn, outputs in live.items():
+        if outputs is None:
+            del engine.state[urn], engine.ids[urn]
+            engine.order.remove(urn)
+        else:
+            engine.state[urn] = outputs
+
+    restored = engine.up(fresh.plan())
+
+    assert restored.action("::auth-console-client") == "create"
+    assert restored.action(f"::{admins}") == "create"
+    assert fresh.bindings()["group:pachyderm-admins"] == {"clusterAdmin"}
+    console = fresh.pachd.client(ROOT_TOKEN).identity.get_oidc_client(id="console").client
+    assert console.secret == password_value("pachyderm-console-client-secret")
+
+
+def test_destroy_gives_principals_back_what_they_held(fresh: Tier) -> None:
+    engine = OfflineEngine(fresh.hosts)
+    engine.up(fresh.plan())
+
+    engine.destroy()
+
+    root = fresh.pachd.client(ROOT_TOKEN)
+    assert root.auth.who_am_i().username == "pach:root"
+    assert fresh.bindings() == PACHD_DEFAULT_BINDINGS
+    assert root.identity.list_idp_connectors().connectors == []
+    assert root.identity.list_oidc_clients().clients == []
