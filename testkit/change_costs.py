@@ -43,8 +43,11 @@ NAMESPACE = "pachyderm"
 class MeasuredPachd(CallLog, Protocol):
     """What a change is measured against: the fake, or the real pachd behind a counting proxy."""
 
-    address: str
     port: int
+
+    @property
+    def address(self) -> str:
+        """Where the stack reaches pachd."""
 
     def wipe(self) -> None:
         """Back to a pachd the stack has never touched."""
