@@ -155,6 +155,9 @@ class KubeApiStandIn:
         """The ``AuthorizePodWebsocketUpgradeCreatePermission`` gate (1.35's default)."""
         self.accesses: list[Access] = []
         """Every authorization check made, in order."""
+        self.hold_next_upgrade = False
+        """Set: the next port-forward upgrade gets no answer until :attr:`release_upgrades`."""
+        self.release_upgrades = threading.Event()
         self.forwards: list[Forward] = []
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -538,6 +541,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         with api._lock:
             pod = api.pods.get((namespace, name))
+            held, api.hold_next_upgrade = api.hold_next_upgrade, False
+        if held:
+            api.release_upgrades.wait(timeout=60)
+            return
         if pod is None:
             self._json(404, _not_found("pods", name))
             return

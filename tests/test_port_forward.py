@@ -17,6 +17,7 @@ import itertools
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from components.pachyderm_auth.pachd import (
     pachd_client,
     wait_until_ready,
 )
+from components.pachyderm_auth.port_forward import forwarded
 from components.pachyderm_auth.port_forward_errors import (
     DELETE_UNREACHABLE,
     ClusterUnreachableError,
@@ -394,3 +396,27 @@ def test_an_unreachable_cluster_counts_as_gone_as_pulumi_kubernetes_decides(
     assert cluster_gone(ClusterUnreachableError("unreachable"), key) is gone
     assert cluster_gone(PodNotReadyError("no ready pod"), key) is False
     assert cluster_gone(ReleaseGoneError("namespace not found"), key) is True
+
+
+def test_a_handshake_past_its_deadline_leaves_the_next_stream_working(
+    api: KubeApiStandIn, namespace: str
+) -> None:
+    """The library's stream helper swaps its client's call_api until the handshake returns."""
+    access = KubeAccess(kubeconfig=api.kubeconfig())
+    target = PortForwardTarget(namespace=namespace, release_name=RELEASE)
+    with forwarded(target, access, timeout=1) as route:
+        port = int(route.address.rsplit(":", 1)[1])
+        first = socket.create_connection(("127.0.0.1", port))  # takes the stream opened first
+        api.hold_next_upgrade = True
+        stalled = socket.create_connection(("127.0.0.1", port))
+        stalled.settimeout(30)
+        assert stalled.recv(1) == b""  # dropped once the handshake's deadline passed
+        third = socket.create_connection(("127.0.0.1", port))
+        third.settimeout(30)
+        deadline = time.monotonic() + 30
+        while len(forwarded_pods(api, namespace)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert forwarded_pods(api, namespace) == ["pachd-0", "pachd-0"]
+        for connection_ in (first, stalled, third):
+            connection_.close()
+    api.release_upgrades.set()

@@ -133,7 +133,7 @@ class _Forwarder:
         self.core = core
         self.target = target
         self.timeout = timeout
-        # The stream helper swaps the ApiClient's transport while it runs: one request at a time.
+        # One stream opens at a time, so the library's new pump thread is known to be its.
         self._lock = threading.Lock()
 
     def where(self, pod: str | None = None) -> str:
@@ -145,10 +145,15 @@ class _Forwarder:
         with self._lock:
             pod, port = self._ready_pod()
             before = set(threading.enumerate())
+            # The stream helper swaps its ApiClient's call_api until the handshake returns; a
+            # handshake past its deadline must not leave that swap on the client that lists pods.
+            stream_api = kube_client.CoreV1Api(
+                kube_client.ApiClient(self.core.api_client.configuration)
+            )
             try:
                 stream = self._with_deadline(
                     lambda: portforward(
-                        self.core.connect_get_namespaced_pod_portforward,
+                        stream_api.connect_get_namespaced_pod_portforward,
                         pod,
                         self.target.namespace,
                         ports=str(port),
