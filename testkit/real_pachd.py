@@ -21,7 +21,8 @@ cluster would add pointed at loopback:
   ``METRICS=false``: pachd reports usage to an outside service by default, and no test may send
   traffic off this machine. Storage is LOCAL in a temporary folder; every pachd port is a free
   one, except Dex's web server, which pachd binds at ``:1658`` whatever its config
-  (``src/server/identity/server/api_server.go``): one real pachd per machine at a time.
+  (``src/server/identity/server/api_server.go``): one real pachd per machine at a time, taken in
+  turns through a lock file (:data:`TURN_LOCK`).
 
 Every wait has a deadline, every process is stopped (also when start-up fails), and the logs are
 kept: :meth:`RealPachd.logs` is what a failing test prints.
@@ -30,6 +31,7 @@ kept: :meth:`RealPachd.logs` is what a failing test prints.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import socket
@@ -60,6 +62,9 @@ RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 POD_NAME = "pachd-0"
 START_DEADLINE_SECONDS = 120.0
+# Another test run's pachd holds Dex's port until it stops: wait that long for the machine's turn.
+TURN_DEADLINE_SECONDS = 600.0
+TURN_LOCK = Path(tempfile.gettempdir()) / "pachyderm-okta-real-pachd.lock"
 STOP_DEADLINE_SECONDS = 15.0
 # Debian's PostgreSQL 15 programs (postgresql-15); initdb and pg_ctl are not on PATH there.
 POSTGRES_BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin"))
@@ -310,6 +315,7 @@ class RealPachd:
         self.kube_api = KubeApiStandIn(certificate=TestCa(self.folder / "ca").server())
         self._postgres = _Postgres(self.folder / "postgres")
         self._processes: list[_Process] = []
+        self._turn: Any = None
         self.environment: dict[str, str] = {}
         self.port = 0
 
@@ -332,7 +338,23 @@ class RealPachd:
             raise
         return self
 
+    def _take_turn(self) -> None:
+        """Hold the machine's one real-pachd turn (Dex's fixed port), waiting for it if need be."""
+        self._turn = TURN_LOCK.open("a")
+        deadline = time.monotonic() + TURN_DEADLINE_SECONDS
+        while True:
+            try:
+                fcntl.flock(self._turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"another real pachd held {TURN_LOCK} for {TURN_DEADLINE_SECONDS:g} s"
+                    ) from None
+                time.sleep(0.5)
+
     def _start(self) -> None:
+        self._take_turn()
         if _listening(DEX_PORT):
             raise RuntimeError(
                 f"port {DEX_PORT} is taken: pachd's Dex always binds it, so only one real pachd "
@@ -387,6 +409,9 @@ class RealPachd:
         self.kube_api.stop()
         self._postgres.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self._turn is not None:
+            self._turn.close()  # releases the lock
+            self._turn = None
 
     def __enter__(self) -> RealPachd:
         """Start everything."""
