@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import secrets
 import threading
 import time
@@ -83,6 +84,8 @@ ENTERPRISE_NOT_ACTIVE = (
     "Enterprise-level feature"
 )
 NOT_READY = "pachd is starting"
+NO_ROLE_BINDING = "no role binding exists for"
+DEFAULT_PROJECT = "default"
 
 _PRINCIPAL_PREFIXES = ("user:", "group:", "robot:", "pipeline:", "pach:", "internal:")
 
@@ -185,6 +188,9 @@ class PachdState:
     tokens: dict[str, str] = field(default_factory=dict)
     """token -> subject (``pach:root``, ``user:alice@example.com``, ...)."""
     cluster_role_bindings: dict[str, set[str]] = field(default_factory=dict)
+    resource_role_bindings: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    """Project and repo bindings by pachd's key (``PROJECT:team-a``, ``REPO:team-a/raw``):
+    principal -> roles. A key exists from the resource's creation (or auth activation) on."""
     user_groups: dict[str, set[str]] = field(default_factory=dict)
     """subject -> group principals (``group:admins``), used for permission checks."""
     auth_config: dict[str, Any] | None = None
@@ -194,6 +200,12 @@ class PachdState:
     pps_auth_active: bool = False
     root_token_from_env: bool = False
     """Helm supplied AUTH_ROOT_TOKEN: RotateRootToken is refused."""
+
+    # pfs
+    projects: dict[str, str] = field(default_factory=lambda: {DEFAULT_PROJECT: ""})
+    """name -> the subject that created it (``""`` before auth); pachd starts with ``default``."""
+    repos: set[str] = field(default_factory=set)
+    """``<project>/<repo>`` of every user repo."""
 
     # identity (Dex)
     identity_config: dict[str, str] = field(default_factory=_empty_identity_config)
@@ -316,6 +328,19 @@ _METHODS: dict[str, _Spec] = {
     # pfs_v2 / pps_v2
     "/pfs_v2.API/ActivateAuth": _Spec(pfs.ActivateAuthRequest, "admin", "_pfs_activate_auth"),
     "/pps_v2.API/ActivateAuth": _Spec(pps.ActivateAuthRequest, "admin", "_pps_activate_auth"),
+    # pfs_v2 projects and repos: a valid token once auth is on (pachd's own permission checks
+    # beyond that are not modelled; the stack calls them as pach:root).
+    "/pfs_v2.API/CreateProject": _Spec(
+        pfs.CreateProjectRequest, "open_until_active", "_pfs_create_project"
+    ),
+    "/pfs_v2.API/InspectProject": _Spec(
+        pfs.InspectProjectRequest, "open_until_active", "_pfs_inspect_project"
+    ),
+    "/pfs_v2.API/DeleteProject": _Spec(
+        pfs.DeleteProjectRequest, "open_until_active", "_pfs_delete_project"
+    ),
+    "/pfs_v2.API/CreateRepo": _Spec(pfs.CreateRepoRequest, "open_until_active", "_pfs_create_repo"),
+    "/pfs_v2.API/DeleteRepo": _Spec(pfs.DeleteRepoRequest, "open_until_active", "_pfs_delete_repo"),
     # identity_v2
     "/identity_v2.API/SetIdentityServerConfig": _Spec(
         identity.SetIdentityServerConfigRequest, "admin", "_identity_set_config"
@@ -718,6 +743,7 @@ class FakePachd:
         st.root_token = None
         st.tokens.clear()
         st.cluster_role_bindings.clear()
+        st.resource_role_bindings.clear()
         st.user_groups.clear()
         st.auth_config = None
         st.pfs_auth_active = False
@@ -780,6 +806,8 @@ class FakePachd:
         return auth.WhoAmIResponse(username=subject or "")
 
     def _auth_modify_role_binding(self, req: Any, subject: str | None) -> _Msg:
+        # The order of pachd's checks (ModifyRoleBindingInTransaction and
+        # setUserRoleBindingInTransaction, src/server/auth/server/api_server.go).
         principal: str = req.principal
         if principal != "allClusterUsers":
             prefix, colon, _ = principal.partition(":")
@@ -790,27 +818,35 @@ class FakePachd:
         rtype = req.resource.type
         if principal.startswith("pach:") and rtype == auth.ResourceType.CLUSTER:
             raise _unknown("cannot modify cluster role bindings for pach: users")
-        if rtype != auth.ResourceType.CLUSTER:
-            raise _unknown(f"unknown resource type {_enum_name(rtype)} (the fake models CLUSTER)")
+        if rtype not in _BINDABLE_TYPES:
+            raise _unknown(f"unknown resource type {_enum_name(rtype)}")
         self._require_admin(subject or "")
-        # The roles of the emulated release (``getRole``, src/server/auth/server/roles.go).
+        # The roles of the emulated release (``getRole``, src/server/auth/server/roles.go);
+        # where a role may be bound (``CanBeBoundTo``) pachd does not check.
         known = roles_of(self.version)
         for role in req.roles:
             if role not in known:
                 raise _unknown(f'unknown role "{role}"')
+        bindings = self._bindings_of(req.resource)
+        if bindings is None:
+            raise _unknown(f"{NO_ROLE_BINDING} {_enum_name(rtype)} {req.resource.name}")
         if req.roles:
-            self.state.cluster_role_bindings[principal] = set(req.roles)
+            bindings[principal] = set(req.roles)
         else:
-            self.state.cluster_role_bindings.pop(principal, None)
+            bindings.pop(principal, None)
         return auth.ModifyRoleBindingResponse()
 
+    def _bindings_of(self, resource: Any) -> dict[str, set[str]] | None:
+        """The live binding of ``resource``; ``None`` when pachd has no row for it."""
+        if resource.type == auth.ResourceType.CLUSTER:
+            return self.state.cluster_role_bindings
+        return self.state.resource_role_bindings.get(_resource_key(resource.type, resource.name))
+
     def _auth_get_role_binding(self, req: Any, subject: str | None) -> _Msg:
-        entries: dict[str, Any] = {}
-        if req.resource.type == auth.ResourceType.CLUSTER:
-            entries = {
-                p: auth.Roles(roles=dict.fromkeys(sorted(roles), True))
-                for p, roles in self.state.cluster_role_bindings.items()
-            }
+        bindings = self._bindings_of(req.resource) or {}
+        entries = {
+            p: auth.Roles(roles=dict.fromkeys(sorted(roles), True)) for p, roles in bindings.items()
+        }
         return auth.GetRoleBindingResponse(binding=auth.RoleBinding(entries=entries))
 
     def _auth_rotate_root_token(self, req: Any, subject: str | None) -> _Msg:
@@ -828,8 +864,80 @@ class FakePachd:
     # --- pfs_v2 / pps_v2 --------------------------------------------------------------------------
 
     def _pfs_activate_auth(self, req: Any, subject: str | None) -> _Msg:
-        self.state.pfs_auth_active = True
+        # Bindings for what existed before auth: allClusterUsers writes to `default`, nobody
+        # holds the rest (ActivateAuthInTransaction, src/server/pfs/server/api_server.go).
+        st = self.state
+        for project in st.projects:
+            roles = {"allClusterUsers": {"projectWriter"}} if project == DEFAULT_PROJECT else {}
+            st.resource_role_bindings.setdefault(_resource_key(_PROJECT, project), roles)
+        for repo in st.repos:
+            st.resource_role_bindings.setdefault(_resource_key(_REPO, repo), {})
+        st.pfs_auth_active = True
         return pfs.ActivateAuthResponse()
+
+    def _owned_by(self, subject: str | None, kind: Any, name: str, role: str) -> None:
+        """pachd makes the creator ``role`` of what it creates while auth is on."""
+        if self.state.auth_active and subject:
+            key = _resource_key(kind, name)
+            self.state.resource_role_bindings.setdefault(key, {subject: {role}})
+
+    def _pfs_create_project(self, req: Any, subject: str | None) -> _Msg:
+        # createProjectInTransaction, src/server/pfs/server/server_project.go.
+        name = req.project.name
+        if name != DEFAULT_PROJECT and not _PACHD_NAME.fullmatch(name):
+            raise _unknown(
+                f"invalid project name: name ({name}) invalid: only alphanumeric characters, "
+                "underscores, and dashes are allowed"
+            )
+        if name in self.state.projects:
+            raise PachdError(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f'project "{name}" already exists\nproject {name} already exists',
+            )
+        self._owned_by(subject, _PROJECT, name, "projectOwner")
+        self.state.projects[name] = subject or ""
+        return pb.Empty()
+
+    def _pfs_inspect_project(self, req: Any, subject: str | None) -> _Msg:
+        name = req.project.name
+        if name not in self.state.projects:
+            raise PachdError(
+                grpc.StatusCode.NOT_FOUND,
+                f'error getting project "{name}": get project by name: project "{name}" not found',
+            )
+        return pfs.ProjectInfo(project=pfs.Project(name=name), created_by=self.state.projects[name])
+
+    def _pfs_delete_project(self, req: Any, subject: str | None) -> _Msg:
+        name = req.project.name
+        if name not in self.state.projects:
+            raise PachdError(
+                grpc.StatusCode.NOT_FOUND,
+                f'delete project "{name}": project "{name}" not found',
+            )
+        held = sorted(repo for repo in self.state.repos if repo.partition("/")[0] == name)
+        if held:
+            raise PachdError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"cannot delete project {name}: repo {held[0]} still exists",
+            )
+        del self.state.projects[name]
+        self.state.resource_role_bindings.pop(_resource_key(_PROJECT, name), None)
+        return pfs.DeleteProjectResponse()
+
+    def _pfs_create_repo(self, req: Any, subject: str | None) -> _Msg:
+        repo = f"{req.repo.project.name or DEFAULT_PROJECT}/{req.repo.name}"
+        if repo in self.state.repos:
+            raise PachdError(grpc.StatusCode.ALREADY_EXISTS, f"repo {repo} already exists")
+        self._owned_by(subject, _REPO, repo, "repoOwner")
+        self.state.repos.add(repo)
+        return pb.Empty()
+
+    def _pfs_delete_repo(self, req: Any, subject: str | None) -> _Msg:
+        repo = f"{req.repo.project.name or DEFAULT_PROJECT}/{req.repo.name}"
+        deleted = repo in self.state.repos
+        self.state.repos.discard(repo)
+        self.state.resource_role_bindings.pop(_resource_key(_REPO, repo), None)
+        return pfs.DeleteRepoResponse(deleted=deleted)
 
     def _pps_activate_auth(self, req: Any, subject: str | None) -> _Msg:
         self.state.pps_auth_active = True
@@ -1172,6 +1280,18 @@ class FakePachd:
             go_version="go1.22",
             platform="linux/amd64",
         )
+
+
+_PROJECT = auth.ResourceType.PROJECT
+_REPO = auth.ResourceType.REPO
+_BINDABLE_TYPES = (auth.ResourceType.CLUSTER, _PROJECT, _REPO)
+# ancestry.ValidateName, src/internal/ancestry/ancestry.go.
+_PACHD_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+
+def _resource_key(kind: Any, name: str) -> str:
+    """pachd's key of a resource's binding (``authdb.ResourceKey``): ``PROJECT:team-a``."""
+    return f"{_enum_name(kind)}:{name}"
 
 
 def _path(url: str) -> str:

@@ -397,11 +397,6 @@ CATALOG: list[Bad] = [
         (f'{P}:auth.roleBindings["data-engineers"]',),
         {"pachyderm_okta__auth": auth(roleBindings={"data-engineers": ["projectWriter"]})},
     ),
-    Bad(
-        "role-binding-without-roles",
-        (f"{P}:auth.roleBindings",),
-        {"pachyderm_okta__auth": auth(roleBindings={"group:x": []})},
-    ),
     # --- several problems at once: every one is listed
     Bad(
         "three-problems",

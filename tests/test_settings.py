@@ -93,11 +93,6 @@ INVALID_STACKS: list[tuple[str, dict[str, Any], list[str]]] = [
         {f"{P}:auth": {"roleBindings": {"eng": ["repoReader"]}}},
         [f'{P}:auth.roleBindings["eng"]'],
     ),
-    (
-        "empty role list",
-        {f"{P}:auth": {"roleBindings": {"group:eng": []}}},
-        [f"{P}:auth.roleBindings"],
-    ),
     ("bad connector id", {f"{P}:auth": {"connectorId": "Okta SSO"}}, [f"{P}:auth.connectorId"]),
     ("bad duration", {f"{P}:auth": {"idTokenExpiry": "1 day"}}, [f"{P}:auth.idTokenExpiry"]),
     (

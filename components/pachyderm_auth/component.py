@@ -16,6 +16,13 @@ from components.pachyderm_auth.auth_config import AuthConfig, AuthConfigArgs
 from components.pachyderm_auth.identity_config import IdentityConfigArgs, IdentityServerConfig
 from components.pachyderm_auth.idp_connector import ConnectorArgs, IdpConnector
 from components.pachyderm_auth.oidc_client import OidcClient, OidcClientArgs
+from components.pachyderm_auth.pachd_project import PachydermProject, ProjectArgs
+from components.pachyderm_auth.resource_binding import (
+    ProjectBindingArgs,
+    ProjectRoleBinding,
+    RepoBindingArgs,
+    RepoRoleBinding,
+)
 from components.pachyderm_auth.role_binding import ClusterRoleBinding, RoleBindingArgs
 from components.pachyderm_auth.stack_connection import ConnectionSettings
 from components.settings import AuthSettings
@@ -87,6 +94,9 @@ class PachydermAuth(pulumi.ComponentResource):
         pachd_client = self._dex_clients(activation, pachd_client_secret)
         self._oidc_config(identity, pachd_client, pachd_client_secret)
         self._role_bindings(activation)
+        created = self._projects(activation)
+        self._project_bindings(activation, created)
+        self._repo_bindings(activation, created)
         self.register_outputs(
             {
                 "root_token": self.root_token,
@@ -220,6 +230,48 @@ class PachydermAuth(pulumi.ComponentResource):
                 self._after(activation),
             )
 
+    def _projects(self, activation: AuthActivation) -> dict[str, PachydermProject]:
+        """The projects the stack creates when pachd lacks them, by name."""
+        return {
+            name: PachydermProject(
+                f"{self._prefix}-project-{name_suffix(name)}",
+                self._connection,
+                ProjectArgs(name=name),
+                # A project holds data: destroy leaves it, and the preview says delete[retain].
+                pulumi.ResourceOptions.merge(
+                    self._after(activation), pulumi.ResourceOptions(retain_on_delete=True)
+                ),
+            )
+            for name, access in self._args.settings.projects.items()
+            if access.create
+        }
+
+    def _project_bindings(
+        self, activation: AuthActivation, created: dict[str, PachydermProject]
+    ) -> None:
+        for project, access in self._args.settings.projects.items():
+            after = _first(activation, created.get(project))
+            for principal, roles in access.role_bindings.items():
+                ProjectRoleBinding(
+                    f"{self._prefix}-project-binding-{name_suffix(f'{project} {principal}')}",
+                    self._connection,
+                    ProjectBindingArgs(project=project, principal=principal, roles=list(roles)),
+                    self._after(*after),
+                )
+
+    def _repo_bindings(
+        self, activation: AuthActivation, created: dict[str, PachydermProject]
+    ) -> None:
+        for repo, access in self._args.settings.repos.items():
+            after = _first(activation, created.get(repo.partition("/")[0]))
+            for principal, roles in access.role_bindings.items():
+                RepoRoleBinding(
+                    f"{self._prefix}-repo-binding-{name_suffix(f'{repo} {principal}')}",
+                    self._connection,
+                    RepoBindingArgs(repo=repo, principal=principal, roles=list(roles)),
+                    self._after(*after),
+                )
+
     def _password(self, suffix: str) -> pulumi.Output[str]:
         # In encrypted state before pachd sees it (docs/decisions.md, decision 2). Letters and
         # digits only: these travel in gRPC metadata, YAML and shell commands.
@@ -230,6 +282,13 @@ class PachydermAuth(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return pulumi.Output.secret(password.result)
+
+
+def _first(
+    activation: AuthActivation, project: PachydermProject | None
+) -> tuple[pulumi.Resource, ...]:
+    """What a binding waits for: activation, and the project when the stack creates it."""
+    return (activation,) if project is None else (activation, project)
 
 
 def _connection(args: PachydermAuthArgs, root_token: pulumi.Output[str]) -> dict[str, Any]:

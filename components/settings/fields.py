@@ -41,6 +41,12 @@ _SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z
 _GO_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
 _PRINCIPAL = re.compile(r"^(user|group|robot):\S.*$")
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.DOTALL)
+# pfs ``Project.ValidateName`` (src/pfs/pfs.go) and ``ancestry.ValidateName``
+# (src/internal/ancestry/ancestry.go): letters, digits, '_' and '-', a project's first character
+# a letter or digit, at most 63 - 8 - len("-v99") = 51 characters (room for pipeline suffixes).
+_PACHD_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+PROJECT_NAME_LIMIT = 51
+DEFAULT_PROJECT = "default"
 CONNECTOR_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 AUTH_SERVER_ID = re.compile(r"^[A-Za-z0-9]+$")
 
@@ -165,6 +171,38 @@ def _not_pem_message(value: str) -> str:
     )
 
 
+def _project_name_problem(value: str) -> str | None:
+    if value == DEFAULT_PROJECT:
+        return None
+    if not _PACHD_NAME.fullmatch(value) or not value[0].isalnum():
+        return (
+            f"{value!r} is not a Pachyderm project name: letters, digits, '_' and '-', starting "
+            "with a letter or digit"
+        )
+    if len(value) > PROJECT_NAME_LIMIT:
+        return f"{value!r} is longer than pachd's {PROJECT_NAME_LIMIT} characters for a project"
+    return None
+
+
+def _check_project_name(value: str) -> str:
+    reason = _project_name_problem(value)
+    if reason:
+        raise problem(reason)
+    return value
+
+
+def _check_repo_path(value: str) -> str:
+    project, slash, repo = value.partition("/")
+    if not slash or not project or not repo:
+        raise problem(f"{value!r} is not a repo: name it <project>/<repo>, e.g. team-a/raw")
+    reason = _project_name_problem(project)
+    if reason:
+        raise problem(reason)
+    if not _PACHD_NAME.fullmatch(repo):
+        raise problem(f"{repo!r} is not a Pachyderm repo name: letters, digits, '_' and '-' only")
+    return value
+
+
 def _check_non_blank(value: str) -> str:
     if not value.strip():
         raise problem("must not be empty")
@@ -191,6 +229,9 @@ ChartVersion = Annotated[str, AfterValidator(_check_chart_version)]
 PachdAddress = Annotated[str, AfterValidator(_check_pachd_address)]
 CaCertificates = Annotated[str, AfterValidator(_check_ca_certificates)]
 """PEM text of one or more CA certificates; never a file path, so any machine can run the stack."""
+ProjectName = Annotated[str, AfterValidator(_check_project_name)]
+RepoPath = Annotated[str, AfterValidator(_check_repo_path)]
+"""``<project>/<repo>``: how pachd names a repo's auth resource (``Repo.AuthResource``)."""
 OktaOrgName = Annotated[str, AfterValidator(_check_slug)]
 OktaDomain = Annotated[str, AfterValidator(_check_domain)]
 PublicUrlText = Annotated[str, AfterValidator(check_public_url)]

@@ -7,7 +7,7 @@ itself invalid is reported by its own validator and skipped here).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -25,7 +25,17 @@ from components.settings.fields import (
 from components.settings.messages import config_key
 from components.settings.namespaces import OKTA, PROJECT
 from components.settings.problems import ConfigProblem
-from components.settings.roles import KNOWN_ROLES, first_release_with, roles_of
+from components.settings.roles import (
+    CLUSTER,
+    KNOWN_ROLES,
+    REPO,
+    RESOURCE_WORDS,
+    bindable_to,
+    first_release_with,
+    roles_bindable_to,
+    roles_of,
+)
+from components.settings.roles import PROJECT as PROJECT_RESOURCE
 from components.settings.schema import OktaAppSettings, PachydermSettings
 
 _MISSING = object()
@@ -68,32 +78,64 @@ def _license_problems(project: dict[str, Any]) -> list[ConfigProblem]:
     return [ConfigProblem(f"{PROJECT}:licenseKey", message)]
 
 
-def _role_release_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+def _binding_maps(auth: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], str, Any]]:
+    """``(config path, resource type, raw roleBindings map)`` of the cluster, each project, repo."""
+    yield (PROJECT, "auth", "roleBindings"), CLUSTER, auth.get("roleBindings")
+    for section, resource in (("projects", PROJECT_RESOURCE), ("repos", REPO)):
+        entries = auth.get(section)
+        for name, access in entries.items() if isinstance(entries, dict) else ():
+            if isinstance(access, dict):
+                path = (PROJECT, "auth", section, name, "roleBindings")
+                yield path, resource, access.get("roleBindings")
+
+
+def _where(role: str) -> str:
+    places = [RESOURCE_WORDS[kind] for kind in (CLUSTER, PROJECT_RESOURCE, REPO)]
+    bindable = [
+        word
+        for word, kind in zip(places, (CLUSTER, PROJECT_RESOURCE, REPO), strict=True)
+        if kind in bindable_to(role)
+    ]
+    return bindable[0] if len(bindable) == 1 else ", ".join(bindable[:-1]) + " or " + bindable[-1]
+
+
+def _role_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    """Roles the pinned chart lacks, and roles bound where roles.go's ``CanBeBoundTo`` says no."""
     pachyderm, auth = project.get("pachyderm", {}), project.get("auth", {})
     if not isinstance(pachyderm, dict) or not isinstance(auth, dict):
         return []
     version = _valid(ChartVersion, pachyderm.get("chartVersion", DEFAULT_CHART_VERSION))
-    bindings = auth.get("roleBindings")
-    if version is _MISSING or not isinstance(bindings, dict):
+    if version is _MISSING:
         return []
     major, minor, _ = chart_version_tuple(version)
     available = roles_of((major, minor))
     problems: list[ConfigProblem] = []
-    for principal, roles in bindings.items():
-        for index, role in enumerate(roles if isinstance(roles, list) else []):
-            name = role.strip() if isinstance(role, str) else None
-            # A name no release has is reported by the field's own check.
-            if name is None or name not in KNOWN_ROLES or name in available:
-                continue
-            added = ".".join(map(str, first_release_with(name) or ()))
-            problems.append(
-                ConfigProblem(
-                    config_key((PROJECT, "auth", "roleBindings", principal, index)),
-                    f"{name!r} is not a role of Pachyderm {major}.{minor} (pachyderm.chartVersion "
-                    f"{version}), so pachd would refuse the binding; it came with {added}: remove "
-                    f"it or pin a {added}.x chart",
-                )
-            )
+    for path, resource, bindings in _binding_maps(auth):
+        for principal, roles in bindings.items() if isinstance(bindings, dict) else ():
+            for index, role in enumerate(roles if isinstance(roles, list) else []):
+                name = role.strip() if isinstance(role, str) else None
+                # A name no release has is reported by the field's own check.
+                if name is None or name not in KNOWN_ROLES:
+                    continue
+                key = config_key((*path, principal, index))
+                if name not in available:
+                    added = ".".join(map(str, first_release_with(name) or ()))
+                    message = (
+                        f"{name!r} is not a role of Pachyderm {major}.{minor} "
+                        f"(pachyderm.chartVersion {version}), so pachd would refuse the binding; "
+                        f"it came with {added}: remove it or pin a {added}.x chart"
+                    )
+                elif resource not in bindable_to(name):
+                    # pachd checks only the name and would store it (docs/decisions.md, 46).
+                    fitting = ", ".join(roles_bindable_to(resource, (major, minor)))
+                    message = (
+                        f"{name!r} can be bound to {_where(name)} only, not to "
+                        f"{RESOURCE_WORDS[resource]} (its CanBeBoundTo in pachd's roles.go): "
+                        f"use one of {fitting}"
+                    )
+                else:
+                    continue
+                problems.append(ConfigProblem(key, message))
     return problems
 
 
@@ -265,7 +307,7 @@ def cross_setting_problems(raw: Mapping[str, dict[str, Any]]) -> list[ConfigProb
     project, okta_org = raw[PROJECT], raw[OKTA]
     return [
         *_license_problems(project),
-        *_role_release_problems(project),
+        *_role_problems(project),
         *_proxy_problems(project),
         *_storage_url_problems(project),
         *_pachd_ca_problems(project),

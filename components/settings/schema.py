@@ -26,7 +26,9 @@ from components.settings.fields import (
     PachdAccess,
     PachdAddress,
     Principal,
+    ProjectName,
     RefreshTokenRotation,
+    RepoPath,
     Role,
     Secret,
     ServiceType,
@@ -157,6 +159,61 @@ class PachydermSettings(_Frozen):
         return values
 
 
+RoleBindings = dict[Principal, tuple[Role, ...]]
+"""Principal to its whole role set on one resource; ``[]``: none while the stack holds it."""
+
+
+def _unique_roles(value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    for roles in value.values():
+        check_unique(roles)
+    return value
+
+
+_BINDINGS_MEANING = (
+    "A principal's list is its whole role set there (pachd's ModifyRoleBinding replaces it); "
+    "`[]` takes every role away while the stack holds the binding. Destroy gives each principal "
+    "back the roles it held before."
+)
+
+
+class ProjectAccess(_Frozen):
+    """``pachyderm-okta:auth.projects.<name>``: one project's role bindings."""
+
+    create: bool = Field(
+        default=False,
+        description="Create the project when pachd lacks it (pachd makes the creator, "
+        "`pach:root`, its projectOwner); destroy never deletes it, since it holds data. "
+        "`false`: a project pachd lacks fails `up`, naming it.",
+    )
+    role_bindings: RoleBindings = Field(
+        default_factory=dict,
+        description="Principal to a list of roles on the project: `projectViewer`, "
+        "`projectWriter`, `projectOwner`, `repoReader`, `repoWriter` or `repoOwner` (the roles "
+        "pachd's roles.go lets a project hold). " + _BINDINGS_MEANING,
+    )
+
+    @field_validator("role_bindings")
+    @classmethod
+    def _unique(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return _unique_roles(value)
+
+
+class RepoAccess(_Frozen):
+    """``pachyderm-okta:auth.repos.<project>/<repo>``: one repo's role bindings."""
+
+    role_bindings: RoleBindings = Field(
+        default_factory=dict,
+        description="Principal to a list of roles on the repo: `repoReader`, `repoWriter` or "
+        "`repoOwner`. The repo must exist: repos belong to pipelines and users, not to this "
+        "stack. " + _BINDINGS_MEANING,
+    )
+
+    @field_validator("role_bindings")
+    @classmethod
+    def _unique(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return _unique_roles(value)
+
+
 class AuthSettings(_Frozen):
     """``pachyderm-okta:auth``: the Dex connector, OIDC settings and cluster role bindings."""
 
@@ -169,11 +226,22 @@ class AuthSettings(_Frozen):
         description="Principals bound to `clusterAdmin`: `group:<okta group>`, `user:<email>`, "
         "`robot:<name>` or `allClusterUsers`.",
     )
-    role_bindings: dict[Principal, tuple[Role, ...]] = Field(
+    role_bindings: RoleBindings = Field(
         default_factory=dict,
         description="Principal to a list of cluster roles: Pachyderm role names of the chart "
         "version (`jobAdmin` only from 2.12). A principal also in `clusterAdmins` gets one binding "
-        "with both role sets.",
+        "with both role sets. `allClusterUsers: []` takes pachd's default `projectCreator` away "
+        "(a locked-down cluster); destroy gives it back.",
+    )
+    projects: dict[ProjectName, ProjectAccess] = Field(
+        default_factory=dict,
+        description="Project name to its role bindings and whether the stack creates it "
+        "(`create`). `default` is the project pachd makes, where it binds `allClusterUsers` "
+        "to `projectWriter` at activation.",
+    )
+    repos: dict[RepoPath, RepoAccess] = Field(
+        default_factory=dict,
+        description="`<project>/<repo>` to its role bindings; the repo must exist in pachd.",
     )
     skip_email_verified: bool = Field(
         default=True,
@@ -209,12 +277,8 @@ class AuthSettings(_Frozen):
 
     @field_validator("role_bindings")
     @classmethod
-    def _roles_present(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        for principal, roles in value.items():
-            if not roles:
-                raise problem(f"gives {principal!r} no roles (remove the entry instead)")
-            check_unique(roles)
-        return value
+    def _unique(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return _unique_roles(value)
 
     def cluster_role_bindings(self) -> dict[str, tuple[str, ...]]:
         """One entry per principal: ``roleBindings`` plus ``clusterAdmin`` for each admin.
