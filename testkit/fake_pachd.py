@@ -819,7 +819,7 @@ class FakePachd:
         if principal.startswith("pach:") and rtype == auth.ResourceType.CLUSTER:
             raise _unknown("cannot modify cluster role bindings for pach: users")
         if rtype not in _BINDABLE_TYPES:
-            raise _unknown(f"unknown resource type {_enum_name(rtype)}")
+            raise _unknown(f"unknown resource type {_resource_type_name(rtype)}")
         self._require_admin(subject or "")
         # The roles of the emulated release (``getRole``, src/server/auth/server/roles.go);
         # where a role may be bound (``CanBeBoundTo``) pachd does not check.
@@ -829,7 +829,7 @@ class FakePachd:
                 raise _unknown(f'unknown role "{role}"')
         bindings = self._bindings_of(req.resource)
         if bindings is None:
-            raise _unknown(f"{NO_ROLE_BINDING} {_enum_name(rtype)} {req.resource.name}")
+            raise _unknown(f"{NO_ROLE_BINDING} {_resource_type_name(rtype)} {req.resource.name}")
         if req.roles:
             bindings[principal] = set(req.roles)
         else:
@@ -922,7 +922,7 @@ class FakePachd:
             )
         del self.state.projects[name]
         self.state.resource_role_bindings.pop(_resource_key(_PROJECT, name), None)
-        return pfs.DeleteProjectResponse()
+        return pb.Empty()
 
     def _pfs_create_repo(self, req: Any, subject: str | None) -> _Msg:
         repo = f"{req.repo.project.name or DEFAULT_PROJECT}/{req.repo.name}"
@@ -1291,7 +1291,7 @@ _PACHD_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 
 def _resource_key(kind: Any, name: str) -> str:
     """pachd's key of a resource's binding (``authdb.ResourceKey``): ``PROJECT:team-a``."""
-    return f"{_enum_name(kind)}:{name}"
+    return f"{_resource_type_name(kind)}:{name}"
 
 
 def _path(url: str) -> str:
@@ -1305,8 +1305,11 @@ def _token_from(context: Any) -> str | None:
     return None
 
 
-def _enum_name(value: Any) -> str:
+def _resource_type_name(value: Any) -> str:
+    # betterproto parses an enum field off the wire as a plain int.
     name = getattr(value, "name", None)
+    if not name and isinstance(value, int):
+        name = auth.ResourceType(value).name
     return str(name) if name else str(value)
 
 

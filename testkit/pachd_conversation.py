@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
-from pachyderm_sdk.api import auth, identity
+from pachyderm_sdk.api import auth, identity, pfs
 
 from components.pachyderm_auth.pachd import grpc_status
 
@@ -30,6 +30,11 @@ PUBLIC_URL = "http://127.0.0.1:30080"
 DEX_ISSUER = f"{PUBLIC_URL}/dex"
 CONNECTOR_ID = "okta"
 CLUSTER = auth.Resource(type=auth.ResourceType.CLUSTER)
+TEAM_PROJECT = "conversation-team"
+TEAM_REPO = "raw"
+PROJECT = auth.Resource(type=auth.ResourceType.PROJECT, name=TEAM_PROJECT)
+DEFAULT_PROJECT = auth.Resource(type=auth.ResourceType.PROJECT, name="default")
+REPO = auth.Resource(type=auth.ResourceType.REPO, name=f"{TEAM_PROJECT}/{TEAM_REPO}")
 
 
 class Pachd(Protocol):
@@ -114,6 +119,30 @@ def _bind(principal: str, *roles: str, token: str = ROOT_TOKEN) -> Callable[[Con
     return lambda c: c.pachd.client(token).auth.modify_role_binding(
         principal=principal, roles=list(roles), resource=CLUSTER
     )
+
+
+def _bind_on(resource: auth.Resource, principal: str, *roles: str) -> Callable[[Context], Any]:
+    return lambda c: c.root().auth.modify_role_binding(
+        principal=principal, roles=list(roles), resource=resource
+    )
+
+
+def _binding(resource: auth.Resource) -> Callable[[Context], Any]:
+    return lambda c: c.root().auth.get_role_binding(resource=resource)
+
+
+def _project() -> pfs.Project:
+    return pfs.Project(name=TEAM_PROJECT)
+
+
+def _repo() -> pfs.Repo:
+    return pfs.Repo(name=TEAM_REPO, type="user", project=_project())
+
+
+def _inspected_project(c: Context) -> pfs.ProjectInfo:
+    # Only what the providers read: the creation time and the caller's permissions vary.
+    info = c.root().pfs.inspect_project(project=_project())
+    return pfs.ProjectInfo(project=info.project, created_by=info.created_by)
 
 
 STEPS: Sequence[Step] = (
@@ -267,6 +296,47 @@ STEPS: Sequence[Step] = (
     Step("unbind-group", _bind("group:pachyderm-admins")),
     Step("unbind-group-again", _bind("group:pachyderm-admins")),
     Step("bindings-after-unbind", lambda c: c.root().auth.get_role_binding(resource=CLUSTER)),
+    # Project and repo bindings: pachd's defaults, a missing project or repo, the creator's
+    # ownership, and roles bound where roles.go's CanBeBoundTo says no (pachd accepts them).
+    Step("default-project-binding", _binding(DEFAULT_PROJECT)),
+    Step("missing-project-binding", _binding(PROJECT)),
+    Step("bind-missing-project", _bind_on(PROJECT, "group:team-a", "projectOwner")),
+    Step("bind-missing-project-unknown-role", _bind_on(PROJECT, "group:team-a", "projectNobody")),
+    Step("inspect-missing-project", _inspected_project),
+    Step("create-project", lambda c: c.root().pfs.create_project(project=_project())),
+    Step("create-project-again", lambda c: c.root().pfs.create_project(project=_project())),
+    Step(
+        "create-project-bad-name",
+        lambda c: c.root().pfs.create_project(project=pfs.Project(name="team.a")),
+    ),
+    Step("inspect-project", _inspected_project),
+    Step("created-project-binding", _binding(PROJECT)),
+    Step("bind-project", _bind_on(PROJECT, "group:team-a", "projectOwner")),
+    Step("bind-project-cluster-role", _bind_on(PROJECT, "group:x", "clusterAdmin")),
+    Step("bind-project-pach-user", _bind_on(PROJECT, "pach:root", "projectViewer")),
+    Step("project-binding", _binding(PROJECT)),
+    Step("unbind-project", _bind_on(PROJECT, "group:x")),
+    Step("unbind-default-project", _bind_on(DEFAULT_PROJECT, "allClusterUsers")),
+    Step("default-project-binding-after-unbind", _binding(DEFAULT_PROJECT)),
+    Step("rebind-default-project", _bind_on(DEFAULT_PROJECT, "allClusterUsers", "projectWriter")),
+    Step("missing-repo-binding", _binding(REPO)),
+    Step("bind-missing-repo", _bind_on(REPO, "group:analysts", "repoReader")),
+    Step("create-repo", lambda c: c.root().pfs.create_repo(repo=_repo())),
+    Step("create-repo-again", lambda c: c.root().pfs.create_repo(repo=_repo())),
+    Step("created-repo-binding", _binding(REPO)),
+    Step("bind-repo", _bind_on(REPO, "group:analysts", "repoReader")),
+    Step("bind-repo-project-role", _bind_on(REPO, "group:x", "projectOwner")),
+    Step("repo-binding", _binding(REPO)),
+    Step(
+        "delete-project-holding-a-repo", lambda c: c.root().pfs.delete_project(project=_project())
+    ),
+    Step("delete-repo", lambda c: c.root().pfs.delete_repo(repo=_repo())),
+    Step("repo-binding-after-delete", _binding(REPO)),
+    Step("bind-deleted-repo", _bind_on(REPO, "group:analysts", "repoReader")),
+    # The project goes too, so the real pachd is left as it was.
+    Step("delete-project", lambda c: c.root().pfs.delete_project(project=_project())),
+    Step("project-binding-after-delete", _binding(PROJECT)),
+    Step("delete-project-again", lambda c: c.root().pfs.delete_project(project=_project())),
     # Root token rotation to a token the stack minted.
     Step(
         "rotate-root-token",
