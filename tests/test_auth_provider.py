@@ -38,6 +38,11 @@ from components.pachyderm_auth.idp_connector import (
 )
 from components.pachyderm_auth.oidc_client import OidcClientProvider
 from components.pachyderm_auth.pachd import PachdError
+from components.pachyderm_auth.pachd_project import ProjectProvider
+from components.pachyderm_auth.resource_binding import (
+    ProjectRoleBindingProvider,
+    RepoRoleBindingProvider,
+)
 from components.pachyderm_auth.role_binding import RoleBindingProvider
 from testkit.auth_props import ISSUER, OKTA_ISSUER, AuthProps
 from testkit.fake_pachd import BAD_TOKEN, FakePachd, dict_to_struct
@@ -145,6 +150,13 @@ def _binding(fake: FakePachd, principal: str = "group:admins", **extra: Any) -> 
     return PROPS.binding(fake.address, principal, **extra)
 
 
+def _repo_binding(fake: FakePachd) -> dict[str, Any]:
+    """A binding on ``default/raw``, a repo the fake has (with pachd's empty binding for it)."""
+    fake.state.repos.add("default/raw")
+    fake.state.resource_role_bindings.setdefault("REPO:default/raw", {})
+    return {**_binding(fake, roles=["repoReader"]), "repo": "default/raw"}
+
+
 def _no_secret(text: str) -> None:
     for secret in ALL_SECRETS:
         assert secret not in text, f"secret leaked: {text}"
@@ -175,6 +187,12 @@ PROVIDERS: dict[str, tuple[type[PachdProvider[Any]], Callable[[FakePachd], dict[
     "oidc-client": (OidcClientProvider, _client),
     "auth-config": (AuthConfigProvider, _auth_config),
     "role-binding": (RoleBindingProvider, _binding),
+    "project": (ProjectProvider, lambda fake: {**_conn(fake), "name": "team-a"}),
+    "project-binding": (
+        ProjectRoleBindingProvider,
+        lambda fake: {**_binding(fake, roles=["projectOwner"]), "project": "default"},
+    ),
+    "repo-binding": (RepoRoleBindingProvider, _repo_binding),
 }
 
 
