@@ -22,12 +22,25 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from unittest import mock
 
+import grpc
+from pachyderm_sdk import Client
+from pachyderm_sdk.api import pfs
+
 from components import dex
+from components.pachyderm_auth.pachd import is_status
 from testkit.call_counts import CallLog, Calls
 from testkit.dynamic_host import DiffKind
 from testkit.fake_pachd import FakePachd
 from testkit.kube_api import KubeApiStandIn
-from testkit.offline_up import HostPool, OfflineEngine, Plan, Stack, World, plan_program
+from testkit.offline_up import (
+    HostPool,
+    OfflineEngine,
+    Plan,
+    Stack,
+    World,
+    password_value,
+    plan_program,
+)
 from testkit.stacks import TEST_SECRETS, dev_auth, dev_pachyderm, stack_config
 
 ADOPTED_TOKEN = "bench-adopted-root-token-0008"
@@ -38,6 +51,11 @@ RENEWED_LICENSE_KEY = "bench-renewed-license-key-0012"
 LEGACY_PACHD = (2, 11, 6)
 ROOT_TOKEN_RESOURCE = "auth-root-token"
 NAMESPACE = "pachyderm"
+# A team's project and repo the cost rows bind (and the created-project row creates); names no
+# other test uses, since a real pachd keeps projects and repos across the tier's wipes.
+COST_PROJECT = "cost-team"
+COST_REPO = "raw"
+CREATED_PROJECT = "cost-created"
 
 
 class MeasuredPachd(CallLog, Protocol):
@@ -124,6 +142,8 @@ ONE_CONNECTOR_WRITE = ("identity.GetIDPConnector", "identity.UpdateIDPConnector"
 ONE_BINDING_WRITE = ("auth.ModifyRoleBinding",)
 # A new binding first reads what the principal held, which its delete gives back.
 ONE_BINDING_CREATE = ("auth.GetRoleBinding", "auth.ModifyRoleBinding")
+# The project first (pachd makes it, or answers it exists), then its binding.
+PROJECT_CREATE = ("pfs.CreateProject", *ONE_BINDING_CREATE)
 ROTATION = ("version.GetVersion", "auth.RotateRootToken")
 LICENCE_CHANGE = ("version.GetVersion", "license.Activate", "enterprise.Activate")
 
@@ -140,6 +160,27 @@ class Change:
     pachd_version: tuple[int, int, int] = (2, 12, 2)
     between: Callable[[KubeApiStandIn], None] = lambda _api: None
     """What happens in the cluster between the two ups."""
+    in_pachd: Callable[[MeasuredPachd], None] = lambda _pachd: None
+    """What someone does in pachd between the two ups (as root, e.g. ``pachctl create repo``)."""
+
+
+def _team_repo_made(pachd: MeasuredPachd) -> None:
+    """The team's project and repo, made by hand with the stack's root token (if not there yet)."""
+    root = Client(host="127.0.0.1", port=pachd.port, auth_token=password_value(ROOT_TOKEN_RESOURCE))
+    project = pfs.Project(name=COST_PROJECT)
+    for make in (
+        lambda: root.pfs.create_project(project=project),
+        lambda: root.pfs.create_repo(repo=pfs.Repo(name=COST_REPO, type="user", project=project)),
+    ):
+        try:
+            make()
+        except grpc.RpcError as error:
+            if not is_status(error, grpc.StatusCode.ALREADY_EXISTS):
+                raise
+
+
+def _projects(**projects: Any) -> Side:
+    return Side(overrides={"pachyderm_okta__auth": dev_auth(projects=projects)})
 
 
 def _none(calls: Calls) -> bool:
@@ -156,6 +197,11 @@ def _rotation(calls: Calls) -> bool:
 
 def _exactly(expected: tuple[str, ...]) -> Callable[[Calls], bool]:
     return lambda calls: calls.calls == expected
+
+
+def _in_any_order(expected: tuple[str, ...]) -> Callable[[Calls], bool]:
+    """Calls to resources that do not depend on each other, made in no fixed order."""
+    return lambda calls: sorted(calls.calls) == sorted(expected)
 
 
 CHANGES: tuple[Change, ...] = (
@@ -247,6 +293,47 @@ CHANGES: tuple[Change, ...] = (
         _exactly(ONE_BINDING_WRITE),
     ),
     Change(
+        "project binding added",
+        "1 read + 1 write",
+        Side(),
+        _projects(default={"roleBindings": {"group:data-team": ["projectViewer"]}}),
+        _exactly(ONE_BINDING_CREATE),
+    ),
+    Change(
+        "project binding removed",
+        "1 write",
+        _projects(default={"roleBindings": {"group:data-team": ["projectViewer"]}}),
+        Side(),
+        _exactly(ONE_BINDING_WRITE),
+    ),
+    Change(
+        "project created, with a binding",
+        "1 project write + 1 read + 1 write",
+        Side(),
+        _projects(
+            **{CREATED_PROJECT: {"create": True, "roleBindings": {"group:team": ["projectOwner"]}}}
+        ),
+        _exactly(PROJECT_CREATE),
+    ),
+    Change(
+        "repo binding added",
+        "1 read + 1 write",
+        Side(),
+        Side(
+            overrides={
+                "pachyderm_okta__auth": dev_auth(
+                    repos={
+                        f"{COST_PROJECT}/{COST_REPO}": {
+                            "roleBindings": {"group:analysts": ["repoReader"]}
+                        }
+                    }
+                )
+            }
+        ),
+        _exactly(ONE_BINDING_CREATE),
+        in_pachd=_team_repo_made,
+    ),
+    Change(
         "connector name",
         "1 read + 1 write",
         Side(),
@@ -262,10 +349,10 @@ CHANGES: tuple[Change, ...] = (
     ),
     Change(
         "skip-email setting",
-        "1 read + 1 write",
+        "1 read + 2 writes",
         Side(),
         Side(overrides={"pachyderm_okta__auth": dev_auth(skipEmailVerified=False)}),
-        _exactly(ONE_CONNECTOR_WRITE),
+        _in_any_order((*ONE_CONNECTOR_WRITE, "auth.SetConfiguration")),
     ),
     Change(
         "program upgrade: connector gains getUserInfo",
@@ -320,6 +407,7 @@ def measure(hosts: HostPool, pachd: MeasuredPachd, change: Change, api: KubeApiS
     engine = OfflineEngine(hosts)
     engine.up(change.before.plan(pachd, api))
     change.between(api)
+    change.in_pachd(pachd)
     pachd.reset_calls()
     after = change.after.plan(pachd, api)
     previewed = previewed_changes(engine, after)
