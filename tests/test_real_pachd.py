@@ -21,18 +21,21 @@ Opt out with ``PACHYDERM_OKTA_SKIP_REAL_PACHD=1``; without it a missing build fa
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
+import grpc
 import pytest
-from pachyderm_sdk.api import auth
+from pachyderm_sdk.api import auth, pfs
 
 from components.pachyderm_auth.idp_connector import connector_config
 from testkit import change_costs
 from testkit.counting_proxy import CountingProxy
+from testkit.dynamic_host import HostError
 from testkit.fake_pachd import FakePachd
 from testkit.kube_api import KubeApiStandIn
 from testkit.offline_up import (
@@ -56,7 +59,7 @@ from testkit.real_pachd import (
     RealPachdMissingError,
 )
 from testkit.runtime import drained_event_loop
-from testkit.stacks import ROOT
+from testkit.stacks import ROOT, dev_auth
 
 ROOT_TOKEN = password_value("auth-root-token")
 KNOWN_ROOT_TOKENS = (
@@ -335,3 +338,134 @@ def test_destroy_gives_principals_back_what_they_held(fresh: Tier) -> None:
     assert fresh.bindings() == PACHD_DEFAULT_BINDINGS
     assert root.identity.list_idp_connectors().connectors == []
     assert root.identity.list_oidc_clients().clients == []
+
+
+# --- a team's project and repo (issue 26) -------------------------------------------------------
+
+
+TEAM_PROJECT = "team-a"
+TEAM_REPO = "raw"
+
+
+def _resource_bindings(tier: Tier, kind: auth.ResourceType, name: str) -> dict[str, set[str]]:
+    resource = auth.Resource(type=kind, name=name)
+    binding = tier.pachd.client(ROOT_TOKEN).auth.get_role_binding(resource=resource).binding
+    return {principal: set(roles.roles) for principal, roles in binding.entries.items()}
+
+
+def _team_stack(*, repo: bool) -> dict[str, Any]:
+    """The dev stack's auth, plus team-a's project (created), its repo, and a locked default."""
+    repos = {f"{TEAM_PROJECT}/{TEAM_REPO}": {"roleBindings": {"group:analysts": ["repoReader"]}}}
+    projects = {
+        TEAM_PROJECT: {"create": True, "roleBindings": {"group:team-a": ["projectOwner"]}},
+        "default": {"roleBindings": {"allClusterUsers": []}},
+    }
+    return {"pachyderm_okta__auth": dev_auth(projects=projects, repos=repos if repo else {})}
+
+
+def _drop_gone(engine: OfflineEngine, live: dict[str, dict[str, Any] | None]) -> list[str]:
+    """Apply a refresh to the engine's state as ``pulumi refresh`` does; the names gone."""
+    gone = []
+    for urn, outputs in live.items():
+        if outputs is None:
+            gone.append(urn.split("::")[-1])
+            del engine.state[urn], engine.ids[urn]
+            engine.order.remove(urn)
+        else:
+            engine.state[urn] = outputs
+    return sorted(gone)
+
+
+def test_a_team_gets_its_project_and_repo_and_destroy_leaves_the_project(fresh: Tier) -> None:
+    project_resource = auth.ResourceType.PROJECT
+    repo_name = f"{TEAM_PROJECT}/{TEAM_REPO}"
+    engine = OfflineEngine(fresh.hosts)
+    engine.up(fresh.plan())
+    root = fresh.pachd.client(ROOT_TOKEN)
+    try:
+        fresh.proxy.reset_calls()
+        # The project, created as pach:root, then its binding; default locked down.
+        engine.up(fresh.plan(**_team_stack(repo=False)))
+        binding = list(change_costs.ONE_BINDING_CREATE)
+        assert sorted(fresh.proxy.calls) == sorted(["pfs.CreateProject", *binding, *binding])
+        assert _resource_bindings(fresh, project_resource, TEAM_PROJECT) == {
+            "pach:root": {"projectOwner"},
+            "group:team-a": {"projectOwner"},
+        }
+        assert _resource_bindings(fresh, project_resource, "default") == {}
+
+        # The team makes its repo; the stack binds analysts to it: one read, one write.
+        fresh.pachd.pachctl(
+            "create", "repo", TEAM_REPO, "--project", TEAM_PROJECT, token=ROOT_TOKEN
+        )
+        fresh.proxy.reset_calls()
+        engine.up(fresh.plan(**_team_stack(repo=True)))
+        assert fresh.proxy.calls == ["auth.GetRoleBinding", "auth.ModifyRoleBinding"]
+        assert _resource_bindings(fresh, auth.ResourceType.REPO, repo_name) == {
+            "pach:root": {"repoOwner"},
+            "group:analysts": {"repoReader"},
+        }
+
+        # A second up writes nothing (and calls nothing).
+        fresh.proxy.reset_calls()
+        second = engine.up(fresh.plan(**_team_stack(repo=True)))
+        assert second.changed == []
+        assert fresh.proxy.calls == []
+
+        # Bindings removed by hand: refresh finds them gone, up puts them back.
+        fresh.pachd.pachctl(
+            "auth", "set", "project", TEAM_PROJECT, "none", "group:team-a", token=ROOT_TOKEN
+        )
+        fresh.pachd.pachctl(
+            "auth", "set", "repo", TEAM_REPO, "none", "group:analysts",
+            "--project", TEAM_PROJECT, token=ROOT_TOKEN,
+        )  # fmt: skip
+        gone = _drop_gone(engine, engine.refresh())
+        assert [name.split("-binding-")[0] for name in gone] == ["auth-project", "auth-repo"]
+        restored = engine.up(fresh.plan(**_team_stack(repo=True)))
+        created = [step.urn.split("::")[-1] for step in restored.steps if step.action == "create"]
+        assert sorted(created) == gone
+        assert _resource_bindings(fresh, project_resource, TEAM_PROJECT)["group:team-a"] == {
+            "projectOwner"
+        }
+
+        # Destroy gives back what each principal held, and leaves the project and its repo.
+        engine.destroy()
+        assert _resource_bindings(fresh, project_resource, "default") == {
+            "allClusterUsers": {"projectWriter"}
+        }
+        assert _resource_bindings(fresh, project_resource, TEAM_PROJECT) == {
+            "pach:root": {"projectOwner"}
+        }
+        assert _resource_bindings(fresh, auth.ResourceType.REPO, repo_name) == {
+            "pach:root": {"repoOwner"}
+        }
+        assert root.pfs.inspect_project(project=pfs.Project(name=TEAM_PROJECT)).created_by == (
+            "pach:root"
+        )
+    finally:
+        # The real pachd keeps projects across the tier's wipes: leave it as it was.
+        team = pfs.Project(name=TEAM_PROJECT)
+        with contextlib.suppress(grpc.RpcError):
+            root.pfs.delete_repo(repo=pfs.Repo(name=TEAM_REPO, type="user", project=team))
+        with contextlib.suppress(grpc.RpcError):
+            root.pfs.delete_project(project=team)
+
+
+def test_a_binding_on_a_project_pachd_lacks_fails_up_naming_the_key(fresh: Tier) -> None:
+    engine = OfflineEngine(fresh.hosts)
+    stack = {
+        "pachyderm_okta__auth": dev_auth(
+            projects={"team-b": {"roleBindings": {"group:team-b": ["projectViewer"]}}}
+        )
+    }
+
+    with pytest.raises(HostError) as raised:
+        engine.up(fresh.plan(**stack))
+
+    assert (
+        "pachyderm-okta:auth.projects[\"team-b\"]: pachd has no project 'team-b', so "
+        "'group:team-b' cannot be bound to it; set `create: true` for it, or create it first "
+        "(`pachctl create project team-b`)"
+    ) in str(raised.value)
+    assert "no role binding exists" not in str(raised.value)
