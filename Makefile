@@ -6,8 +6,10 @@ STACK ?= dev
 HELM := .cache/helm-v3.17.3/helm
 # The real-pachd test tier's programs, built from Pachyderm's Go module (scripts/build_pachd.py).
 # PACHYDERM_OKTA_SKIP_REAL_PACHD=1 opts out of the tier (no Go needed); otherwise it is built.
+# Its login tests sign in at a stand-in Okta, a Node.js package installed from its lock file.
 PACHD_BUILD := .cache/pachd-v2.12.2
-REAL_PACHD := $(if $(PACHYDERM_OKTA_SKIP_REAL_PACHD),,$(PACHD_BUILD)/pachd)
+OKTA_STANDIN := testkit/okta_standin/node_modules/.package-lock.json
+REAL_PACHD := $(if $(PACHYDERM_OKTA_SKIP_REAL_PACHD),,$(PACHD_BUILD)/pachd $(OKTA_STANDIN))
 # A Pulumi CLI of your own for the deploying targets (`make up PULUMI=/path/to/pulumi`): scripts/lib.sh
 # uses it instead of looking on PATH or installing one.
 PULUMI ?=
@@ -59,6 +61,9 @@ $(HELM): scripts/fetch_helm.py | $(VENV)/.installed
 $(PACHD_BUILD)/pachd: scripts/build_pachd.py testkit/realpachd/go.mod testkit/realpachd/go.sum | $(VENV)/.installed
 	$(PY) scripts/build_pachd.py $(PACHD_BUILD)
 
+$(OKTA_STANDIN): testkit/okta_standin/package.json testkit/okta_standin/package-lock.json
+	cd testkit/okta_standin && npm ci --no-audit --no-fund --loglevel=error
+
 ## format: format the code and apply lint fixes (ruff)
 format: $(VENV)/.installed
 	$(PY) -m ruff format .
@@ -80,9 +85,9 @@ bench: $(VENV)/.installed
 	$(PY) -m bench
 
 # Never the project-local state in .pulumi-state.
-## clean: remove what set-up made (the venv, the fetched Helm, the project-local Pulumi CLI, caches)
+## clean: remove what set-up made (the venv, the fetched Helm and built pachd, the stand-in Okta's packages, the project-local Pulumi CLI, caches)
 clean:
-	rm -rf $(VENV) .cache .pulumi-cli .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pulumi-cli .pytest_cache .mypy_cache .ruff_cache testkit/okta_standin/node_modules
 
 # --- Deploying (README "Quickstart" and "Day-2 operations") ---------------------------------------
 # Each target acts on STACK (default dev) through scripts/pulumi: the Pulumi CLI and backend

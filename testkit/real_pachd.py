@@ -426,6 +426,11 @@ class RealPachd:
         """Stop everything."""
         self.stop()
 
+    def log_text(self) -> str:
+        """Everything pachd has logged so far."""
+        log = self.folder / "pachd.log"
+        return log.read_text(errors="replace") if log.exists() else ""
+
     def logs(self) -> str:
         """The tail of every process's log, for a failing test's report."""
         parts = [process.logs() for process in self._processes]

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import grpc
 import pytest
@@ -35,9 +38,12 @@ from pachyderm_sdk.api import auth, pfs
 from components.pachyderm_auth.idp_connector import connector_config
 from testkit import change_costs
 from testkit.counting_proxy import CountingProxy
+from testkit.dex_identity import DexIdentity, PachdLoginError, pachd_login
 from testkit.dynamic_host import HostError
 from testkit.fake_pachd import FakePachd
 from testkit.kube_api import KubeApiStandIn
+from testkit.login import CALLBACK_PATH as LOGIN_CALLBACK
+from testkit.login import Person
 from testkit.offline_up import (
     OKTA_CLIENT_ID,
     OKTA_CLIENT_SECRET,
@@ -50,8 +56,11 @@ from testkit.offline_up import (
     plan_program,
 )
 from testkit.oidc_discovery import DiscoveryIssuer
+from testkit.okta_standin import OktaOrg, OktaUser, StandInOkta
 from testkit.pachd_conversation import STEPS, Answer, converse
+from testkit.public_proxy import PublicProxy
 from testkit.real_pachd import (
+    DEX_PORT,
     PACHCTL,
     PACHYDERM_VERSION,
     SKIP_VARIABLE,
@@ -59,7 +68,7 @@ from testkit.real_pachd import (
     RealPachdMissingError,
 )
 from testkit.runtime import drained_event_loop
-from testkit.stacks import ROOT, dev_auth
+from testkit.stacks import ROOT, dev_auth, dev_pachyderm
 
 ROOT_TOKEN = password_value("auth-root-token")
 KNOWN_ROOT_TOKENS = (
@@ -338,6 +347,168 @@ def test_destroy_gives_principals_back_what_they_held(fresh: Tier) -> None:
     assert fresh.bindings() == PACHD_DEFAULT_BINDINGS
     assert root.identity.list_idp_connectors().connectors == []
     assert root.identity.list_oidc_clients().clients == []
+
+
+# --- the login ----------------------------------------------------------------------------------
+#
+# A person in the org signs in with the real pachctl through pachd's Dex and the stand-in Okta
+# (testkit/okta_standin.py), configured from the Okta app and servers the program registers.
+# publicUrl is the public proxy (testkit/public_proxy.py): /dex to Dex, the callback to pachd.
+
+ALICE = OktaUser("alice@example.com", groups=("pachyderm-admins", "analysts"))
+"""In the group bound to clusterAdmin."""
+BOB = OktaUser("bob@example.com", groups=("pachyderm-users",))
+"""Assigned to the app through a group that is bound to nothing."""
+CAROL = OktaUser("carol@example.com", groups=("contractors",))
+"""Not assigned to the app."""
+DAVE = OktaUser("dave@example.com", groups=("pachyderm-admins",), email_verified=False)
+"""An admin whose email Okta has not verified."""
+ASSIGNED_GROUPS = ["pachyderm-admins", "pachyderm-users"]
+NOT_AUTHORIZED = (
+    "{principal} is not authorized to perform this operation - needs permissions "
+    "[CLUSTER_MODIFY_BINDINGS] on CLUSTER . Run `pachctl auth roles-for-permission` to find "
+    "roles that grant a given permission."
+)
+
+
+@dataclasses.dataclass
+class SignInStack:
+    """A stack deployed against the stand-in Okta, reachable at the public proxy."""
+
+    tier: Tier
+    okta: StandInOkta
+    proxy: PublicProxy
+    folder: Path
+
+    def person(self, user: OktaUser) -> Person:
+        """Someone with a pachctl of their own."""
+        return Person(user, self.tier.pachd.address, self.folder)
+
+
+@pytest.fixture
+def deploy(fresh: Tier, tmp_path: Path) -> Iterator[Callable[..., SignInStack]]:
+    """Deploys the dev stack (ClusterIP behind the public proxy) with stack overrides."""
+    with contextlib.ExitStack() as running:
+
+        def deployed(okta: dict[str, Any] | None = None, **overrides: Any) -> SignInStack:
+            standin = running.enter_context(StandInOkta())
+            oidc_port = int(fresh.pachd.environment["OIDC_PORT"])
+            proxy = running.enter_context(
+                PublicProxy({"/dex": DEX_PORT, LOGIN_CALLBACK: oidc_port})
+            )
+            with drained_event_loop():
+                plan = plan_program(
+                    dev_stack(
+                        fresh.pachd.address,
+                        pachyderm_okta__publicUrl=proxy.url,
+                        pachyderm_okta__pachyderm=dev_pachyderm(serviceType="ClusterIP"),
+                        pachyderm_okta__okta=json.dumps(
+                            {"groups": ASSIGNED_GROUPS, **(okta or {})}
+                        ),
+                        **overrides,
+                    ),
+                    world=World(okta_org_url=standin.url),
+                )
+            standin.configure(OktaOrg.of(plan, OKTA_CLIENT_SECRET, (ALICE, BOB, CAROL, DAVE)))
+            OfflineEngine(fresh.hosts).up(plan)
+            return SignInStack(fresh, standin, proxy, tmp_path)
+
+        yield deployed
+
+
+@pytest.mark.parametrize("server", ["org", "default"], ids=["org-server", "custom-server"])
+def test_a_member_of_the_admin_group_logs_in_holding_cluster_admin(
+    deploy: Callable[..., SignInStack], server: str
+) -> None:
+    stack = deploy(okta={"authorizationServer": server})
+    alice = stack.person(ALICE)
+
+    login = alice.login()
+
+    assert login.returncode == 0, login.stderr
+    assert login.browsed.text == "You are now logged in. Go back to the terminal to use Pachyderm!"
+    assert alice.pachctl("auth", "whoami").stdout.startswith('You are "user:alice@example.com"')
+    # pachd keeps every group Okta sent; only the bound one gives a role.
+    assert sorted(alice.pachctl("auth", "get-groups").stdout.split()) == [
+        "group:analysts",
+        "group:pachyderm-admins",
+    ]
+    granted = alice.pachctl("auth", "set", "cluster", "repoReader", "robot:ci")
+    assert granted.returncode == 0, granted.stderr
+    assert stack.tier.bindings()["robot:ci"] == {"repoReader"}
+    # Dex signed in against the server the stack names, with the app's own client.
+    token_paths = {"org": "/oauth2/v1/token", "default": "/oauth2/default/v1/token"}
+    assert {"method": "POST", "path": token_paths[server]} in stack.okta.log()
+
+
+def test_a_member_of_no_bound_group_logs_in_and_is_refused_with_pachds_message(
+    deploy: Callable[..., SignInStack],
+) -> None:
+    stack = deploy()
+    bob = stack.person(BOB)
+
+    assert bob.login().returncode == 0
+    assert bob.pachctl("auth", "whoami").stdout.startswith('You are "user:bob@example.com"')
+    # The README's "Logged in, but no roles" checks, as a person without a role runs them.
+    assert bob.pachctl("auth", "get-groups").stdout.split() == ["group:pachyderm-users"]
+    bindings = bob.pachctl("auth", "get", "cluster")
+    assert "group:pachyderm-admins: [clusterAdmin]" in bindings.stdout.splitlines()
+    refused = bob.pachctl("auth", "set", "cluster", "repoReader", "robot:ci")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == NOT_AUTHORIZED.format(principal="user:bob@example.com")
+    readme = (ROOT / "README.md").read_text()
+    assert "`user:<email> is not authorized to perform this operation`" in readme
+    for command in ("pachctl auth whoami", "pachctl auth get-groups", "pachctl auth get\ncluster"):
+        assert command in readme
+
+
+def test_a_person_not_assigned_to_the_app_is_refused_by_okta(
+    deploy: Callable[..., SignInStack],
+) -> None:
+    stack = deploy()
+    carol = stack.person(CAROL)
+
+    login = carol.login()
+
+    assert login.returncode != 0
+    assert not login.browsed.reached_pachd
+    assert "User is not assigned to the client application." in login.browsed.text
+    assert {"server": "org", "refused": "access_denied", "username": CAROL.login} in (
+        stack.okta.log()
+    )
+    assert "no authentication token" in carol.pachctl("auth", "whoami").stderr
+
+
+def test_with_email_verification_only_a_verified_email_logs_in(
+    deploy: Callable[..., SignInStack],
+) -> None:
+    stack = deploy(pachyderm_okta__auth=dev_auth(skipEmailVerified=False))
+    alice, dave = stack.person(ALICE), stack.person(DAVE)
+
+    assert alice.login().returncode == 0
+    refused = dave.login()
+
+    # Dex passes email_verified: false on; pachd refuses it at its callback, says why only in
+    # its log, and pachctl fails with pachd's generic text.
+    assert refused.returncode == 1
+    assert (refused.browsed.status, urlsplit(refused.browsed.url).path) == (401, LOGIN_CALLBACK)
+    assert refused.browsed.text.startswith("authorization failed (OIDC state token: ")
+    assert refused.stderr.strip().endswith(
+        "Pachyderm logs may contain more information): authorization failed"
+    )
+    # The reason is in pachd's log, in the words the port of its check predicts.
+    unverified = DexIdentity(
+        user_id=DAVE.id,
+        username="Dave",
+        preferred_username=DAVE.login,
+        email=DAVE.login,
+        email_verified=False,
+        groups=DAVE.groups,
+    )
+    with pytest.raises(PachdLoginError) as predicted:
+        pachd_login(unverified, require_email_verified=True)
+    assert str(predicted.value) in stack.tier.pachd.log_text()
+    assert "no authentication token" in dave.pachctl("auth", "whoami").stderr
 
 
 # --- a team's project and repo (issue 26) -------------------------------------------------------

@@ -216,7 +216,8 @@ class PachydermAuth(pulumi.ComponentResource):
                 # One cluster: pachd reaches Dex in-process (docs/decisions.md, decision 3).
                 localhost_issuer=True,
                 user_accessible_issuer_host=urls.user_accessible_issuer_host(public_url),
-                require_email_verified=False,
+                # Dex passes an email_verified of false on; only pachd refuses it (decision 46).
+                require_email_verified=not self._args.settings.skip_email_verified,
             ),
             self._after(identity, pachd_client),
         )

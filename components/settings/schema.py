@@ -245,7 +245,9 @@ class AuthSettings(_Frozen):
     )
     skip_email_verified: bool = Field(
         default=True,
-        description="Dex `insecureSkipEmailVerified`: Okta may omit `email_verified`.",
+        description="true: any email signs in, `email_verified` or not (Dex "
+        "`insecureSkipEmailVerified`); false: only a verified one (pachd "
+        "`require_email_verified`).",
     )
     id_token_expiry: GoDuration = Field(default="24h", description="Dex ID token lifetime.")
     rotation_token_expiry: GoDuration = Field(
