@@ -62,6 +62,8 @@ class Registration:
     delete_before_replace: bool
     ignore_changes: tuple[str, ...]
     replace_on_changes: tuple[str, ...]
+    retain_on_delete: bool = False
+    """The engine skips the provider's Delete and shows ``delete[retain]``."""
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -166,6 +168,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=request.deleteBeforeReplace,
                     ignore_changes=tuple(request.ignoreChanges),
                     replace_on_changes=tuple(request.replaceOnChanges),
+                    retain_on_delete=request.retainOnDelete,
                 )
             )
         return response

@@ -397,6 +397,59 @@ CATALOG: list[Bad] = [
         (f'{P}:auth.roleBindings["data-engineers"]',),
         {"pachyderm_okta__auth": auth(roleBindings={"data-engineers": ["projectWriter"]})},
     ),
+    # --- project and repo bindings: roles.go's CanBeBoundTo, checked by key before anything
+    Bad(
+        "cluster-only-roles-on-a-project",
+        (
+            f'{P}:auth.projects["team-a"].roleBindings["group:team-a"][0]',
+            f'{P}:auth.projects["team-a"].roleBindings["group:team-a"][1]',
+        ),
+        {
+            "pachyderm_okta__auth": auth(
+                projects={
+                    "team-a": {
+                        "create": True,
+                        "roleBindings": {"group:team-a": ["projectCreator", "clusterAdmin"]},
+                    }
+                }
+            )
+        },
+        messages={
+            f'{P}:auth.projects["team-a"].roleBindings["group:team-a"][1]': (
+                "'clusterAdmin' can be bound to the cluster only, not to a project (its "
+                "CanBeBoundTo in pachd's roles.go): use one of repoReader, repoWriter, repoOwner, "
+                "projectViewer, projectWriter, projectOwner"
+            )
+        },
+    ),
+    Bad(
+        "project-role-on-a-repo",
+        (f'{P}:auth.repos["team-a/raw"].roleBindings["group:analysts"][0]',),
+        {
+            "pachyderm_okta__auth": auth(
+                repos={"team-a/raw": {"roleBindings": {"group:analysts": ["projectOwner"]}}}
+            )
+        },
+        messages={
+            f'{P}:auth.repos["team-a/raw"].roleBindings["group:analysts"][0]': (
+                "'projectOwner' can be bound to the cluster or a project only, not to a repo (its "
+                "CanBeBoundTo in pachd's roles.go): use one of repoReader, repoWriter, repoOwner"
+            )
+        },
+    ),
+    Bad(
+        "project-and-repo-names-pachd-refuses",
+        (f'{P}:auth.projects["team.a"]', f'{P}:auth.repos["raw"]'),
+        {"pachyderm_okta__auth": auth(projects={"team.a": {}}, repos={"raw": {}})},
+        messages={
+            f'{P}:auth.repos["raw"]': "'raw' is not a repo: name it <project>/<repo>, e.g. team-a/raw"
+        },
+    ),
+    Bad(
+        "project-key-typo",
+        (f'{P}:auth.projects["team-a"].create_',),
+        {"pachyderm_okta__auth": auth(projects={"team-a": {"create_": True}})},
+    ),
     # --- several problems at once: every one is listed
     Bad(
         "three-problems",
