@@ -106,6 +106,7 @@ def test_a_project_deleted_by_hand_reads_as_gone(fake: FakePachd) -> None:
     _activate(fake)
     provider = ProjectProvider()
     created = provider.create(_project(fake))
+    assert created.outs is not None
     fake.client(ROOT).pfs.delete_project(project=TEAM_A)
 
     assert provider.read(created.id, created.outs).id is None
