@@ -442,7 +442,9 @@ CATALOG: list[Bad] = [
         (f'{P}:auth.projects["team.a"]', f'{P}:auth.repos["raw"]'),
         {"pachyderm_okta__auth": auth(projects={"team.a": {}}, repos={"raw": {}})},
         messages={
-            f'{P}:auth.repos["raw"]': "'raw' is not a repo: name it <project>/<repo>, e.g. team-a/raw"
+            f'{P}:auth.repos["raw"]': (
+                "'raw' is not a repo: name it <project>/<repo>, e.g. team-a/raw"
+            )
         },
     ),
     Bad(
