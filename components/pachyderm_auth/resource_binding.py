@@ -9,6 +9,7 @@ told in the stack's terms, naming the config key and what to do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, TypeVar
 
 import pulumi
 from pachyderm_sdk.api import auth
@@ -32,6 +33,9 @@ class RepoBindingState(RoleBindingState):
     repo: str
 
 
+N = TypeVar("N", bound=RoleBindingState)
+
+
 def project_key(project: str) -> str:
     """The stack key that declares ``project``'s bindings."""
     return config_key((PROJECT, "auth", "projects", project))
@@ -42,18 +46,30 @@ def repo_key(repo: str) -> str:
     return config_key((PROJECT, "auth", "repos", repo))
 
 
-class ProjectRoleBindingProvider(BindingProvider[ProjectBindingState]):
+class _NamedResourceBindingProvider(BindingProvider[N]):
+    """A binding on the project or repo whose pachd name is the state's ``name_field``."""
+
+    resource_type: ClassVar[auth.ResourceType]
+    name_field: ClassVar[str]
+
+    def _name(self, state: N) -> str:
+        return str(getattr(state, self.name_field))
+
+    def _id(self, props: Props[N]) -> str:
+        return f"{self.name_field}/{self._name(props.state)}/{props.state.principal}"
+
+    def _resource(self, state: N) -> auth.Resource:
+        return auth.Resource(type=self.resource_type, name=self._name(state))
+
+
+class ProjectRoleBindingProvider(_NamedResourceBindingProvider[ProjectBindingState]):
     """One principal's roles on one project."""
 
     state_model = ProjectBindingState
     resource_kind = "project role binding"
+    resource_type = auth.ResourceType.PROJECT
+    name_field = "project"
     replace_on = frozenset({"principal", "project"})
-
-    def _id(self, props: Props[ProjectBindingState]) -> str:
-        return f"project/{props.state.project}/{props.state.principal}"
-
-    def _resource(self, state: ProjectBindingState) -> auth.Resource:
-        return auth.Resource(type=auth.ResourceType.PROJECT, name=state.project)
 
     def _missing(self, state: ProjectBindingState) -> str:
         project = state.project
@@ -64,18 +80,14 @@ class ProjectRoleBindingProvider(BindingProvider[ProjectBindingState]):
         )
 
 
-class RepoRoleBindingProvider(BindingProvider[RepoBindingState]):
+class RepoRoleBindingProvider(_NamedResourceBindingProvider[RepoBindingState]):
     """One principal's roles on one repo."""
 
     state_model = RepoBindingState
     resource_kind = "repo role binding"
+    resource_type = auth.ResourceType.REPO
+    name_field = "repo"
     replace_on = frozenset({"principal", "repo"})
-
-    def _id(self, props: Props[RepoBindingState]) -> str:
-        return f"repo/{props.state.repo}/{props.state.principal}"
-
-    def _resource(self, state: RepoBindingState) -> auth.Resource:
-        return auth.Resource(type=auth.ResourceType.REPO, name=state.repo)
 
     def _missing(self, state: RepoBindingState) -> str:
         project, _, repo = state.repo.partition("/")
