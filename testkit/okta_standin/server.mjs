@@ -28,6 +28,7 @@ import Provider, { errors } from 'oidc-provider';
 const INVALID_SCOPE = 'One or more scopes are not configured for the authorization server resource.';
 const NOT_ASSIGNED = 'User is not assigned to the client application.';
 const AUTHENTICATION_FAILED = 'Authentication failed';
+const CLIENT_AUTHENTICATION_FAILED = 'Client authentication failed. Either the client or the client credentials are invalid.';
 
 function log(event) {
   process.stderr.write(`${JSON.stringify(event)}\n`);
@@ -150,6 +151,26 @@ async function buildServer(org, base, jwks) {
     return true;
   }
 
+  // Okta takes only the app's registered method; oidc-provider would take Basic and the POST body
+  // alike. Basic is told by its header; without one, the secret is in the body.
+  function refusedClientAuthentication(server, req, res) {
+    const header = req.headers.authorization ?? '';
+    const basic = header.toLowerCase().startsWith('basic ');
+    let client;
+    if (basic) {
+      const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+      client = clients.get(decodeURIComponent(decoded.slice(0, decoded.indexOf(':'))));
+    } else if (clients.size === 1) {
+      [client] = clients.values();
+    }
+    const used = basic ? 'client_secret_basic' : 'client_secret_post';
+    if (!client || client.token_endpoint_auth_method === used) return false;
+    log({ server: server.id, refused: 'invalid_client', used });
+    res.writeHead(401, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ error: 'invalid_client', error_description: CLIENT_AUTHENTICATION_FAILED }));
+    return true;
+  }
+
   async function signIn(server, req, res) {
     const { provider } = server;
     const details = await provider.interactionDetails(req, res);
@@ -199,6 +220,7 @@ async function buildServer(org, base, jwks) {
         return;
       }
       if (local === `${server.endpoints}/authorize` && refusedScope(server, url, res)) return;
+      if (local === `${server.endpoints}/token` && refusedClientAuthentication(server, req, res)) return;
       // oidc-provider takes the part of originalUrl before url as its mount path.
       req.originalUrl = req.url;
       req.url = req.url.slice(server.path.length) || '/';
