@@ -68,6 +68,14 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
 
 
+def _entry_model(annotation: Any) -> type[BaseModel] | None:
+    """``M`` for a mapping of names to ``M`` (``auth.projects``), else ``None``."""
+    inner = _optional_inner(annotation)
+    if get_origin(inner) is not dict:
+        return None
+    return _nested_model(get_args(inner)[1])
+
+
 def yaml_type(annotation: Any) -> str:
     """What a stack file writes for ``annotation``, in YAML's words."""
     annotation = _optional_inner(annotation)
@@ -161,6 +169,12 @@ def rows(model: type[BaseModel], prefix: str) -> Iterator[Row]:
             yield from rows(nested, f"{key}.")
             continue
         kind = yaml_type(info.annotation)
+        entry = _entry_model(info.annotation)
+        if entry is not None:
+            # Named entries of one shape: the mapping's row, then one row per key of an entry.
+            yield Row(key, kind, _default(info), info.description or "")
+            yield from rows(entry, f"{key}.<name>.")
+            continue
         bounds = _bounds(info)
         if bounds:
             kind = f"{kind}, {bounds}"

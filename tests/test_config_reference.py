@@ -10,6 +10,7 @@ generation, and every key the settings accept must have its row.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import get_origin
 
 from pydantic import BaseModel
 
@@ -27,7 +28,11 @@ def accepted_keys(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
         key = f"{prefix}{alias}"
         candidates = [info.annotation, *getattr(info.annotation, "__args__", ())]
         nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
-        if not prefix:  # a namespace: its keys are "namespace:key"
+        if prefix and get_origin(info.annotation) is dict and nested:
+            # Named entries of one shape (``auth.projects``): the mapping, and an entry's keys.
+            yield key
+            yield from accepted_keys(nested[0], f"{key}.<name>.")
+        elif not prefix:  # a namespace: its keys are "namespace:key"
             yield from accepted_keys(nested[0], f"{alias}:")
         elif nested:
             yield from accepted_keys(nested[0], f"{key}.")
