@@ -23,6 +23,7 @@ from testkit.dex_identity import (
     DexIdentity,
     DexLoginError,
     PachdLogin,
+    PachdLoginError,
     TokenResponse,
     create_identity,
     pachd_login,
@@ -183,3 +184,17 @@ def test_with_verification_on_only_a_missing_email_verified_fails_the_login(serv
         _login(plan, _okta_answer(plan, email_verified=None))
 
     assert str(raised.value) == 'missing "email_verified" claim'
+
+
+@pytest.mark.parametrize("server", ["org", "custom"])
+def test_with_verification_on_an_unverified_email_is_refused_by_pachd(server: str) -> None:
+    # Dex passes Okta's `email_verified: false` on; pachd's OIDC config refuses it
+    # (docs/decisions.md, decision 46; the real login shows it in tests/test_real_pachd.py).
+    plan = _plan(server, verify_email=True)
+
+    with pytest.raises(PachdLoginError) as raised:
+        _login(plan, _okta_answer(plan, email_verified=False))
+
+    assert str(raised.value) == (
+        "could not verify token: email_verified claim was false, and require_email_verified was set"
+    )
