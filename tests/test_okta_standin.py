@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +24,8 @@ import pytest
 import requests
 
 from testkit.offline_up import OKTA_CLIENT_ID, OKTA_CLIENT_SECRET, World, dev_stack, plan_program
-from testkit.okta_standin import OktaOrg, OktaUser, StandInOkta
+from testkit.okta_standin import OktaOrg, OktaStandInMissingError, OktaUser, StandInOkta
+from testkit.real_pachd import SKIP_VARIABLE
 from testkit.runtime import drained_event_loop
 
 TIMEOUT = 10.0
@@ -48,7 +50,15 @@ def _org(okta: StandInOkta, groups_claim: str | None = None, server: str = "org"
 
 @pytest.fixture
 def okta() -> Iterator[StandInOkta]:
-    with StandInOkta() as standin:
+    if os.environ.get(SKIP_VARIABLE):
+        pytest.skip(
+            f"{SKIP_VARIABLE} is set: the real-pachd tier and its stand-in Okta are not wanted"
+        )
+    try:
+        standin = StandInOkta()
+    except OktaStandInMissingError as missing:
+        pytest.fail(str(missing))
+    with standin:
         yield standin
 
 
