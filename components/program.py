@@ -10,7 +10,7 @@ from typing import Any
 
 import pulumi
 
-from components import providers, urls
+from components import access, providers, urls
 from components.okta_app import OktaOidcApp, OktaOidcAppArgs, look_up_assignees
 from components.pachyderm import PachydermDeployment, PachydermDeploymentArgs
 from components.pachyderm_auth import OktaConnectorArgs, PachydermAuth, PachydermAuthArgs
@@ -26,6 +26,7 @@ OUTPUT_ROOT_TOKEN = "rootToken"
 OUTPUT_PACHCTL_CONNECT = "pachctlConnect"
 OUTPUT_PACHCTL_LOGIN = "pachctlLogin"
 OUTPUT_PACHCTL_WHOAMI = "pachctlWhoami"
+OUTPUT_ACCESS = "access"
 
 
 def build(settings: StackSettings) -> dict[str, Any]:
@@ -77,4 +78,6 @@ def build(settings: StackSettings) -> dict[str, Any]:
         OUTPUT_PACHCTL_CONNECT: f"pachctl connect {public_grpc_address}",
         OUTPUT_PACHCTL_LOGIN: "pachctl auth login",
         OUTPUT_PACHCTL_WHOAMI: "pachctl auth whoami",
+        # Who gets which roles where, as the stack declares it (bindings made by hand: pachd).
+        OUTPUT_ACCESS: access.as_output(access.access_table(project.auth)),
     }

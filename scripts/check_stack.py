@@ -10,6 +10,9 @@ messages are the ones ``pulumi up`` prints, all at once. What files cannot show 
 - a required key of a stack that imports an ESC environment is "not checked", never missing;
 - a key encrypted in the stack file that the settings read as plain text is "not checked".
 
+It also prints the access table (:mod:`components.access`): who the stack gives which roles on
+the cluster, each project and each repo, pachd's own grants included, whenever ``auth`` is valid.
+
 ``--kube-context`` (``make up``) also checks that the kube context the stack names exists
 (:mod:`scripts.kube_context`). Exit status 1 on any problem.
 """
@@ -24,8 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from components.settings import SECRET_KEYS, ConfigProblem, StackConfigError
-from components.settings.loader import settings_problems
+from pydantic import ValidationError
+
+from components.access import Grant, access_table, render
+from components.settings import PROJECT, SECRET_KEYS, AuthSettings, ConfigProblem, StackConfigError
+from components.settings.loader import raw_settings, settings_problems
 from components.settings.stack_file import (
     ENCRYPTED_PLACEHOLDER,
     StackFile,
@@ -46,6 +52,8 @@ class Report:
     problems: list[ConfigProblem]
     not_checked: list[ConfigProblem]
     notes: list[str]
+    access: list[Grant] | None = None
+    """The access table, when ``pachyderm-okta:auth`` is valid on its own."""
 
 
 def _is_under(key: str, parent: str) -> bool:
@@ -114,7 +122,17 @@ def check(
             )
         elif not any(problem.key.startswith("kubernetes:") for problem in problems):
             problems.extend(kube_context_problems(entries, environ, home or Path.home()))
-    return Report(sorted(problems, key=lambda problem: problem.key), not_checked, notes)
+    return Report(
+        sorted(problems, key=lambda problem: problem.key), not_checked, notes, _access(entries)
+    )
+
+
+def _access(entries: Mapping[str, tuple[str, bool]]) -> list[Grant] | None:
+    auth = raw_settings(entries)[0][PROJECT].get("auth", {})
+    try:
+        return access_table(AuthSettings.model_validate(auth, context={"dry_run": True}))
+    except ValidationError:
+        return None  # its problems are listed by key
 
 
 def main(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
@@ -129,6 +147,12 @@ def main(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
     except StackFileError as error:
         print(f"error: {error}", file=stderr)
         return 1
+    if report.access is not None:
+        print(
+            f"{name}: access the stack declares (bindings made by hand live only in pachd):",
+            file=stdout,
+        )
+        print(render(report.access), file=stdout)
     for note in report.notes:
         print(f"note: {note}", file=stderr)
     if report.not_checked:

@@ -127,6 +127,39 @@ def test_stack_outputs(engine: OfflineEngine, pachd: FakePachd) -> None:
         program.OUTPUT_PACHCTL_CONNECT: "pachctl connect grpc://192.168.49.2:30080",
         program.OUTPUT_PACHCTL_LOGIN: "pachctl auth login",
         program.OUTPUT_PACHCTL_WHOAMI: "pachctl auth whoami",
+        # The dev stack's access table: its bindings and pachd's own grants.
+        program.OUTPUT_ACCESS: [
+            {
+                "resource": "cluster",
+                "principal": "allClusterUsers",
+                "roles": ["projectViewer"],
+                "source": "declared (pachd's default: projectCreator)",
+            },
+            {
+                "resource": "cluster",
+                "principal": "group:pachyderm-admins",
+                "roles": ["clusterAdmin"],
+                "source": "declared",
+            },
+            {
+                "resource": "cluster",
+                "principal": "internal:auth-server",
+                "roles": ["clusterAdmin"],
+                "source": "pachd's default",
+            },
+            {
+                "resource": "cluster",
+                "principal": "pach:root",
+                "roles": ["clusterAdmin"],
+                "source": "pachd's default",
+            },
+            {
+                "resource": "project default",
+                "principal": "allClusterUsers",
+                "roles": ["projectWriter"],
+                "source": "pachd's default",
+            },
+        ],
     }
     assert {key for key, secret in plan.export_secrets.items() if secret} == {
         program.OUTPUT_ROOT_TOKEN
