@@ -6,7 +6,7 @@ plus what pachd grants by itself and the stack leaves alone - at activation ``pa
 (``activateInTransaction``, src/server/auth/server/api_server.go), PFS's ``ActivateAuth`` gives
 ``allClusterUsers`` ``projectWriter`` on the ``default`` project, and a project's creator
 (``pach:root`` for the projects the stack creates) becomes its ``projectOwner`` - the same on
-2.11.x and 2.12.x (docs/decisions.md, decision 46). Bindings made by hand live only in pachd:
+2.11.x and 2.12.x (docs/decisions.md, decision 48). Bindings made by hand live only in pachd:
 ``pachctl auth get cluster`` / ``get project <name>`` / ``get repo <name>`` show them.
 """
 

@@ -93,6 +93,8 @@ class OktaOidcAppArgs:
     """``pachyderm-okta:publicUrl``: the origin Dex and the console are served under."""
     assignees: OktaAssignees
     """What :func:`look_up_assignees` found for ``app``'s groups and users."""
+    claimed_groups: tuple[str, ...] | None
+    """The groups the groups claim carries (``ProjectConfig.claimed_groups``); ``None``: all."""
 
 
 class OktaOidcApp(pulumi.ComponentResource):
@@ -122,9 +124,12 @@ class OktaOidcApp(pulumi.ComponentResource):
         # A custom server is read first: a server this stack would clash with is refused before
         # anything is created.
         found = _read_custom_server(settings, parent=self) if custom_server else None
-        app = self._create_app(name, settings, args.public_url, org_groups_claim=not custom_server)
+        claim_filter = okta_decisions.groups_filter(args.claimed_groups)
+        app = self._create_app(
+            name, settings, args.public_url, claim_filter if not custom_server else None
+        )
         if found:
-            access = _admit_to_custom_server(name, settings, found, app, parent=self)
+            access = _admit_to_custom_server(name, settings, found, app, claim_filter, parent=self)
             self.issuer = access.issuer
             self.connector_scopes = access.connector_scopes
         else:
@@ -155,17 +160,18 @@ class OktaOidcApp(pulumi.ComponentResource):
         name: str,
         settings: OktaAppSettings,
         public_url: urls.PublicUrl,
-        *,
-        org_groups_claim: bool,
+        org_claim_filter: str | None,
     ) -> okta.app.OAuth:
+        """The app; with ``org_claim_filter`` (the org server), its groups claim filters so."""
         groups_claim = None
-        if settings.groups_claim and org_groups_claim:
-            # The only way to groups in org-server ID tokens; needs an SSWS token (decision 12).
+        if settings.has_groups_claim and org_claim_filter is not None:
+            # The only way to groups in org-server tokens; needs an SSWS token (decision 12), and
+            # pulumi-okta 7.0.1 deprecates it with no replacement for the org server (49).
             groups_claim = okta.app.OAuthGroupsClaimArgs(
                 name=okta_decisions.GROUPS_CLAIM,
                 type="FILTER",
                 filter_type="REGEX",
-                value=okta_decisions.GROUPS_FILTER_REGEX,
+                value=org_claim_filter,
             )
         rotate = settings.refresh_token_rotation == "ROTATE"
         return okta.app.OAuth(
@@ -273,7 +279,7 @@ def _read_custom_server(settings: OktaAppSettings, *, parent: pulumi.Resource) -
     scope_is_ours = ours_or_absent and any(
         name == okta_decisions.GROUPS_SCOPE for name, _ in existing
     )
-    if settings.groups_claim and not scope_is_ours:
+    if settings.has_groups_claim and not scope_is_ours:
         okta_decisions.check_groups_claim_is_free(claims, server_id)
     return ServerScopes(server_id, marker, others_groups_scope=not ours_or_absent)
 
@@ -283,6 +289,7 @@ def _admit_to_custom_server(
     settings: OktaAppSettings,
     found: ServerScopes,
     app: okta.app.OAuth,
+    claim_filter: str,
     *,
     parent: pulumi.Resource,
 ) -> CustomServerAccess:
@@ -294,10 +301,12 @@ def _admit_to_custom_server(
     )
     others_groups_scope = found.others_groups_scope
     scope = None
-    if settings.groups_claim:
-        scope = _create_groups_claim(name, server_id, found.marker, others_groups_scope, parent)
+    if settings.has_groups_claim:
+        scope = _create_groups_claim(
+            name, server_id, found.marker, others_groups_scope, claim_filter, parent
+        )
     # Dex may request someone else's `groups` scope, never one that does not exist.
-    has_groups_scope = settings.groups_claim or others_groups_scope
+    has_groups_scope = settings.has_groups_claim or others_groups_scope
     requested = dex.okta_requested_scopes(groups=has_groups_scope)
     _allow_app(name, server_id, settings.app_label, app, scope, requested, parent)
     return CustomServerAccess(
@@ -339,6 +348,7 @@ def _create_groups_claim(
     server_id: str,
     marker: str,
     others_groups_scope: bool,
+    claim_filter: str,
     parent: pulumi.Resource,
 ) -> okta.auth.ServerScope | None:
     # A custom server mints its own claims, and refuses a scope it does not define (decision 12).
@@ -363,7 +373,7 @@ def _create_groups_claim(
         claim_type="IDENTITY",
         value_type="GROUPS",
         group_filter_type="REGEX",
-        value=okta_decisions.GROUPS_FILTER_REGEX,
+        value=claim_filter,
         scopes=[scope_name],
         always_include_in_token=True,
         opts=pulumi.ResourceOptions(parent=parent),

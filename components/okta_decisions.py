@@ -12,8 +12,31 @@ from dataclasses import dataclass
 # The claim Dex reads and the scope it requests for it (docs/decisions.md, decision 28).
 GROUPS_CLAIM = "groups"
 GROUPS_SCOPE = "groups"
-# Every Okta group the user is in: Pachyderm's role bindings decide which ones matter.
+# Every Okta group the user is in (`okta.groupsClaim: all`, and every version before 26's).
 GROUPS_FILTER_REGEX = ".*"
+# The shape of the filter of named groups (:func:`groups_filter`): claims carry no owner mark.
+_NAMED_GROUPS_FILTER = re.compile(r"\^\(\?:.*\)\$", re.DOTALL)
+
+
+def _escaped(name: str) -> str:
+    # Okta evaluates the filter as a Java regex, where a backslash before any non-alphabetic
+    # character means that character (java.util.regex.Pattern), so escaping every ASCII
+    # character but letters, digits and '_' is literal there, in Python and in JavaScript alike.
+    return "".join(
+        f"\\{char}" if char.isascii() and not (char.isalnum() or char == "_") else char
+        for char in name
+    )
+
+
+def groups_filter(groups: Sequence[str] | None) -> str:
+    """The groups claim's regex: exactly ``groups`` (``None``: every group).
+
+    Anchored, so it is right whether Okta matches the whole name or searches within it; a stack
+    that names no group gets a filter no group name matches (names are never empty).
+    """
+    if groups is None:
+        return GROUPS_FILTER_REGEX
+    return "^(?:" + "|".join(_escaped(name) for name in sorted(set(groups))) + ")$"
 
 
 class OktaIssuerError(ValueError):
@@ -93,12 +116,18 @@ class OktaServerConflictError(ValueError):
 
 
 def is_this_programs_groups_claim(claim: ServerClaim) -> bool:
-    """Whether ``claim`` has exactly the shape of this program's: claims carry no owner mark."""
+    """Whether ``claim`` has exactly the shape of this program's: claims carry no owner mark.
+
+    Its value is ``.*`` or a filter of named groups (:func:`groups_filter`), for any set of
+    groups: an earlier ``up`` may have named other groups (decision 49).
+    """
     return (
         claim.name == GROUPS_CLAIM
         and claim.claim_type == "IDENTITY"
         and claim.value_type == "GROUPS"
-        and claim.value == GROUPS_FILTER_REGEX
+        and (
+            claim.value == GROUPS_FILTER_REGEX or bool(_NAMED_GROUPS_FILTER.fullmatch(claim.value))
+        )
         and claim.scopes == (GROUPS_SCOPE,)
         and claim.always_include_in_token
     )

@@ -39,7 +39,12 @@ def build(settings: StackSettings) -> dict[str, Any]:
 
     okta_app = OktaOidcApp(
         "okta",
-        OktaOidcAppArgs(app=project.okta, public_url=project.public_url, assignees=assignees),
+        OktaOidcAppArgs(
+            app=project.okta,
+            public_url=project.public_url,
+            assignees=assignees,
+            claimed_groups=project.claimed_groups(),
+        ),
         pulumi.ResourceOptions(providers=[okta_provider]),
     )
     deployment = PachydermDeployment(

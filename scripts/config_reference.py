@@ -82,7 +82,9 @@ def yaml_type(annotation: Any) -> str:
     origin = get_origin(annotation)
     if origin is Literal:
         choices = [f"`{choice}`" for choice in get_args(annotation)]
-        return "one of " + ", ".join(choices)
+        return "one of " + ", ".join(choices) if len(choices) > 1 else choices[0]
+    if origin in (Union, types.UnionType):
+        return " or ".join(yaml_type(member) for member in get_args(annotation))
     if origin is tuple:
         return "list of " + _plural(yaml_type(get_args(annotation)[0]))
     if origin is dict:

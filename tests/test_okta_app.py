@@ -15,6 +15,7 @@ outside the component or its explicit provider; and a client secret that is not 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -60,8 +61,25 @@ DEX_SCOPES = ["openid", "profile", "email", "groups", "offline_access"]
 ORG_GROUPS = OktaGroups(("admins", "pachyderm-admins", "Data Eng", "Data Engineering"))
 
 
-def _entries(okta_app: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+NO_GROUP = "^(?:)$"
+# Every group the stack names, escaped: assignments and each kind of group binding.
+NAMED_GROUPS_AUTH = {
+    "clusterAdmins": ["group:pachyderm-admins"],
+    "roleBindings": {"allClusterUsers": ["projectViewer"]},
+    "projects": {
+        "team-a": {"create": True, "roleBindings": {"group:team.a+ops": ["projectOwner"]}}
+    },
+    "repos": {"team-a/raw": {"roleBindings": {"group:Data Analysts": ["repoReader"]}}},
+}
+NAMED_GROUPS_FILTER = r"^(?:Data\ Analysts|Data\ Eng|pachyderm\-admins|team\.a\+ops)$"
+
+
+def _entries(
+    okta_app: dict[str, Any], auth: dict[str, Any] | None = None
+) -> dict[str, tuple[str, bool]]:
+    bound = {"pachyderm-okta:auth": (json.dumps(auth), False)} if auth is not None else {}
     return {
+        **bound,
         "okta:orgName": ("dev-123456", False),
         "okta:baseUrl": ("okta.com", False),
         "okta:apiToken": ("test-okta-api-token-SSWS-0001", True),
@@ -166,17 +184,24 @@ def okta_mocks(mock_run: MockRun) -> MockRun:
     return mock_run
 
 
-def _deploy(run: MockRun, okta_app: dict[str, Any], name: str = "sso") -> OktaOidcApp:
+def _deploy(
+    run: MockRun, okta_app: dict[str, Any], name: str = "sso", auth: dict[str, Any] | None = None
+) -> OktaOidcApp:
     """Build settings and the Okta provider as ``__main__`` does, then the component."""
 
     def program() -> OktaOidcApp:
-        settings = load_settings(lambda: _entries(okta_app))
+        settings = load_settings(lambda: _entries(okta_app, auth))
         provider = providers.okta_provider("okta", settings.okta_org)
         project = settings.project
         assignees = look_up_assignees(project.okta, provider)
         return OktaOidcApp(
             name,
-            OktaOidcAppArgs(app=project.okta, public_url=project.public_url, assignees=assignees),
+            OktaOidcAppArgs(
+                app=project.okta,
+                public_url=project.public_url,
+                assignees=assignees,
+                claimed_groups=project.claimed_groups(),
+            ),
             opts=pulumi.ResourceOptions(providers=[provider]),
         )
 
@@ -199,7 +224,13 @@ def _app_inputs(**changes: Any) -> dict[str, Any]:
         "issuerMode": "ORG_URL",
         "refreshTokenRotation": "STATIC",
         "refreshTokenLeeway": 0,
-        "groupsClaim": {"name": "groups", "type": "FILTER", "filterType": "REGEX", "value": ".*"},
+        # A stack that names no group: a filter no group name matches.
+        "groupsClaim": {
+            "name": "groups",
+            "type": "FILTER",
+            "filterType": "REGEX",
+            "value": NO_GROUP,
+        },
         # The dashboard tile opens the console, which signs in through Dex.
         "loginUri": PUBLIC_URL,
         "loginMode": "SPEC",
@@ -292,7 +323,7 @@ def test_custom_server_gets_policy_rule_scope_claim_and_okta_issuer(okta_mocks: 
         "claimType": "IDENTITY",
         "valueType": "GROUPS",
         "groupFilterType": "REGEX",
-        "value": ".*",
+        "value": NO_GROUP,
         "scopes": ["groups"],
         "alwaysIncludeInToken": True,
     }
@@ -624,3 +655,57 @@ def test_name_suffix_is_readable_and_stable(value: str, prefix: str) -> None:
 
 def test_name_suffix_keeps_names_that_fold_together_apart() -> None:
     assert name_suffix("Data Eng") != name_suffix("data-eng")
+
+
+# --- the groups claim carries only the groups the stack names ------------------------------------
+
+
+def test_the_org_servers_claim_filters_exactly_the_named_groups(okta_mocks: MockRun) -> None:
+    _deploy(okta_mocks, {"groups": ["Data Eng", "pachyderm-admins"]}, auth=NAMED_GROUPS_AUTH)
+
+    claim = okta_mocks.one(OAUTH, "sso-app").plain_inputs["groupsClaim"]
+
+    assert claim == {
+        "name": "groups",
+        "type": "FILTER",
+        "filterType": "REGEX",
+        "value": NAMED_GROUPS_FILTER,
+    }
+    # Whole names only, whether Okta matches the whole name or searches within it.
+    for name in ("Data Eng", "team.a+ops", "Data Analysts", "pachyderm-admins"):
+        assert re.search(claim["value"], name), name
+    for name in ("Data Engineering", "teamXa+ops", "team.aaops", "pachyderm-admins-old", "admins"):
+        assert not re.search(claim["value"], name), name
+
+
+def test_a_custom_servers_claim_filters_exactly_the_named_groups(okta_mocks: MockRun) -> None:
+    _deploy(
+        okta_mocks,
+        {"groups": ["Data Eng", "pachyderm-admins"], "authorizationServer": CUSTOM_SERVER},
+        auth=NAMED_GROUPS_AUTH,
+    )
+
+    claim = okta_mocks.one(SERVER_CLAIM, "sso-groups-claim").plain_inputs
+
+    assert (claim["groupFilterType"], claim["value"]) == ("REGEX", NAMED_GROUPS_FILTER)
+
+
+def test_groups_claim_all_keeps_every_group_for_bindings_made_by_hand(
+    okta_mocks: MockRun,
+) -> None:
+    _deploy(okta_mocks, {"groups": ["pachyderm-admins"], "groupsClaim": "all"})
+
+    claim = okta_mocks.one(OAUTH, "sso-app").plain_inputs["groupsClaim"]
+
+    assert claim["value"] == ".*"
+
+
+def test_a_claim_this_program_made_for_other_groups_is_still_its_own(okta_mocks: MockRun) -> None:
+    # An earlier up named other groups: the claim is this stack's, not someone else's.
+    earlier = _claim("groups", value=r"^(?:old\-team)$")
+    okta_mocks.mocks.invokes[GET_SERVER_CLAIMS] = _server_claims(earlier)
+
+    _deploy(okta_mocks, {"groups": ["pachyderm-admins"], "authorizationServer": CUSTOM_SERVER})
+
+    claim = okta_mocks.one(SERVER_CLAIM, "sso-groups-claim").plain_inputs
+    assert claim["value"] == r"^(?:pachyderm\-admins)$"

@@ -137,3 +137,22 @@ def test_someone_elses_groups_claim_is_refused(claim: okta_decisions.ServerClaim
         okta_decisions.OktaServerConflictError, match="'aus1x' already has a 'groups'"
     ):
         okta_decisions.check_groups_claim_is_free([claim], "aus1x")
+
+
+def test_the_groups_filter_names_each_group_whole_and_escaped() -> None:
+    names = ["pachyderm-admins", "data.eng", "a+b", "Data Eng", "équipe-1"]
+
+    pattern = okta_decisions.groups_filter(names)
+
+    assert pattern == r"^(?:Data\ Eng|a\+b|data\.eng|pachyderm\-admins|équipe\-1)$"
+    assert okta_decisions.groups_filter(None) == ".*"
+    assert okta_decisions.groups_filter([]) == "^(?:)$"
+
+
+def test_a_claim_of_this_programs_shape_for_any_named_groups_is_its_own() -> None:
+    named = replace(OUR_CLAIM, value=okta_decisions.groups_filter(["team-a"]))
+    someone_elses = replace(OUR_CLAIM, value="^team-")
+
+    assert okta_decisions.is_this_programs_groups_claim(named)
+    assert okta_decisions.is_this_programs_groups_claim(OUR_CLAIM)
+    assert not okta_decisions.is_this_programs_groups_claim(someone_elses)

@@ -119,8 +119,8 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "bool_parsing",
-        {f"{P}:okta": {"groupsClaim": "maybe"}},
-        f"{P}:okta.groupsClaim",
+        {f"{P}:okta": {"createGroups": "maybe"}},
+        f"{P}:okta.createGroups",
         "expected true or false, got a string",
     ),
     (

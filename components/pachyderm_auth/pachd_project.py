@@ -3,7 +3,7 @@
 Created when pachd lacks it, as ``pach:root``, whom pachd makes its projectOwner; one that exists
 already is taken as is. Never deleted: a project holds its teams' repos and pipelines, so destroy
 leaves it (the resource is also registered with ``retain_on_delete``, which the preview shows as
-``delete[retain]``). docs/decisions.md, decision 46.
+``delete[retain]``). docs/decisions.md, decision 48.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The cluster binding's lifecycle (``role_binding.BindingProvider``): create reads the roles held
 before and delete gives them back. pachd keeps a binding per project and repo from the moment it
-exists, and refuses a binding on one it lacks (docs/decisions.md, decision 46): that refusal is
+exists, and refuses a binding on one it lacks (docs/decisions.md, decision 48): that refusal is
 told in the stack's terms, naming the config key and what to do.
 """
 

@@ -30,7 +30,7 @@ from components.pachyderm_auth.props import PachdState, Props
 _CLUSTER = auth.Resource(type=auth.ResourceType.CLUSTER)
 # pachd's answer to ModifyRoleBinding on a project or repo it has no binding for, i.e. one that
 # does not exist (``ErrNoRoleBinding``, src/auth/auth.go); GetRoleBinding answers it with an
-# empty binding instead (docs/decisions.md, decision 46).
+# empty binding instead (docs/decisions.md, decision 48).
 NO_ROLE_BINDING = "no role binding exists for"
 
 

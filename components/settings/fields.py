@@ -219,6 +219,15 @@ def check_unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return values
 
 
+def _check_groups_claim(value: object) -> bool | str:
+    # YAML gives a real boolean; one message rather than one per member of the union.
+    if value == "all" or isinstance(value, bool):
+        return value
+    raise problem("must be true (the groups this stack names), all (every group) or false")
+
+
+GroupsClaim = Annotated[bool | Literal["all"], PlainValidator(_check_groups_claim)]
+"""``okta.groupsClaim``: the groups the stack names (true), every group (``all``), none (false)."""
 Principal = Annotated[str, AfterValidator(_check_principal)]
 Role = Annotated[str, AfterValidator(_check_role)]
 NonBlank = Annotated[str, AfterValidator(_check_non_blank)]

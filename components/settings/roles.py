@@ -5,7 +5,7 @@ is the ``registerRole`` calls of pachyderm/pachyderm ``src/server/auth/server/ro
 release branch (the names are the ``*Role`` constants of ``src/auth/auth.go``); pachd refuses any
 other name with ``unknown role "<name>"`` (``getRole``, same file). Every listed role can be bound
 to the CLUSTER resource; which can also be bound to a project or a repo is each role's
-``CanBeBoundTo`` in the same file, which pachd itself never checks (docs/decisions.md, decision 46).
+``CanBeBoundTo`` in the same file, which pachd itself never checks (docs/decisions.md, decision 48).
 """
 
 from __future__ import annotations

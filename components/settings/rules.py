@@ -126,7 +126,7 @@ def _role_problems(project: dict[str, Any]) -> list[ConfigProblem]:
                         f"it came with {added}: remove it or pin a {added}.x chart"
                     )
                 elif resource not in bindable_to(name):
-                    # pachd checks only the name and would store it (docs/decisions.md, 46).
+                    # pachd checks only the name and would store it (docs/decisions.md, 48).
                     fitting = ", ".join(roles_bindable_to(resource, (major, minor)))
                     message = (
                         f"{name!r} can be bound to {_where(name)} only, not to "
@@ -283,7 +283,7 @@ def _groups_claim_problems(
     app = _valid(
         OktaAppSettings, _subset(project.get("okta"), "groupsClaim", "authorizationServer")
     )
-    if app is _MISSING or not app.groups_claim or app.authorization_server != "org":
+    if app is _MISSING or not app.has_groups_claim or app.authorization_server != "org":
         return []
     other_auth = any(key in okta_org for key in ("accessToken", "privateKey", "clientId"))
     if "apiToken" in okta_org or not other_auth:

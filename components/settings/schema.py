@@ -22,6 +22,7 @@ from components.settings.fields import (
     DeployTarget,
     DnsLabel,
     GoDuration,
+    GroupsClaim,
     NonBlank,
     PachdAccess,
     PachdAddress,
@@ -83,14 +84,21 @@ class OktaAppSettings(_Frozen):
         default=False,
         description="Create the listed groups instead of looking them up (destroy deletes them).",
     )
-    groups_claim: bool = Field(
+    groups_claim: GroupsClaim = Field(
         default=True,
-        description="Put the user's groups in ID tokens (on the org server this needs "
-        "`okta:apiToken`).",
+        description="Put the user's groups in ID tokens, filtered to exactly the groups this stack "
+        "names (`groups`, and every `group:` principal of `auth`): pachd stores every group a "
+        "login brings. `all`: every group of the user, for groups bound by hand in pachd. `false`: "
+        "no groups claim. On the org server this needs `okta:apiToken`.",
     )
     refresh_token_rotation: RefreshTokenRotation = Field(
         default="STATIC", description="Refresh-token rotation of the Okta app."
     )
+
+    @property
+    def has_groups_claim(self) -> bool:
+        """Whether tokens carry a groups claim (of the named groups, or of every group)."""
+        return self.groups_claim is not False
 
     @field_validator("authorization_server")
     @classmethod
@@ -347,6 +355,23 @@ class ProjectConfig(_Frozen):
         "that imports an ESC environment shared with other programs: their keys are ignored. "
         "A namespace this program reads, or one that looks like a typo of it, is refused.",
     )
+
+    def claimed_groups(self) -> tuple[str, ...] | None:
+        """The Okta groups the groups claim carries: every group the stack names; ``None``: all.
+
+        Assigned groups, and every ``group:`` principal bound on the cluster, a project or a
+        repo - the only groups pachd gives a role (docs/decisions.md, decision 49).
+        """
+        if self.okta.groups_claim == "all":
+            return None
+        auth = self.auth
+        principals = [
+            *auth.cluster_role_bindings(),
+            *(p for access in auth.projects.values() for p in access.role_bindings),
+            *(p for access in auth.repos.values() for p in access.role_bindings),
+        ]
+        bound = (p.removeprefix("group:") for p in principals if p.startswith("group:"))
+        return tuple(sorted({*self.okta.groups, *bound}))
 
     @property
     def pachd_port_forward(self) -> bool:
