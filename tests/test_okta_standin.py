@@ -171,8 +171,9 @@ def test_the_code_flows_id_token_is_thin_and_userinfo_has_the_rest(
     userinfo = _userinfo(base, tokens["access_token"])
     assert userinfo["email"] == ADMIN.login
     assert userinfo["email_verified"] is True
-    # The program's groups claim is `.*` on both servers today: every group of the person.
-    assert sorted(userinfo["groups"]) == ["finance", "pachyderm-admins", "pachyderm-ops"]
+    # The program's groups claim names exactly the groups the stack names: not "finance", nor
+    # "pachyderm-ops", which a prefix or substring match would let through.
+    assert userinfo["groups"] == ["pachyderm-admins"]
 
 
 def test_groups_are_those_the_apps_groups_claim_selects(okta: StandInOkta) -> None:

@@ -428,11 +428,8 @@ def test_a_member_of_the_admin_group_logs_in_holding_cluster_admin(
     assert login.returncode == 0, login.stderr
     assert login.browsed.text == "You are now logged in. Go back to the terminal to use Pachyderm!"
     assert alice.pachctl("auth", "whoami").stdout.startswith('You are "user:alice@example.com"')
-    # pachd keeps every group Okta sent; only the bound one gives a role.
-    assert sorted(alice.pachctl("auth", "get-groups").stdout.split()) == [
-        "group:analysts",
-        "group:pachyderm-admins",
-    ]
+    # Okta sends only the groups the stack names, so pachd records no other group of hers.
+    assert alice.pachctl("auth", "get-groups").stdout.split() == ["group:pachyderm-admins"]
     granted = alice.pachctl("auth", "set", "cluster", "repoReader", "robot:ci")
     assert granted.returncode == 0, granted.stderr
     assert stack.tier.bindings()["robot:ci"] == {"repoReader"}
@@ -640,3 +637,18 @@ def test_a_binding_on_a_project_pachd_lacks_fails_up_naming_the_key(fresh: Tier)
         "(`pachctl create project team-b`)"
     ) in str(raised.value)
     assert "no role binding exists" not in str(raised.value)
+
+
+def test_with_the_groups_claim_all_every_group_of_the_person_reaches_pachd(
+    deploy: Callable[..., SignInStack],
+) -> None:
+    stack = deploy(okta={"groupsClaim": "all"})
+    alice = stack.person(ALICE)
+
+    assert alice.login().returncode == 0
+
+    # The opt-out for groups bound by hand in pachd: Okta sends them all, pachd stores them all.
+    assert sorted(alice.pachctl("auth", "get-groups").stdout.split()) == [
+        "group:analysts",
+        "group:pachyderm-admins",
+    ]
