@@ -27,6 +27,9 @@ from components.naming import name_suffix
 from components.okta_app import OktaOidcApp, OktaOidcAppArgs, look_up_assignees
 from components.settings import StackConfigError, load_settings
 from testkit.mocks import InvokeRefusedError, MockRun, OktaGroups
+from testkit.offline_up import dev_stack, plan_program
+from testkit.runtime import drained_event_loop
+from testkit.stacks import dev_auth
 
 COMPONENT = "pachyderm-okta:okta:OidcApp"
 OAUTH = "okta:app/oAuth:OAuth"
@@ -709,3 +712,38 @@ def test_a_claim_this_program_made_for_other_groups_is_still_its_own(okta_mocks:
 
     claim = okta_mocks.one(SERVER_CLAIM, "sso-groups-claim").plain_inputs
     assert claim["value"] == r"^(?:pachyderm\-admins)$"
+
+
+@pytest.mark.parametrize(
+    ("server", "changed"),
+    [("org", "okta-app"), (CUSTOM_SERVER, "okta-groups-claim")],
+    ids=["org-server", "custom-server"],
+)
+def test_a_newly_bound_group_changes_only_the_claims_filter(server: str, changed: str) -> None:
+    # The Okta cost of a change of the set: one resource updated, its filter alone.
+    okta_app = json.dumps({"groups": ["pachyderm-admins"], "authorizationServer": server})
+    team = {"default": {"roleBindings": {"group:team-a": ["projectViewer"]}}}
+
+    def okta_inputs(**auth: Any) -> dict[str, dict[str, Any]]:
+        with drained_event_loop():
+            plan = plan_program(
+                dev_stack(
+                    "grpc://127.0.0.1:1",
+                    pachyderm_okta__okta=okta_app,
+                    pachyderm_okta__auth=dev_auth(**auth),
+                )
+            )
+        return {r.name: r.plain_inputs for r in plan.registrations if r.type.startswith("okta:")}
+
+    before, after = okta_inputs(), okta_inputs(projects=team)
+
+    assert before.keys() == after.keys()
+    differing = {name for name in before if before[name] != after[name]}
+    assert differing == {changed}
+    field = "groupsClaim" if server == "org" else "value"
+    assert {key for key in after[changed] if after[changed][key] != before[changed][key]} == {field}
+    filters = [
+        inputs[field]["value"] if server == "org" else inputs[field]
+        for inputs in (before[changed], after[changed])
+    ]
+    assert filters == [r"^(?:pachyderm\-admins)$", r"^(?:pachyderm\-admins|team\-a)$"]
