@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from testkit.okta_standin import OktaUser
-from testkit.real_pachd import PACHCTL
+from testkit.real_pachd import PACHCTL, write_pachctl_config
 
 LOGIN_DEADLINE_SECONDS = 60.0
 CALLBACK_PATH = "/authorization-code/callback"
@@ -63,6 +63,7 @@ class Person:
         self.user = user
         self.pachd_address = pachd_address
         self.config = folder / f"pachctl-{user.login}.json"
+        write_pachctl_config(self.config)
 
     def pachctl(self, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
         """``pachctl`` as this person (their config, so their token once logged in)."""

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import socket
@@ -94,6 +95,17 @@ def _listening(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
         return True
     return False
+
+
+def write_pachctl_config(path: Path) -> None:
+    """A fresh pachctl config that reports nothing off the machine.
+
+    pachctl sends usage events to an outside analytics service while its config says
+    ``metrics: true``, the default of a config it creates, and waits up to 5 s for each
+    (pachyderm ``src/internal/metrics/metrics.go``, ``reportAndFlushUserAction``).
+    """
+    config = {"v2": {"active_context": "default", "contexts": {"default": {}}, "metrics": False}}
+    path.write_text(json.dumps(config))
 
 
 def missing_programs() -> list[str]:
@@ -458,7 +470,7 @@ class RealPachd:
         environment, so the token is stored there first with ``pachctl auth use-auth-token``.
         """
         config = self.folder / "pachctl-config.json"
-        config.unlink(missing_ok=True)
+        write_pachctl_config(config)
         environment = {
             "PATH": "/usr/bin:/bin",
             "HOME": str(self.folder),

@@ -14,7 +14,7 @@ with PostgreSQL, etcd and the stand-in Kubernetes API (``testkit/real_pachd.py``
   back by ``up``, and destroy gives principals back the roles they held.
 
 pachd's Dex opens the Okta connector by OIDC discovery whenever it is stored, so the stacks'
-Okta issuer is a discovery document on loopback (``testkit/oidc_discovery.py``). One real pachd
+Okta issuer is the stand-in Okta on loopback (``testkit/okta_standin.py``). One real pachd
 runs per machine (its Dex binds a fixed port), so this tier is one test module, on one worker.
 Opt out with ``PACHYDERM_OKTA_SKIP_REAL_PACHD=1``; without it a missing build fails.
 """
@@ -55,8 +55,7 @@ from testkit.offline_up import (
     password_value,
     plan_program,
 )
-from testkit.oidc_discovery import DiscoveryIssuer
-from testkit.okta_standin import OktaOrg, OktaUser, StandInOkta
+from testkit.okta_standin import OktaOrg, OktaStandInMissingError, OktaUser, StandInOkta
 from testkit.pachd_conversation import STEPS, Answer, converse
 from testkit.public_proxy import PublicProxy
 from testkit.real_pachd import (
@@ -93,7 +92,7 @@ class Tier:
 
     pachd: RealPachd
     proxy: CountingProxy
-    issuer: DiscoveryIssuer
+    okta: StandInOkta
     hosts: HostPool
     api: KubeApiStandIn
 
@@ -102,7 +101,7 @@ class Tier:
         with drained_event_loop():
             return plan_program(
                 dev_stack(self.proxy.address, **overrides),
-                world=World(okta_org_url=self.issuer.url),
+                world=World(okta_org_url=self.okta.url),
             )
 
     def bindings(self) -> dict[str, set[str]]:
@@ -120,17 +119,21 @@ def tier() -> Iterator[Tier]:
         environment_plan = plan_program(dev_stack("grpc://127.0.0.1:30650"))
     try:
         pachd = RealPachd(environment_plan.registrations)
-    except RealPachdMissingError as missing:
+        okta = StandInOkta()
+    except (RealPachdMissingError, OktaStandInMissingError) as missing:
         pytest.fail(str(missing))
     with (
-        DiscoveryIssuer() as issuer,
+        okta,
         pachd,
         CountingProxy(f"127.0.0.1:{pachd.port}", pachd.client, KNOWN_ROOT_TOKENS) as proxy,
         HostPool() as hosts,
         KubeApiStandIn() as api,
     ):
+        with drained_event_loop():
+            org_plan = plan_program(dev_stack(proxy.address), world=World(okta_org_url=okta.url))
+        okta.configure(OktaOrg.of(org_plan, OKTA_CLIENT_SECRET, ()))
         try:
-            yield Tier(pachd, proxy, issuer, hosts, api)
+            yield Tier(pachd, proxy, okta, hosts, api)
         except BaseException:
             print(pachd.logs())
             raise
@@ -184,6 +187,10 @@ def test_pachd_runs_in_the_charts_environment_sending_nothing_off_the_machine(ti
     # The secretKeyRef values are the Secrets the program registers, never a chart default.
     assert environment["CONSOLE_OAUTH_SECRET"] == password_value("pachyderm-console-client-secret")
     assert environment["POSTGRES_PASSWORD"] == password_value("pachyderm-postgres-password")
+    # pachctl, too, reports usage off the machine unless its config says no.
+    tier.pachd.pachctl("version")
+    config = json.loads((tier.pachd.folder / "pachctl-config.json").read_text())
+    assert config["v2"]["metrics"] is False
 
 
 def test_pachd_made_its_worker_secret_through_the_kubernetes_api(tier: Tier) -> None:
@@ -198,11 +205,11 @@ def test_pachd_made_its_worker_secret_through_the_kubernetes_api(tier: Tier) -> 
 def conversations(tier: Tier) -> dict[str, tuple[Answer, Answer]]:
     """Each step's answer from the real pachd and from a fake 2.12.2, both fresh."""
     tier.proxy.wipe()
-    real = converse(tier.pachd, tier.issuer.url)
+    real = converse(tier.pachd, tier.okta.url)
     with FakePachd(version=(2, 12, 2)) as fake:
         # The fake cannot dial: the issuers that do not answer are data it is given.
         fake.state.unreachable_issuers.add(UNREACHABLE_ISSUER)
-        modelled = converse(fake, tier.issuer.url)
+        modelled = converse(fake, tier.okta.url)
     return {name: (real[name], modelled[name]) for name in real}
 
 
@@ -222,8 +229,8 @@ def test_the_fake_answers_as_the_real_pachd(
 def test_the_conversation_covers_every_rpc_the_providers_make(
     conversations: dict[str, tuple[Answer, Answer]],
 ) -> None:
-    with FakePachd() as fake, DiscoveryIssuer() as issuer:
-        converse(fake, issuer.url)
+    with FakePachd() as fake:
+        converse(fake, "http://127.0.0.1:9/the-fake-dials-nothing")
         called = set(fake.calls)
     provider_calls = {
         "version.GetVersion", "auth.Activate", "auth.WhoAmI", "auth.RotateRootToken",
@@ -256,7 +263,7 @@ def test_first_up_leaves_pachd_ready_for_okta_logins(fresh: Tier) -> None:
     connector = root.identity.get_idp_connector(id="okta").connector
     assert (connector.type, connector.name, connector.config_version) == ("oidc", "Okta", 0)
     assert connector_config(connector) == {
-        "issuer": fresh.issuer.url,
+        "issuer": fresh.okta.url,
         "clientID": OKTA_CLIENT_ID,
         "clientSecret": OKTA_CLIENT_SECRET,
         "redirectURI": f"{PUBLIC_URL}/dex/callback",
@@ -297,7 +304,7 @@ def _with_issuer(side: change_costs.Side, issuer: str) -> change_costs.Side:
     ids=lambda change: change.label,
 )
 def test_each_change_costs_what_the_table_says(tier: Tier, change: change_costs.Change) -> None:
-    issuer = tier.issuer.url
+    issuer = tier.okta.url
     against_okta_here = dataclasses.replace(
         change, before=_with_issuer(change.before, issuer), after=_with_issuer(change.after, issuer)
     )
