@@ -34,6 +34,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -139,6 +140,8 @@ class Loopback:
     kube_api_port: int
     kube_token_file: Path
     storage: Path
+    unused_port: int
+    """A loopback port nothing listens on (for the Services not run here)."""
 
 
 def chart_environment(registrations: list[Registration], loopback: Loopback) -> dict[str, str]:
@@ -164,12 +167,35 @@ def chart_environment(registrations: list[Registration], loopback: Loopback) -> 
     (pachd,) = [c for c in containers(pod_spec) if c["name"] == "pachd"]
     secrets = _secret_data(registrations)
     pod = {"metadata.namespace": release["namespace"], "metadata.name": POD_NAME}
+    # The kubelet puts the service-link variables first and expands $(NAME) in each value from
+    # those and the entries before it; a name it does not know stays as written.
+    service_links = _service_links(loopback)
     environment: dict[str, str] = {}
     for variable in pachd.get("env") or []:
         value = _resolve(variable, secrets, pod)
         if value is not None:
-            environment[variable["name"]] = value
-    return environment | _loopback_environment(loopback)
+            environment[variable["name"]] = _expand(value, service_links | environment)
+    return service_links | environment | _loopback_environment(loopback)
+
+
+# A reference to another variable in an env value (Kubernetes' "dependent environment variables").
+_DEPENDENT_VARIABLE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def _expand(value: str, known: Mapping[str, str]) -> str:
+    return _DEPENDENT_VARIABLE.sub(lambda match: known.get(match.group(1), match.group(0)), value)
+
+
+def _service_links(loopback: Loopback) -> dict[str, str]:
+    """What Kubernetes injects for the release's Services that pachd's env refers to.
+
+    The chart's Loki is not run here: its address is a loopback port nothing listens on, so a log
+    query fails at once on this machine instead of looking up a name.
+    """
+    return {
+        "PACHYDERM_LOKI_SERVICE_HOST": "127.0.0.1",
+        "PACHYDERM_LOKI_SERVICE_PORT": str(loopback.unused_port),
+    }
 
 
 def _secret_data(registrations: list[Registration]) -> dict[tuple[str, str], str]:
@@ -394,7 +420,12 @@ class RealPachd:
         token_file = self.folder / "kube-token"
         token_file.write_text(TOKEN)
         loopback = Loopback(
-            self._postgres.port, etcd_port, self.kube_api.port, token_file, self.folder / "storage"
+            self._postgres.port,
+            etcd_port,
+            self.kube_api.port,
+            token_file,
+            self.folder / "storage",
+            _free_port(),
         )
         _wait("etcd", lambda: _listening(etcd_port), 30, etcd.logs)
         self.environment = chart_environment(self.registrations, loopback)

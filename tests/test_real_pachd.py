@@ -184,6 +184,9 @@ def test_pachd_runs_in_the_charts_environment_sending_nothing_off_the_machine(ti
     for variable in ("POSTGRES_HOST", "PG_BOUNCER_HOST", "ETCD_SERVICE_HOST"):
         assert environment[variable] == "127.0.0.1", variable
     assert environment["KUBERNETES_PORT_443_TCP_ADDR"] == "127.0.0.1"
+    # The chart's $(PACHYDERM_LOKI_SERVICE_HOST) expanded as the kubelet would, to loopback.
+    assert environment["LOKI_SERVICE_HOST"] == "127.0.0.1"
+    assert not any("$(" in value for value in environment.values())
     # The secretKeyRef values are the Secrets the program registers, never a chart default.
     assert environment["CONSOLE_OAUTH_SECRET"] == password_value("pachyderm-console-client-secret")
     assert environment["POSTGRES_PASSWORD"] == password_value("pachyderm-postgres-password")
