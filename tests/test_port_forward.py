@@ -420,3 +420,29 @@ def test_a_handshake_past_its_deadline_leaves_the_next_stream_working(
         for connection_ in (first, stalled, third):
             connection_.close()
     api.release_upgrades.set()
+
+
+def test_the_kubelets_own_error_is_shown_when_pachds_port_refuses(
+    api: KubeApiStandIn, namespace: str
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        refused = closed.getsockname()[1]
+    api.delete_pod(namespace, "pachd-0")
+    api.add_release(namespace, RELEASE, ("127.0.0.1", refused), pod="pachd-0")
+    ticks = iter([0.0, 31.0])
+
+    with pytest.raises(PachdUnavailableError) as unready:
+        wait_until_ready(
+            connection(api, namespace), sleep=lambda _s: None, clock=lambda: next(ticks)
+        )
+
+    message = str(unready.value)
+    assert (
+        "last status: PodPortError: pachd's gRPC port did not answer through the port-forward ("
+        in (message)
+    )
+    assert (
+        "); the kubelet reported: error forwarding port 1650 to pod pachd-0, uid : [Errno 111] "
+        "Connection refused. Check that the Helm release is up"
+    ) in message

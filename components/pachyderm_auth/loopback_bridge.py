@@ -109,8 +109,9 @@ class Bridge:
         try:
             _pump(connection, upstream.socket, self._wake_read)
         finally:
-            self._discard(connection)
+            # The far end first: what it reports on closing is known before the client sees EOF.
             self._discard(upstream)
+            self._discard(connection)
 
     def _discard(self, sock: socket.socket | FarEnd) -> None:
         with self._guard:

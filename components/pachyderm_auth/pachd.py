@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from components import urls
 from components.pachyderm_auth.credentials import SECRET
 from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget
+from components.pachyderm_auth.port_forward_errors import PodPortError
 
 T = TypeVar("T")
 
@@ -150,6 +151,16 @@ def pachd_client(connection: Connection) -> Iterator[Any]:
         client._init_api()
         try:
             yield client
+        except (grpc.RpcError, ConnectionError) as error:
+            # pachyderm_sdk wraps an unreachable channel's RpcError in a ConnectionError.
+            if not route.kubelet_errors or isinstance(error, PodPortError):
+                raise
+            code, details = grpc_status(error)
+            raise PodPortError(
+                f"pachd's gRPC port did not answer through the port-forward "
+                f"({code.name if code else 'no status'}: {details}); the kubelet reported: "
+                f"{route.kubelet_errors[-1]}"
+            ) from None
         finally:
             client._channel.close()
 
@@ -171,6 +182,7 @@ def _route(connection: Connection) -> Iterator[Any]:
 class _Direct(NamedTuple):
     address: str
     tls_server_name: None = None
+    kubelet_errors: tuple[str, ...] = ()
 
 
 def _check_tls_name(client: Any, server_name: str) -> None:

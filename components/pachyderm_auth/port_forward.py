@@ -14,7 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +104,8 @@ class Route:
 
     address: str
     tls_server_name: str | None
+    kubelet_errors: list[str]
+    """What the kubelet wrote on the error channel of this operation's streams, in order."""
 
 
 @contextmanager
@@ -121,6 +123,7 @@ def forwarded(target: PortForwardTarget, access: KubeAccess, timeout: float) -> 
             yield Route(
                 f"{scheme}://127.0.0.1:{bridge.port}",
                 (target.server_name or None) if target.tls else None,
+                forwarder.kubelet_errors,
             )
         finally:
             bridge.close()
@@ -135,6 +138,7 @@ class _Forwarder:
         self.timeout = timeout
         # One stream opens at a time, so the library's new pump thread is known to be its.
         self._lock = threading.Lock()
+        self.kubelet_errors: list[str] = []
 
     def where(self, pod: str | None = None) -> str:
         found = f"namespace {self.target.namespace!r}, release {self.target.release_name!r}"
@@ -169,7 +173,8 @@ class _Forwarder:
                 for thread in threading.enumerate()
                 if thread not in before and thread.name.startswith(_LIBRARY_PUMP)
             ]
-        return _Stream(stream, port, pumps[0] if len(pumps) == 1 else None, self.timeout)
+        pump = pumps[0] if len(pumps) == 1 else None
+        return _Stream(stream, port, pump, self.timeout, self.kubelet_errors.append)
 
     def _ready_pod(self) -> tuple[str, int]:
         pods = self._request(
@@ -288,11 +293,21 @@ class _Stream:
     after the pump ends, the WebSocket is shut down here if still open.
     """
 
-    def __init__(self, stream: Any, port: int, pump: threading.Thread | None, timeout: float):
+    def __init__(
+        self,
+        stream: Any,
+        port: int,
+        pump: threading.Thread | None,
+        timeout: float,
+        kubelet_error: Callable[[str], None],
+    ):
         self.socket: socket.socket = stream.socket(port)._socket
+        self._stream = stream
+        self._port = port
         self._websocket = stream.websocket
         self._pump = pump
         self._timeout = timeout
+        self._kubelet_error = kubelet_error
 
     def close(self) -> None:
         # EOF first, close after the pump ended: closing with bytes unread would reset the
@@ -303,6 +318,10 @@ class _Stream:
             self._pump.join(timeout=self._timeout)
         with suppress(OSError):
             self.socket.close()
+        # The pump keeps what arrived on the port's error channel (e.g. the kubelet's "connection
+        # refused" inside the pod) before it closes our socket, which gRPC sees as a dropped peer.
+        if self._stream.error(self._port):
+            self._kubelet_error(self._stream.error(self._port).strip())
         if self._pump is None:
             return
         if not self._pump.is_alive() and self._websocket.sock is not None:

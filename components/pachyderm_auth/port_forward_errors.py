@@ -47,6 +47,13 @@ class PodNotReadyError(PortForwardError, ConnectionError):
         super().__init__(message, code=code or grpc.StatusCode.UNAVAILABLE)
 
 
+class PodPortError(PortForwardError, ConnectionError):
+    """The stream opened, but the kubelet could not reach pachd's port in the pod."""
+
+    def __init__(self, message: str, *, code: grpc.StatusCode | None = None) -> None:
+        super().__init__(message, code=code or grpc.StatusCode.UNAVAILABLE)
+
+
 def cluster_gone(error: PortForwardError, delete_unreachable: bool | None = None) -> bool:
     """Whether pachd's objects went with the cluster: they lived in its database.
 
