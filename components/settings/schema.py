@@ -167,14 +167,14 @@ class PachydermSettings(_Frozen):
         return values
 
 
-RoleBindings = dict[Principal, tuple[Role, ...]]
-"""Principal to its whole role set on one resource; ``[]``: none while the stack holds it."""
-
-
 def _unique_roles(value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     for roles in value.values():
         check_unique(roles)
     return value
+
+
+RoleBindings = Annotated[dict[Principal, tuple[Role, ...]], AfterValidator(_unique_roles)]
+"""Principal to its whole role set on one resource; ``[]``: none while the stack holds it."""
 
 
 _BINDINGS_MEANING = (
@@ -200,11 +200,6 @@ class ProjectAccess(_Frozen):
         "pachd's roles.go lets a project hold). " + _BINDINGS_MEANING,
     )
 
-    @field_validator("role_bindings")
-    @classmethod
-    def _unique(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        return _unique_roles(value)
-
 
 class RepoAccess(_Frozen):
     """``pachyderm-okta:auth.repos.<project>/<repo>``: one repo's role bindings."""
@@ -215,11 +210,6 @@ class RepoAccess(_Frozen):
         "`repoOwner`. The repo must exist: repos belong to pipelines and users, not to this "
         "stack. " + _BINDINGS_MEANING,
     )
-
-    @field_validator("role_bindings")
-    @classmethod
-    def _unique(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        return _unique_roles(value)
 
 
 class AuthSettings(_Frozen):
@@ -284,11 +274,6 @@ class AuthSettings(_Frozen):
     @classmethod
     def _unique_admins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return check_unique(value)
-
-    @field_validator("role_bindings")
-    @classmethod
-    def _unique(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        return _unique_roles(value)
 
     def cluster_role_bindings(self) -> dict[str, tuple[str, ...]]:
         """One entry per principal: ``roleBindings`` plus ``clusterAdmin`` for each admin.
