@@ -90,13 +90,10 @@ def _binding_maps(auth: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], str, 
 
 
 def _where(role: str) -> str:
-    places = [RESOURCE_WORDS[kind] for kind in (CLUSTER, PROJECT_RESOURCE, REPO)]
-    bindable = [
-        word
-        for word, kind in zip(places, (CLUSTER, PROJECT_RESOURCE, REPO), strict=True)
-        if kind in bindable_to(role)
-    ]
-    return bindable[0] if len(bindable) == 1 else ", ".join(bindable[:-1]) + " or " + bindable[-1]
+    """Where ``role`` can be bound: ``the cluster``, ``the cluster or a project``, ..."""
+    kinds = (CLUSTER, PROJECT_RESOURCE, REPO)
+    places = [RESOURCE_WORDS[kind] for kind in kinds if kind in bindable_to(role)]
+    return places[0] if len(places) == 1 else f"{', '.join(places[:-1])} or {places[-1]}"
 
 
 def _role_problems(project: dict[str, Any]) -> list[ConfigProblem]:
