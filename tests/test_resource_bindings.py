@@ -21,6 +21,7 @@ from components.pachyderm_auth.resource_binding import (
     ProjectRoleBindingProvider,
     RepoRoleBindingProvider,
 )
+from components.pachyderm_auth.role_binding import RoleBindingProvider
 from testkit.auth_props import AuthProps
 from testkit.fake_pachd import FakePachd
 
@@ -263,3 +264,21 @@ def test_a_binding_on_a_missing_repo_names_the_key_and_the_project(fake: FakePac
         "users, not to this stack: create it (`pachctl create repo raw --project team-a`) or "
         "remove the key"
     )
+
+
+def test_a_locked_down_cluster_takes_project_creator_away_until_destroy(fake: FakePachd) -> None:
+    # `roleBindings: {allClusterUsers: []}`: the cluster binding holds no roles while it exists.
+    _activate(fake)
+    provider = RoleBindingProvider()
+    locked = {**PROPS.binding(fake.address, "allClusterUsers"), "roles": []}
+
+    created = provider.create(locked)
+
+    assert created.outs is not None
+    assert created.outs["roles_before"] == ["projectCreator"]
+    assert "allClusterUsers" not in fake.state.cluster_role_bindings
+    assert provider.read(created.id, created.outs).outs == created.outs
+
+    provider.delete(created.id, created.outs)
+
+    assert fake.state.cluster_role_bindings["allClusterUsers"] == {"projectCreator"}
