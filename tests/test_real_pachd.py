@@ -662,3 +662,12 @@ def test_with_the_groups_claim_all_every_group_of_the_person_reaches_pachd(
         "group:analysts",
         "group:pachyderm-admins",
     ]
+
+
+def test_the_conversation_covers_the_project_calls_the_providers_make() -> None:
+    # Beside the calls listed above: a created project's create and refresh.
+    with FakePachd() as fake:
+        converse(fake, "http://127.0.0.1:9/the-fake-dials-nothing")
+        called = set(fake.calls)
+
+    assert {"pfs.CreateProject", "pfs.InspectProject"} <= called
