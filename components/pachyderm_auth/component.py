@@ -251,7 +251,7 @@ class PachydermAuth(pulumi.ComponentResource):
         self, activation: AuthActivation, created: dict[str, PachydermProject]
     ) -> None:
         for project, access in self._args.settings.projects.items():
-            after = _first(activation, created.get(project))
+            after = _waits_for(activation, created.get(project))
             for principal, roles in access.role_bindings.items():
                 ProjectRoleBinding(
                     f"{self._prefix}-project-binding-{name_suffix(f'{project} {principal}')}",
@@ -264,7 +264,7 @@ class PachydermAuth(pulumi.ComponentResource):
         self, activation: AuthActivation, created: dict[str, PachydermProject]
     ) -> None:
         for repo, access in self._args.settings.repos.items():
-            after = _first(activation, created.get(repo.partition("/")[0]))
+            after = _waits_for(activation, created.get(repo.partition("/")[0]))
             for principal, roles in access.role_bindings.items():
                 RepoRoleBinding(
                     f"{self._prefix}-repo-binding-{name_suffix(f'{repo} {principal}')}",
@@ -285,7 +285,7 @@ class PachydermAuth(pulumi.ComponentResource):
         return pulumi.Output.secret(password.result)
 
 
-def _first(
+def _waits_for(
     activation: AuthActivation, project: PachydermProject | None
 ) -> tuple[pulumi.Resource, ...]:
     """What a binding waits for: activation, and the project when the stack creates it."""
