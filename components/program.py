@@ -15,6 +15,7 @@ from components.okta_app import OktaOidcApp, OktaOidcAppArgs, look_up_assignees
 from components.pachyderm import PachydermDeployment, PachydermDeploymentArgs
 from components.pachyderm_auth import OktaConnectorArgs, PachydermAuth, PachydermAuthArgs
 from components.pachyderm_auth.stack_connection import connection_settings
+from components.robot_secrets import RobotSecrets, RobotSecretsArgs
 from components.settings import StackSettings
 
 OUTPUT_PACHYDERM_URL = "pachydermUrl"
@@ -27,6 +28,7 @@ OUTPUT_PACHCTL_CONNECT = "pachctlConnect"
 OUTPUT_PACHCTL_LOGIN = "pachctlLogin"
 OUTPUT_PACHCTL_WHOAMI = "pachctlWhoami"
 OUTPUT_ACCESS = "access"
+OUTPUT_ROBOTS = "robots"
 
 
 def build(settings: StackSettings) -> dict[str, Any]:
@@ -71,8 +73,29 @@ def build(settings: StackSettings) -> dict[str, Any]:
         ),
     )
 
+    if project.auth.robots:
+        RobotSecrets(
+            "robots",
+            RobotSecretsArgs(
+                robots=project.auth.robots,
+                tokens={robot: token.token for robot, token in auth.robot_tokens.items()},
+                release_namespace=project.pachyderm.namespace,
+            ),
+            pulumi.ResourceOptions(providers=[kubernetes_provider]),
+        )
+
     # What users type next: pachctl talks to the proxy's public address, not the override.
     public_grpc_address = urls.pachd_grpc_address(project.public_url)
+    robots = {
+        # Each robot's Secret and when its current token expires (the token itself: the Secret).
+        OUTPUT_ROBOTS: {
+            robot: {
+                "secret": f"{settings.secret.namespace}/{settings.secret.name}",
+                "expiresAt": auth.robot_tokens[robot].expires_at,
+            }
+            for robot, settings in sorted(project.auth.robots.items())
+        }
+    }
     return {
         OUTPUT_PACHYDERM_URL: str(project.public_url),
         OUTPUT_PACHD_ADDRESS: public_grpc_address,
@@ -85,4 +108,6 @@ def build(settings: StackSettings) -> dict[str, Any]:
         OUTPUT_PACHCTL_WHOAMI: "pachctl auth whoami",
         # Who gets which roles where, as the stack declares it (bindings made by hand: pachd).
         OUTPUT_ACCESS: access.as_output(access.access_table(project.auth)),
+        # Only a stack with robots has the output: a stack without keeps the outputs it had.
+        **(robots if project.auth.robots else {}),
     }

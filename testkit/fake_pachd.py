@@ -187,6 +187,8 @@ class PachdState:
     root_token: str | None = None
     tokens: dict[str, str] = field(default_factory=dict)
     """token -> subject (``pach:root``, ``user:alice@example.com``, ...)."""
+    token_expiry: dict[str, datetime] = field(default_factory=dict)
+    """token -> when it expires, for tokens minted with a TTL (robot tokens)."""
     cluster_role_bindings: dict[str, set[str]] = field(default_factory=dict)
     resource_role_bindings: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     """Project and repo bindings by pachd's key (``PROJECT:team-a``, ``REPO:team-a/raw``):
@@ -324,6 +326,12 @@ _METHODS: dict[str, _Spec] = {
     ),
     "/auth_v2.API/RotateRootToken": _Spec(
         auth.RotateRootTokenRequest, "admin", "_auth_rotate_root_token"
+    ),
+    "/auth_v2.API/GetRobotToken": _Spec(
+        auth.GetRobotTokenRequest, "admin", "_auth_get_robot_token"
+    ),
+    "/auth_v2.API/RevokeAuthToken": _Spec(
+        auth.RevokeAuthTokenRequest, "user", "_auth_revoke_auth_token"
     ),
     # pfs_v2 / pps_v2
     "/pfs_v2.API/ActivateAuth": _Spec(pfs.ActivateAuthRequest, "admin", "_pfs_activate_auth"),
@@ -484,6 +492,8 @@ class FakePachd:
         self._meta_lock = threading.Lock()
         self._ready_at = 0.0
         self._server: Any = None
+        self._current_token: str | None = None
+        """The token of the call being handled (handlers run one at a time, under the lock)."""
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -664,6 +674,7 @@ class FakePachd:
             request = spec.request().parse(raw)
             with self.state.lock:
                 subject = self._authorize(spec.policy, token)
+                self._current_token = token
                 response: _Msg = getattr(self, spec.handler)(request, subject)
         except PachdError as err:
             return err
@@ -679,7 +690,8 @@ class FakePachd:
         if not token:
             raise PachdError(grpc.StatusCode.UNAUTHENTICATED, NO_TOKEN)
         subject = self.state.tokens.get(token)
-        if subject is None:
+        expires = self.state.token_expiry.get(token)
+        if subject is None or (expires is not None and expires <= datetime.now(UTC)):
             raise PachdError(grpc.StatusCode.UNAUTHENTICATED, BAD_TOKEN)
         return subject
 
@@ -803,7 +815,26 @@ class FakePachd:
         return auth.SetConfigurationResponse()
 
     def _auth_who_am_i(self, req: Any, subject: str | None) -> _Msg:
-        return auth.WhoAmIResponse(username=subject or "")
+        token = self._current_token
+        return auth.WhoAmIResponse(
+            username=subject or "", expiration=self.state.token_expiry.get(token or "")
+        )
+
+    def _auth_get_robot_token(self, req: Any, subject: str | None) -> _Msg:
+        # src/server/auth/server/api_server.go, GetRobotToken: a redundant prefix is dropped.
+        name = req.robot.removeprefix("robot:")
+        if ":" in name:
+            raise _unknown("robot names cannot contain colons (':')")
+        token = uuid.uuid4().hex
+        self.state.tokens[token] = f"robot:{name}"
+        if req.ttl > 0:
+            self.state.token_expiry[token] = datetime.now(UTC) + timedelta(seconds=req.ttl)
+        return auth.GetRobotTokenResponse(token=token)
+
+    def _auth_revoke_auth_token(self, req: Any, subject: str | None) -> _Msg:
+        revoked = int(self.state.tokens.pop(req.token, None) is not None)
+        self.state.token_expiry.pop(req.token, None)
+        return auth.RevokeAuthTokenResponse(number=revoked)
 
     def _auth_modify_role_binding(self, req: Any, subject: str | None) -> _Msg:
         # The order of pachd's checks (ModifyRoleBindingInTransaction and

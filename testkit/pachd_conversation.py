@@ -15,7 +15,8 @@ update), so the conversation is played once per pachd, from a fresh start.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import grpc
@@ -59,6 +60,8 @@ class Context:
 
     pachd: Pachd
     okta_issuer: str
+    minted: dict[str, str] = field(default_factory=dict)
+    """Tokens earlier steps minted, by name, for later steps to use."""
 
     def root(self) -> Any:
         """A client holding the root token the conversation activated with."""
@@ -337,6 +340,23 @@ STEPS: Sequence[Step] = (
     Step("delete-project", lambda c: c.root().pfs.delete_project(project=_project())),
     Step("project-binding-after-delete", _binding(PROJECT)),
     Step("delete-project-again", lambda c: c.root().pfs.delete_project(project=_project())),
+    # Robot tokens: minted with a lifetime, named as the robot, revoked one by one.
+    Step("robot-token-holder", lambda c: _robot_token_holder(c, "ci", "ci")),
+    Step("robot-token-prefix-dropped", lambda c: _robot_token_holder(c, "robot:ci", "ci-2")),
+    Step("robot-token-colon", lambda c: c.root().auth.get_robot_token(robot="c:i", ttl=3600)),
+    Step(
+        "robot-token-no-token", lambda c: c.pachd.client().auth.get_robot_token(robot="ci", ttl=60)
+    ),
+    Step(
+        "revoke-robot-token",
+        lambda c: c.root().auth.revoke_auth_token(token=c.minted["ci"]),
+    ),
+    Step(
+        "revoke-robot-token-again",
+        lambda c: c.root().auth.revoke_auth_token(token=c.minted["ci"]),
+    ),
+    Step("whoami-revoked-robot-token", lambda c: c.pachd.client(c.minted["ci"]).auth.who_am_i()),
+    Step("whoami-other-robot-token", lambda c: _holder(c, c.minted["ci-2"], 3600)),
     # Root token rotation to a token the stack minted.
     Step(
         "rotate-root-token",
@@ -378,6 +398,33 @@ STEPS: Sequence[Step] = (
         "list-clients-after-deactivation", lambda c: c.pachd.client().identity.list_oidc_clients()
     ),
 )
+
+
+@dataclass(frozen=True)
+class Derived:
+    """An answer computed from pachd's, where the raw one holds a fresh token or a time."""
+
+    fields: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a response message's JSON."""
+        return self.fields
+
+
+def _holder(context: Context, token: str, ttl: int) -> Derived:
+    """Who ``token`` is, and whether it expires ``ttl`` seconds from now (within a minute)."""
+    who = context.pachd.client(token).auth.who_am_i()
+    left = (who.expiration - datetime.now(UTC)).total_seconds() if who.expiration else None
+    return Derived(
+        {"username": who.username, "expires_as_asked": left is not None and abs(left - ttl) < 60}
+    )
+
+
+def _robot_token_holder(context: Context, robot: str, memo: str) -> Derived:
+    """Mint a one-hour token for ``robot``, keep it as ``memo``, and say who holds it."""
+    token = context.root().auth.get_robot_token(robot=robot, ttl=3600).token
+    context.minted[memo] = token
+    return _holder(context, token, 3600)
 
 
 def answer(step: Step, context: Context) -> Answer:

@@ -409,7 +409,8 @@ def test_registered_outputs(mocked: MockRun) -> None:
     component = _deploy(mocked)
     registration = mocked.one(COMPONENT, "auth")
     outputs = mocked.monitor.component_outputs[registration.urn]
-    assert set(outputs) == {"root_token", "issuer", "connector_version"}
+    assert set(outputs) == {"root_token", "issuer", "connector_version", "robot_tokens"}
+    assert outputs["robot_tokens"] == {}
     assert is_secret(outputs["root_token"])
     assert unwrap(outputs["root_token"]) == _password_for("auth-root-token")
     assert outputs["issuer"] == f"{PUBLIC_URL}/dex"

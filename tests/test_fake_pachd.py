@@ -143,7 +143,7 @@ def test_configured_version_is_reported(make_fake: Factory) -> None:
 
 
 def test_unmodelled_method_is_unimplemented(active: FakePachd) -> None:
-    err = rpc_error(lambda: client(active, ROOT).auth.get_robot_token(robot="ci"))
+    err = rpc_error(lambda: client(active, ROOT).auth.extract_auth_tokens())
     assert err.code() == grpc.StatusCode.UNIMPLEMENTED
     assert "unknown method" in err.details()
 

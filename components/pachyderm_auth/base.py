@@ -66,7 +66,8 @@ class PachdProvider(ResourceProvider, Generic[S]):
     local_fields: ClassVar[frozenset[str]] = frozenset()
     """State Pulumi keeps that pachd never sees (what delete does): an update without a call."""
     output_fields: ClassVar[tuple[str, ...]] = ()
-    """Outputs pachd computes; kept from the stored outputs when an update calls nothing."""
+    """Outputs pachd computes; kept from the stored outputs when an update calls nothing, and
+    never compared with the inputs (which cannot hold them)."""
 
     @classmethod
     def secret_outputs(cls) -> list[str]:
@@ -123,7 +124,11 @@ class PachdProvider(ResourceProvider, Generic[S]):
 
         The default diff would also compare the pickled provider: any code change would update.
         """
-        changed = [name for name in self.state_model.model_fields if _differs(olds, news, name)]
+        changed = [
+            name
+            for name in self.state_model.model_fields
+            if name not in self.output_fields and _differs(olds, news, name)
+        ]
         if "root_token" not in self.state_model.model_fields and self._credential_moves(
             olds.get("root_token"), news.get("root_token")
         ):
@@ -196,6 +201,7 @@ class PachdProvider(ResourceProvider, Generic[S]):
             name
             for name in self.state_model.model_fields
             if name not in self.local_fields
+            and name not in self.output_fields
             and normalised(getattr(previous, name)) != normalised(getattr(current, name))
         ]
 

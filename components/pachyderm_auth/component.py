@@ -23,6 +23,7 @@ from components.pachyderm_auth.resource_binding import (
     RepoBindingArgs,
     RepoRoleBinding,
 )
+from components.pachyderm_auth.robot_token import RobotToken, RobotTokenArgs
 from components.pachyderm_auth.role_binding import ClusterRoleBinding, RoleBindingArgs
 from components.pachyderm_auth.stack_connection import ConnectionSettings
 from components.settings import AuthSettings
@@ -73,6 +74,8 @@ class PachydermAuth(pulumi.ComponentResource):
     """Dex's issuer, shared by the identity server and pachd's OIDC config."""
     connector_version: pulumi.Output[int]
     """The Okta connector's ``configVersion`` in pachd."""
+    robot_tokens: dict[str, RobotToken]
+    """Each robot's token resource, by robot name: its ``token`` (secret) and ``expires_at``."""
 
     def __init__(
         self, name: str, args: PachydermAuthArgs, opts: pulumi.ResourceOptions | None = None
@@ -97,13 +100,31 @@ class PachydermAuth(pulumi.ComponentResource):
         created = self._projects(activation)
         self._project_bindings(activation, created)
         self._repo_bindings(activation, created)
+        self.robot_tokens = self._robot_tokens(activation)
         self.register_outputs(
             {
                 "root_token": self.root_token,
                 "issuer": self.issuer,
                 "connector_version": self.connector_version,
+                "robot_tokens": {robot: token.token for robot, token in self.robot_tokens.items()},
             }
         )
+
+    def _robot_tokens(self, activation: AuthActivation) -> dict[str, RobotToken]:
+        return {
+            robot: RobotToken(
+                f"{self._prefix}-robot-{robot}",
+                self._connection,
+                RobotTokenArgs(
+                    robot=robot,
+                    ttl_seconds=settings.ttl_seconds,
+                    rotate_after_seconds=settings.rotate_after_seconds,
+                    rotation=settings.rotation,
+                ),
+                self._after(activation),
+            )
+            for robot, settings in sorted(self._args.settings.robots.items())
+        }
 
     def _activation(self) -> AuthActivation:
         args = self._args

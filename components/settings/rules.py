@@ -136,6 +136,48 @@ def _role_problems(project: dict[str, Any]) -> list[ConfigProblem]:
     return problems
 
 
+def _robot_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    """A binding to a robot the stack neither mints nor lists as made elsewhere."""
+    auth = project.get("auth", {})
+    if not isinstance(auth, dict):
+        return []
+    robots = auth.get("robots", {}) if isinstance(auth.get("robots"), dict) else {}
+    external = (
+        auth.get("externalRobots", []) if isinstance(auth.get("externalRobots"), list) else []
+    )
+    declared = {*robots, *(name for name in external if isinstance(name, str))}
+    found: list[tuple[tuple[Any, ...], str]] = []
+    admins = auth.get("clusterAdmins")
+    for index, principal in enumerate(admins if isinstance(admins, list) else []):
+        found.append(((PROJECT, "auth", "clusterAdmins", index), principal))
+    for path, _resource, bindings in _binding_maps(auth):
+        found.extend(((*path, p), p) for p in (bindings if isinstance(bindings, dict) else ()))
+    problems = []
+    for path, principal in found:
+        if not isinstance(principal, str) or not principal.startswith("robot:"):
+            continue
+        name = principal.removeprefix("robot:")
+        if name not in declared:
+            problems.append(
+                ConfigProblem(
+                    config_key(path),
+                    f"robot {name!r} is not declared: add it to {PROJECT}:auth.robots (the stack "
+                    f"mints its token), or to {PROJECT}:auth.externalRobots if its tokens are "
+                    "made elsewhere",
+                )
+            )
+    overlap = sorted(set(robots) & {name for name in external if isinstance(name, str)})
+    problems.extend(
+        ConfigProblem(
+            config_key((PROJECT, "auth", "externalRobots")),
+            f"robot {name!r} is also in {PROJECT}:auth.robots: a robot is minted by this stack "
+            "or made elsewhere, not both",
+        )
+        for name in overlap
+    )
+    return problems
+
+
 def _proxy_problems(project: dict[str, Any]) -> list[ConfigProblem]:
     public_url = _valid(PublicUrlText, project.get("publicUrl"))
     pachyderm = _valid(
@@ -305,6 +347,7 @@ def cross_setting_problems(raw: Mapping[str, dict[str, Any]]) -> list[ConfigProb
     return [
         *_license_problems(project),
         *_role_problems(project),
+        *_robot_problems(project),
         *_proxy_problems(project),
         *_storage_url_problems(project),
         *_pachd_ca_problems(project),

@@ -42,6 +42,7 @@ from components.settings.frozen import Frozen as _Frozen
 from components.settings.namespaces import KUBERNETES, OKTA, PROJECT, why_not_ignorable
 from components.settings.problems import problem
 from components.settings.provider_config import KubernetesConfig, OktaOrgConfig
+from components.settings.robots import RobotName, RobotSettings
 
 
 def _check_ignorable(namespace: str) -> str:
@@ -50,6 +51,8 @@ def _check_ignorable(namespace: str) -> str:
         raise problem(reason)
     return namespace
 
+
+UniqueRobotNames = Annotated[tuple[RobotName, ...], AfterValidator(check_unique)]
 
 IgnoredNamespaces = Annotated[
     tuple[Annotated[str, AfterValidator(_check_ignorable)], ...], AfterValidator(check_unique)
@@ -240,6 +243,16 @@ class AuthSettings(_Frozen):
     repos: dict[RepoPath, RepoAccess] = Field(
         default_factory=dict,
         description="`<project>/<repo>` to its role bindings; the repo must exist in pachd.",
+    )
+    robots: dict[RobotName, RobotSettings] = Field(
+        default_factory=dict,
+        description="Robot name to its token's lifetime, rotation and Kubernetes Secret "
+        "(docs/operations.md, Robot accounts); bind roles to `robot:<name>`.",
+    )
+    external_robots: UniqueRobotNames = Field(
+        default=(),
+        description="Robots made outside this stack (e.g. `pachctl auth get-robot-token`) that "
+        "bindings may name; a binding to any other undeclared robot is refused.",
     )
     skip_email_verified: bool = Field(
         default=True,
