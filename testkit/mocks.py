@@ -252,6 +252,9 @@ def start_mock_run(*, preview: bool = False) -> MockRun:
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.settings.SETTINGS.rpc_manager.clear()
     pulumi.runtime.settings.SETTINGS.outputs.clear()
+    # A new root stack resource each run, as each `pulumi up` has: set_mocks keeps an existing
+    # one, whose exports would then outlive the run that made them.
+    pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=preview, monitor=monitor)
     return MockRun(mocks=mocks, monitor=monitor)
 

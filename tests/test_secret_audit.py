@@ -3,7 +3,8 @@
 Guards the secrecy promises of docs/decisions.md (2, 5) and the provider rule "no secret in an
 exception message" against regressions anywhere in the program. A full offline life cycle (first
 ``up``, a rotated Okta client secret, adopting a root token (a root-token rotation), refresh,
-destroy), a Pachyderm 2.11 variant with an enterprise license key, and the failure paths (a
+destroy), a Pachyderm 2.11 variant with an enterprise license key, a robot's tokens (minted,
+rotated, refreshed, revoked), and the failure paths (a
 foreign root token, env-managed identity, a pachd that never becomes ready, pachd echoing secrets
 in its error details, invalid stack configs) and a kubeconfig given as contents (plaintext and
 ``--secret``) are run, and everything that leaves the program is collected:
@@ -19,7 +20,8 @@ in its error details, invalid stack configs) and a kubeconfig given as contents 
 
 None may contain any secret: the Okta API token, the Okta client secret (original and rotated),
 the root tokens, the minted passwords (every ``RandomPassword``: pachd and console client
-secrets, Postgres passwords, the enterprise secret), the license key and the kubeconfig's token.
+secrets, Postgres passwords, the enterprise secret), the license key, the kubeconfig's token and
+every robot token pachd minted.
 The scanner has its own test that plants a secret in each kind of place, so the audit cannot pass
 vacuously.
 """
@@ -276,6 +278,7 @@ def audit() -> Audit:
         host.configure()
         run_life_cycle(collected, host)
         run_license_variant(collected, host)
+        run_robot_tokens(collected, host)
         run_failures(collected, host)
         run_kubeconfig_contents(collected)
         collected.host(host)
@@ -324,6 +327,22 @@ def run_license_variant(audit: Audit, host: RecordingHost) -> None:
         assert fake.state.license_code == TEST_SECRETS["pachyderm-okta:licenseKey"]
         engine.refresh()
         engine.destroy()
+
+
+def run_robot_tokens(audit: Audit, host: RecordingHost) -> None:
+    """A robot's token minted, rotated, refreshed and revoked: every token it ever had."""
+    robot = {"ttl": "720h", "secret": {"namespace": "ci", "name": "pachyderm-robot-ci"}}
+    with FakePachd() as fake:
+        engine = OfflineEngine(host)
+        for rotation in (0, 1):
+            auth = DEV_AUTH | {"robots": {"ci": robot | {"rotation": rotation}}}
+            stack = dev_stack(fake.address, pachyderm_okta__auth=json.dumps(auth))
+            engine.up(audit.plan(plan_program(stack)))
+        engine.refresh()
+        minted = [token for token, subject in fake.state.tokens.items() if subject == "robot:ci"]
+        assert len(minted) == 2
+        engine.destroy()
+    audit.secrets |= {f"robot token {index}": token for index, token in enumerate(minted)}
 
 
 def run_kubeconfig_contents(audit: Audit) -> None:
@@ -498,7 +517,8 @@ def test_scanner_finds_a_planted_secret_in_every_kind_of_place() -> None:
 
 def test_audit_collected_every_kind_of_place(audit: Audit) -> None:
     wheres = [where for where, _ in audit.exposures]
-    assert audit.plans == 3 + 1 + 3 + 8 + 2
+    assert audit.plans == 3 + 1 + 2 + 3 + 8 + 2
+    assert any(" output " in w and "RobotToken" in w for w in wheres)
     assert audit.failures == 3 + 8 + 4
     assert any(w.startswith(HELM_RELEASE) and w.endswith(" values") for w in wheres)
     assert any(w.endswith(f"output {PROVIDER_KEY} (pickle)") for w in wheres)
