@@ -26,6 +26,8 @@ import dataclasses
 import json
 import os
 import re
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ import pytest
 from pachyderm_sdk.api import auth, pfs
 
 from components.pachyderm_auth.idp_connector import connector_config
+from components.robot_secrets import robot_secret_data
 from testkit import change_costs
 from testkit.counting_proxy import CountingProxy
 from testkit.dex_identity import DexIdentity, PachdLoginError, pachd_login
@@ -671,3 +674,82 @@ def test_the_conversation_covers_the_project_calls_the_providers_make() -> None:
         called = set(fake.calls)
 
     assert {"pfs.CreateProject", "pfs.InspectProject"} <= called
+
+
+# --- robot accounts -----------------------------------------------------------------------------
+
+
+def _as_robot(tier: Tier, token: str, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pachctl with the config the robot's Secret delivers (its address: this pachd's)."""
+    config = folder / f"robot-{token[:8]}.json"
+    config.write_text(robot_secret_data(token, tier.pachd.namespace)["config.json"])
+    return subprocess.run(  # the in-cluster address is unreachable here: PACHD_ADDRESS wins
+        [str(PACHCTL), *args],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(folder),
+            "PACH_CONFIG": str(config),
+            "PACHD_ADDRESS": tier.pachd.address,
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_a_robot_writes_to_its_repo_with_the_delivered_token_and_nowhere_else(
+    fresh: Tier, tmp_path: Path
+) -> None:
+    root = fresh.pachd.client(ROOT_TOKEN)
+    for repo in ("robot-raw", "elsewhere"):
+        fresh.pachd.pachctl("create", "repo", repo, token=ROOT_TOKEN)
+    data = tmp_path / "hello.txt"
+    data.write_text("hello\n")
+    robot = {"ttl": "2h", "secret": {"namespace": "ci", "name": "pachyderm-robot-ci"}}
+
+    def stack(rotation: int) -> dict[str, Any]:
+        auth = dev_auth(
+            robots={"ci": robot | {"rotation": rotation}},
+            repos={"default/robot-raw": {"roleBindings": {"robot:ci": ["repoWriter"]}}},
+        )
+        return {"pachyderm_okta__auth": auth}
+
+    engine = OfflineEngine(fresh.hosts)
+    try:
+        engine.up(fresh.plan(**stack(0)))
+        urn = next(urn for urn in engine.state if urn.endswith("::auth-robot-ci"))
+        first = engine.state[urn]["token"]
+
+        written = _as_robot(fresh, first, tmp_path, "put", "file", "robot-raw@master:/hello.txt",
+                            "-f", str(data))  # fmt: skip
+        assert written.returncode == 0, written.stderr
+        refused = _as_robot(fresh, first, tmp_path, "put", "file", "elsewhere@master:/hello.txt",
+                            "-f", str(data))  # fmt: skip
+        assert refused.returncode == 1
+        assert "robot:ci is not authorized to perform this operation" in refused.stderr
+        who = fresh.pachd.client(first).auth.who_am_i()
+        assert who.username == "robot:ci"
+        assert who.expiration.timestamp() - time.time() == pytest.approx(7200, abs=120)
+
+        fresh.proxy.reset_calls()
+        assert engine.up(fresh.plan(**stack(0))).changed == []
+        assert fresh.proxy.calls == []
+
+        # make rotate-robot raises the rotation: a new token, the old one still good.
+        engine.up(fresh.plan(**stack(1)))
+        assert fresh.proxy.calls == ["auth.GetRobotToken", "auth.WhoAmI"]
+        second = engine.state[urn]["token"]
+        for token in (first, second):
+            assert _as_robot(fresh, token, tmp_path, "auth", "whoami").stdout.startswith(
+                'You are "robot:ci"'
+            )
+
+        engine.destroy()
+        for token in (first, second):
+            assert "corrupted or has expired" in _as_robot(fresh, token, tmp_path, "auth",
+                                                           "whoami").stderr  # fmt: skip
+    finally:
+        for repo in ("robot-raw", "elsewhere"):
+            with contextlib.suppress(grpc.RpcError):
+                root.pfs.delete_repo(repo=pfs.Repo(name=repo, type="user"), force=True)
