@@ -9,6 +9,8 @@ Pulumi's real dynamic provider host, pachd played by ``testkit/fake_pachd.py``.
   count the same).
 * :mod:`testkit.change_costs` - pachd calls of a second ``up`` per kind of change, against the
   allowed budget (also asserted by ``tests/test_pachd_call_budget.py``).
+* :mod:`testkit.plugin_runs` - exec credential plugin runs of a first ``up`` through the
+  port-forward (also asserted by ``tests/test_offline_up_port_forward.py``).
 * :mod:`bench.readiness` - time from pachd becoming ready to the activation's Create returning.
 * :mod:`bench.evaluate` - wall time and peak RSS of evaluating the program vs bare imports.
 """

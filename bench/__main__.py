@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from bench import REPRODUCE, evaluate, readiness
-from testkit import change_costs
+from testkit import change_costs, plugin_runs
 from testkit.call_counts import (
     FIRST_UP_MAX_RATIO,
     ROTATION_CALLS,
@@ -260,6 +262,19 @@ def section_evaluate(report: Report, summaries: dict[str, evaluate.ModeSummary])
     )
 
 
+def section_plugin_runs(report: Report, measured: plugin_runs.PluginRuns) -> None:
+    """Exec credential plugin runs of a first ``up`` through the port-forward."""
+    per_process = measured.runs / measured.provider_processes
+    mark = report.target(
+        "exec plugin runs per provider process <= 1", per_process <= 1, f"{per_process:g}"
+    )
+    report.out(
+        "exec credential plugin, first up through the port-forward (stand-in plugin):",
+        f"   runs: {measured.runs} in {measured.provider_processes} provider process(es)  {mark}",
+        "",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every measurement and print the table; exit 0 even when a target is missed."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -287,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
     with HostPool() as hosts:
         section_budget(report, change_costs.measure_changes(hosts))
+    with tempfile.TemporaryDirectory() as scratch:
+        section_plugin_runs(report, plugin_runs.measure_plugin_runs(Path(scratch, "runs")))
     section_readiness(report, series)
     section_evaluate(report, evaluate.measure(args.reps))
 

@@ -47,6 +47,7 @@ import re
 import socket
 import ssl
 import struct
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field, replace
@@ -225,6 +226,21 @@ class KubeApiStandIn:
                 "current-context": context,
             }
         )
+
+    def exec_kubeconfig(self, runs: Path, *, fails: bool = False) -> str:
+        """A kubeconfig whose token comes from ``testkit/exec_plugin.py``, logging to ``runs``."""
+        document = yaml.safe_load(self.kubeconfig())
+        plugin = Path(__file__).with_name("exec_plugin.py")
+        args = [str(plugin), str(runs), TOKEN, *(["fail"] if fails else [])]
+        document["users"][0]["user"] = {
+            "exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                "command": sys.executable,
+                "args": args,
+                "interactiveMode": "Never",
+            }
+        }
+        return yaml.safe_dump(document)
 
     @property
     def url(self) -> str:

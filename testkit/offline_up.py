@@ -230,6 +230,11 @@ class HostPool:
             self._hosts[key] = host
         return self._hosts[key]
 
+    @property
+    def processes(self) -> int:
+        """How many host processes the pool started (one per stack config)."""
+        return len(self._hosts)
+
     def stderr_text(self) -> str:
         """What every host wrote to stderr so far."""
         return "".join(host.stderr_text() for host in self._hosts.values())

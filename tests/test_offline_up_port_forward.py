@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.pachyderm_auth.port_forward_errors import DELETE_UNREACHABLE
+from testkit import plugin_runs
 from testkit.dynamic_host import HostError
 from testkit.fake_pachd import FakePachd
 from testkit.kube_api import TOKEN, KubeApiStandIn, documented_role
 from testkit.offline_up import HostPool, OfflineEngine, Stack, plan_program
-from testkit.stacks import TEST_SECRETS, stack_config
 
 PUBLIC_URL = "https://pachyderm.does-not-resolve.invalid"
 NAMESPACE = "pachyderm"
@@ -49,18 +50,7 @@ def api(cluster: KubeApiStandIn, pachd: FakePachd) -> KubeApiStandIn:
 
 def port_forward_stack(api: KubeApiStandIn, **overrides: Any) -> Stack:
     """The prod-like stack: https publicUrl on a load balancer, kubeconfig contents as a secret."""
-    return stack_config(
-        "dev",
-        secrets={
-            "okta:apiToken": TEST_SECRETS["okta:apiToken"],
-            "kubernetes:kubeconfig": (api.kubeconfig()),
-        },
-        pachyderm_okta__publicUrl=PUBLIC_URL,
-        pachyderm_okta__pachdAccess="portForward",
-        pachyderm_okta__pachyderm=json.dumps({"serviceType": "LoadBalancer"}),
-        kubernetes__context="stand-in",
-        **overrides,
-    )
+    return plugin_runs.port_forward_stack(api.kubeconfig(), **overrides)
 
 
 def test_first_up_converges_through_the_kubernetes_api(
@@ -183,3 +173,26 @@ def test_kubernetes_delete_unreachable_in_the_stack_lets_destroy_finish(
     assert set(engine.refresh().values()) == {None}
     assert len(engine.destroy()) == len(plan.dynamic)
     assert pachd.state.auth_active
+
+
+def test_a_first_up_runs_the_exec_plugin_once_per_provider_process(tmp_path: Path) -> None:
+    """Each ``aws eks get-token`` costs about a second; a first up used to run it 11 times."""
+    assert plugin_runs.measure_plugin_runs(tmp_path / "runs") == plugin_runs.PluginRuns(
+        runs=1, provider_processes=1
+    )
+
+
+def test_a_failing_exec_plugin_is_shown_in_its_own_words(
+    api: KubeApiStandIn, pachd: FakePachd, hosts: HostPool, tmp_path: Path
+) -> None:
+    stack = plugin_runs.port_forward_stack(api.exec_kubeconfig(tmp_path / "runs", fails=True))
+
+    with pytest.raises(HostError) as failed:
+        OfflineEngine(hosts).up(plan_program(stack))
+
+    assert ("PortForwardError: the kubeconfig's credential plugin ") in failed.value.details
+    assert (
+        "failed (exit 255): An error occurred (ExpiredToken) when calling the GetCallerIdentity "
+        "operation"
+    ) in failed.value.details
+    assert pachd.calls == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import itertools
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -446,3 +447,22 @@ def test_the_kubelets_own_error_is_shown_when_pachds_port_refuses(
         "); the kubelet reported: error forwarding port 1650 to pod pachd-0, uid : [Errno 111] "
         "Connection refused. Check that the Helm release is up"
     ) in message
+
+
+def test_an_exec_plugin_runs_once_per_process_and_its_failure_is_shown(
+    api: KubeApiStandIn, namespace: str, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    plugin = connection(api, namespace, kubeconfig=api.exec_kubeconfig(runs))
+    for _ in range(3):
+        assert wait_until_ready(plugin) == (2, 12, 2)
+    assert runs.read_text().splitlines() == ["run"]
+
+    failing_runs = tmp_path / "failing-runs"
+    failing = connection(api, namespace, kubeconfig=api.exec_kubeconfig(failing_runs, fails=True))
+    with pytest.raises(PortForwardError) as refused:
+        wait_until_ready(failing)
+    assert str(refused.value) == (
+        f"the kubeconfig's credential plugin {sys.executable!r} failed (exit 255): An error "
+        "occurred (ExpiredToken) when calling the GetCallerIdentity operation"
+    )

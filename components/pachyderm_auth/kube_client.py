@@ -2,7 +2,7 @@
 
 ``kubernetes:kubeconfig`` is a path or the YAML contents (as pulumi-kubernetes takes it) and
 ``kubernetes:context`` picks the context; unset, ``KUBECONFIG`` or ``~/.kube/config``. Exec
-credential plugins (EKS, GKE) run through the library's kubeconfig loader.
+credential plugins (EKS, GKE) run once per process (:mod:`.exec_credentials`).
 """
 
 from __future__ import annotations
@@ -17,27 +17,36 @@ from typing import Any
 
 import yaml
 from kubernetes import client as kube_client
-from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config import kube_config as kube_config_loader
 from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.kube_config import KUBE_CONFIG_DEFAULT_LOCATION, KubeConfigMerger
 
+from components.pachyderm_auth.exec_credentials import PluginOnceLoader
 from components.pachyderm_auth.kube_target import KubeAccess
 from components.pachyderm_auth.port_forward_errors import PortForwardError
 
 
 @contextmanager
-def api_client(access: KubeAccess) -> Iterator[kube_client.ApiClient]:
+def api_client(access: KubeAccess, timeout: float) -> Iterator[kube_client.ApiClient]:
     """An API client for the configured cluster, for one operation.
 
     The loader writes a kubeconfig's embedded client certificate, key and CA to files (the
     library's ``_create_temp_file_with_content``) and would delete them only when the process
-    exits; here they go into a private directory that is removed when the operation ends.
+    exits; here they go into a private directory that is removed when the operation ends. An exec
+    credential plugin runs at most once per process, within ``timeout`` seconds
+    (:mod:`components.pachyderm_auth.exec_credentials`).
     """
     key_files = tempfile.mkdtemp(prefix="pachyderm-okta-kube-")
     configuration = kube_client.Configuration()
     try:
-        _load(access, configuration, key_files)
+        try:
+            _loader(access, key_files, timeout).load_and_set(configuration)
+        except (ConfigException, OSError) as error:
+            # The loader's messages name a key, the context or the file, never a value.
+            raise PortForwardError(
+                f"cannot load the kubeconfig for the port-forward: {error}"
+            ) from None
         client = kube_client.ApiClient(configuration)
         try:
             yield client
@@ -48,42 +57,33 @@ def api_client(access: KubeAccess) -> Iterator[kube_client.ApiClient]:
         shutil.rmtree(key_files, ignore_errors=True)
 
 
-def _load(access: KubeAccess, configuration: kube_client.Configuration, key_files: str) -> None:
-    try:
-        if access.kubeconfig is None:
-            kube_config.load_kube_config(
-                context=access.context,
-                client_configuration=configuration,
-                temp_file_path=key_files,
-            )
-            return
-        path = os.path.expanduser(access.kubeconfig)
-        if "\n" not in access.kubeconfig and os.path.isfile(path):
-            kube_config.load_kube_config(
-                config_file=path,
-                context=access.context,
-                client_configuration=configuration,
-                temp_file_path=key_files,
-            )
-            return
-        try:
-            document = yaml.safe_load(access.kubeconfig)
-        except yaml.YAMLError:
-            # The parser's message quotes the offending line, which may hold a credential.
-            document = None
-        if not isinstance(document, dict):
-            raise ConfigException("kubernetes:kubeconfig is neither a file nor kubeconfig YAML")
-        kube_config.load_kube_config_from_dict(
-            document,
-            context=access.context,
-            client_configuration=configuration,
-            temp_file_path=key_files,
+def _loader(access: KubeAccess, key_files: str, timeout: float) -> PluginOnceLoader:
+    """The library's loader for ``access``, built as ``load_kube_config*`` build theirs."""
+    options: dict[str, Any] = {
+        "active_context": access.context,
+        "config_base_path": None,
+        "temp_file_path": key_files,
+        "plugin_timeout": timeout,
+    }
+    kubeconfig = access.kubeconfig
+    if kubeconfig is None or (
+        "\n" not in kubeconfig and os.path.isfile(os.path.expanduser(kubeconfig))
+    ):
+        # KUBECONFIG may list several files: the library's merger reads them as kubectl does.
+        merged = KubeConfigMerger(kubeconfig or KUBE_CONFIG_DEFAULT_LOCATION)
+        if merged.config is None:
+            raise ConfigException("Invalid kube-config file. No configuration found.")
+        return PluginOnceLoader(
+            config_dict=merged.config, config_persister=merged.save_changes, **options
         )
-    except (ConfigException, OSError) as error:
-        # The loader's messages name a key, the context or the file, never a value.
-        raise PortForwardError(
-            f"cannot load the kubeconfig for the port-forward: {error}"
-        ) from None
+    try:
+        document = yaml.safe_load(kubeconfig)
+    except yaml.YAMLError:
+        # The parser's message quotes the offending line, which may hold a credential.
+        document = None
+    if not isinstance(document, dict):
+        raise ConfigException("kubernetes:kubeconfig is neither a file nor kubeconfig YAML")
+    return PluginOnceLoader(config_dict=document, **options)
 
 
 def _forget_files_under(directory: str) -> None:

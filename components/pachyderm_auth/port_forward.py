@@ -114,7 +114,7 @@ def forwarded(target: PortForwardTarget, access: KubeAccess, timeout: float) -> 
 
     ``timeout`` bounds every Kubernetes API request and each stream's opening.
     """
-    with api_client(access) as api:
+    with api_client(access, timeout) as api:
         forwarder = _Forwarder(kube_client.CoreV1Api(api), target, timeout)
         bridge = Bridge(forwarder.open, forwarder.timeout, retried=(PortForwardError, OSError))
         try:
