@@ -94,7 +94,7 @@ clean:
 # `make up` uses. ARGS adds flags, e.g. `make destroy ARGS=--yes`.
 PYTHON ?= python3
 ARGS ?=
-.PHONY: preview outputs root-token refresh destroy rotate-okta-secret rotate-root-token
+.PHONY: preview outputs root-token refresh destroy rotate-okta-secret rotate-root-token rotate-robot
 
 # Runtime only (requirements.txt), in the virtualenv Pulumi.yaml names: what Pulumi runs the
 # program and the dynamic provider host with. The dev toolchain installs on top of it.
@@ -137,3 +137,7 @@ rotate-okta-secret: $(VENV)/.runtime-installed
 ## rotate-root-token: set a new random root token as the stack's secret rootToken and rotate pachd's to it
 rotate-root-token: $(VENV)/.runtime-installed
 	STACK=$(STACK) ARGS="$(ARGS)" ./scripts/rotate-root-token
+
+## rotate-robot: a new token for robot NAME now (its rotation in the stack config raised), then up
+rotate-robot: $(VENV)/.runtime-installed
+	STACK=$(STACK) NAME=$(NAME) ARGS="$(ARGS)" ./scripts/rotate-robot
