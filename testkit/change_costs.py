@@ -145,6 +145,9 @@ ONE_BINDING_CREATE = ("auth.GetRoleBinding", "auth.ModifyRoleBinding")
 # The project first (pachd makes it, or answers it exists), then its binding.
 PROJECT_CREATE = ("pfs.CreateProject", *ONE_BINDING_CREATE)
 ROTATION = ("version.GetVersion", "auth.RotateRootToken")
+# A robot's token minted, and its expiry read back with it.
+ROBOT_TOKEN_MINTED = ("auth.GetRobotToken", "auth.WhoAmI")
+COST_ROBOT = {"ttl": "720h", "secret": {"namespace": "ci", "name": "pachyderm-robot-ci"}}
 LICENCE_CHANGE = ("version.GetVersion", "license.Activate", "enterprise.Activate")
 
 
@@ -360,6 +363,24 @@ CHANGES: tuple[Change, ...] = (
         Side(connector_without=("getUserInfo",)),
         Side(),
         _exactly(ONE_CONNECTOR_WRITE),
+    ),
+    Change(
+        "robot added",
+        "1 read + 1 write",
+        Side(),
+        Side(overrides={"pachyderm_okta__auth": dev_auth(robots={"ci": COST_ROBOT})}),
+        _exactly(ROBOT_TOKEN_MINTED),
+    ),
+    Change(
+        "robot rotation asked (make rotate-robot)",
+        "1 read + 1 write",
+        Side(overrides={"pachyderm_okta__auth": dev_auth(robots={"ci": COST_ROBOT})}),
+        Side(
+            overrides={
+                "pachyderm_okta__auth": dev_auth(robots={"ci": COST_ROBOT | {"rotation": 1}})
+            }
+        ),
+        _exactly(ROBOT_TOKEN_MINTED),
     ),
     Change(
         "2.11 licence change",

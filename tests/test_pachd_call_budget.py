@@ -75,6 +75,13 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     ),
     # A stack deployed by a version before getUserInfo (docs/decisions.md, decision 28).
     "program upgrade: connector gains getUserInfo": (CONNECTOR_UPDATE, ["auth-connector"]),
+    # The token is minted with its lifetime, which WhoAmI with the new token reads back; the
+    # first rotation revokes nothing (the replaced token stays valid until the next).
+    "robot added": (["auth.GetRobotToken", "auth.WhoAmI"], ["auth-robot-ci"]),
+    "robot rotation asked (make rotate-robot)": (
+        ["auth.GetRobotToken", "auth.WhoAmI"],
+        ["auth-robot-ci"],
+    ),
     # The new key is applied at once, and only licence calls are made (no auth call).
     "2.11 licence change": (
         ["version.GetVersion", "license.Activate", "enterprise.Activate"],
