@@ -414,6 +414,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _authenticated(self) -> bool:
+        """The kubeconfig's bearer token, the scheme in any case, as kube-apiserver reads it.
+
+        ``k8s.io/apiserver`` ``pkg/authentication/request/bearertoken/bearertoken.go``: the
+        in-cluster loader sends ``bearer``.
+        """
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and token == TOKEN
+
     def _authorized(self, access: Access, name: str = "") -> bool:
         """Record the check; answer 403 as the authorization filter does when RBAC says no."""
         api = self.api
@@ -432,7 +441,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = url.path.strip("/").split("/")
         with api._lock:
             api.requests.append(url.path)
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+        if not self._authenticated():
             self._json(401, status_body(401, "Unauthorized", "Unauthorized", {}))
             return
         if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 4:
@@ -459,7 +468,7 @@ class _Handler(BaseHTTPRequestHandler):
         with api._lock:
             api.requests.append(f"POST {urlsplit(self.path).path}")
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+        if not self._authenticated():
             self._json(401, status_body(401, "Unauthorized", "Unauthorized", {}))
         elif parts[:3] == ["api", "v1", "namespaces"] and parts[4:] == ["secrets"]:
             self._create_secret(parts[3], body)

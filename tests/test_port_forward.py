@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.pachyderm_auth import kube_client
 from components.pachyderm_auth.kube_target import KubeAccess, PortForwardTarget
 from components.pachyderm_auth.pachd import (
     Connection,
@@ -465,4 +466,33 @@ def test_an_exec_plugin_runs_once_per_process_and_its_failure_is_shown(
     assert str(refused.value) == (
         f"the kubeconfig's credential plugin {sys.executable!r} failed (exit 255): An error "
         "occurred (ExpiredToken) when calling the GetCallerIdentity operation"
+    )
+
+
+def test_without_a_kubeconfig_a_pod_uses_its_service_account_over_tls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pachd: FakePachd
+) -> None:
+    """As pulumi-kubernetes does through client-go: the Pulumi Kubernetes Operator, CI in a pod."""
+    ca = TestCa(tmp_path / "ca")
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text(TOKEN)
+    (account / "ca.crt").write_text(ca.pem)
+    monkeypatch.setattr(kube_client, "SERVICE_ACCOUNT", account)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    with KubeApiStandIn(certificate=ca.server()) as https_api:
+        https_api.add_release("in-cluster", RELEASE, ("127.0.0.1", pachd.port))
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(https_api.port))
+        in_pod = connection(https_api, "in-cluster").model_copy(update={"kubernetes": KubeAccess()})
+
+        assert wait_until_ready(in_pod) == (2, 12, 2)
+        assert forwarded_pods(https_api, "in-cluster") == ["pachd-0"]
+
+        monkeypatch.delenv("KUBERNETES_SERVICE_HOST")
+        with pytest.raises(PortForwardError) as outside:
+            wait_until_ready(in_pod)
+    assert str(outside.value) == (
+        "cannot load the kubeconfig for the port-forward: Invalid kube-config file. No "
+        "configuration found."
     )

@@ -13,14 +13,16 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import yaml
 from kubernetes import client as kube_client
 from kubernetes.client.exceptions import ApiException
+from kubernetes.config import incluster_config
 from kubernetes.config import kube_config as kube_config_loader
 from kubernetes.config.config_exception import ConfigException
-from kubernetes.config.kube_config import KUBE_CONFIG_DEFAULT_LOCATION, KubeConfigMerger
+from kubernetes.config.kube_config import KubeConfigMerger
 
 from components.pachyderm_auth.exec_credentials import PluginOnceLoader
 from components.pachyderm_auth.kube_target import KubeAccess
@@ -57,8 +59,40 @@ def api_client(access: KubeAccess, timeout: float) -> Iterator[kube_client.ApiCl
         shutil.rmtree(key_files, ignore_errors=True)
 
 
-def _loader(access: KubeAccess, key_files: str, timeout: float) -> PluginOnceLoader:
-    """The library's loader for ``access``, built as ``load_kube_config*`` build theirs."""
+SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+"""Where the kubelet mounts a pod's service-account token and the cluster's CA."""
+
+
+def _in_cluster_possible() -> bool:
+    """Whether this runs in a pod: client-go's ``inClusterClientConfig.Possible`` test.
+
+    The API's address in the environment and a service-account token file.
+    """
+    token = SERVICE_ACCOUNT / "token"
+    return bool(
+        os.environ.get(incluster_config.SERVICE_HOST_ENV_NAME)
+        and os.environ.get(incluster_config.SERVICE_PORT_ENV_NAME)
+        and token.is_file()
+    )
+
+
+def _in_cluster_loader() -> incluster_config.InClusterConfigLoader:
+    # The token is read again when it may have rotated (bound service-account tokens).
+    return incluster_config.InClusterConfigLoader(
+        token_filename=str(SERVICE_ACCOUNT / "token"),
+        cert_filename=str(SERVICE_ACCOUNT / "ca.crt"),
+        try_refresh_token=True,
+    )
+
+
+def _loader(
+    access: KubeAccess, key_files: str, timeout: float
+) -> PluginOnceLoader | incluster_config.InClusterConfigLoader:
+    """The library's loader for ``access``, built as ``load_kube_config*`` build theirs.
+
+    No kubeconfig at all, inside a pod: the pod's service account, as pulumi-kubernetes falls back
+    to it through client-go (docs/decisions.md, decision 44).
+    """
     options: dict[str, Any] = {
         "active_context": access.context,
         "config_base_path": None,
@@ -70,7 +104,10 @@ def _loader(access: KubeAccess, key_files: str, timeout: float) -> PluginOnceLoa
         "\n" not in kubeconfig and os.path.isfile(os.path.expanduser(kubeconfig))
     ):
         # KUBECONFIG may list several files: the library's merger reads them as kubectl does.
-        merged = KubeConfigMerger(kubeconfig or KUBE_CONFIG_DEFAULT_LOCATION)
+        # Read now, not at import as the library's KUBE_CONFIG_DEFAULT_LOCATION is.
+        merged = KubeConfigMerger(kubeconfig or os.environ.get("KUBECONFIG", "~/.kube/config"))
+        if merged.config is None and kubeconfig is None and _in_cluster_possible():
+            return _in_cluster_loader()
         if merged.config is None:
             raise ConfigException("Invalid kube-config file. No configuration found.")
         return PluginOnceLoader(
