@@ -105,6 +105,7 @@ NOT_RUN = {
     "make test": "the test suite itself (tests/test_scripts.py checks .ci/run runs it)",
     "make bench": "the benchmarks (docs/benchmarks.md)",
     "make up PULUMI=/path/to/pulumi": "a path of the user's: tests/test_scripts.py names one",
+    "make rotate-robot NAME=<name>": "needs a stack with a robot: tests/test_scripts.py runs it",
 }
 
 

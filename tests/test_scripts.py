@@ -1011,3 +1011,60 @@ def test_no_message_or_document_puts_a_secret_on_a_command_line() -> None:
         for match in SECRET_ON_A_COMMAND_LINE.finditer(path.read_text(errors="replace"))
     ]
     assert hits == []
+
+
+def test_rotate_robot_raises_the_robots_rotation_then_runs_up(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    stack_file = project / "Pulumi.dev.yaml"
+    document = yaml.safe_load(stack_file.read_text())
+    robot = {"ttl": "720h", "secret": {"namespace": "ci", "name": "pachyderm-robot-ci"}}
+    document["config"]["pachyderm-okta:auth"]["robots"] = {"ci": robot}
+    stack_file.write_text(yaml.safe_dump(document))
+    assert shell(tools, project, FIRST_UP, env=profile).returncode == 0
+
+    for expected in ("1", "2"):
+        tools.clear()
+        result = shell(tools, project, "make rotate-robot NAME=ci ARGS=--yes", env=profile)
+        assert result.returncode == 0, result.stderr
+        calls = [c["argv"] for c in tools.calls("pulumi") if c["argv"][0] not in ("version",)]
+        key = "pachyderm-okta:auth.robots.ci"
+        assert [c for c in calls if c != WHOAMI] == [
+            ["config", "get", "--path", f"{key}.ttl", "--stack", "dev"],
+            ["config", "get", "--path", f"{key}.rotation", "--stack", "dev"],
+            ["config", "set", "--path", f"{key}.rotation", expected, "--stack", "dev"],
+            ["up", "--stack", "dev", "--yes"],
+        ]
+        stored = yaml.safe_load(stack_file.read_text())["config"]["pachyderm-okta:auth"]
+        assert stored["robots"]["ci"] == robot | {"rotation": expected}
+        assert f"rotation of robot 'ci': {int(expected) - 1} -> {expected}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            "make rotate-robot",
+            "error: name the robot: make rotate-robot NAME=<robot> (a key of "
+            "pachyderm-okta:auth.robots)",
+        ),
+        (
+            "make rotate-robot NAME=etl",
+            "error: stack dev has no robot 'etl' in pachyderm-okta:auth.robots: make rotate-robot "
+            "rotates a robot the stack mints",
+        ),
+    ],
+)
+def test_rotate_robot_names_a_robot_the_stack_mints(
+    tmp_path: Path, project: Path, profile: dict[str, str], command: str, message: str
+) -> None:
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    assert shell(tools, project, FIRST_UP, env=profile).returncode == 0
+    tools.clear()
+
+    result = shell(tools, project, command, env=profile)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not [c for c in tools.calls("pulumi") if c["argv"][0] in ("up", "config")][2:]

@@ -85,6 +85,7 @@ BOOL_FLAGS = {
     "--secret",
     "--show-secrets",
     "--json",
+    "--path",
     "--non-interactive",
     "--skip-preview",
     "--diff",
@@ -594,6 +595,8 @@ def _config(call: Call, words: list[str]) -> int:
     call.load_stack(name)
     content = call.load_stack_file(name)
     values = content.setdefault("config", {}) or {}
+    if call.flag("--path") and sub in ("get", "set") and len(words) in (2, 3):
+        return _config_path(call, name, content, values, words)
     if sub == "get" and len(words) == 2:
         if words[1] not in values:
             raise CliError(f"configuration key '{words[1]}' not found for stack '{name}'")
@@ -614,6 +617,33 @@ def _config(call: Call, words: list[str]) -> int:
         call.save_stack_file(name, content)
         return 0
     raise CliError(f"unknown command 'config {' '.join(words)}' (the stand-in does not model it)")
+
+
+def _config_path(
+    call: Call, name: str, content: dict[str, Any], values: dict[str, Any], words: list[str]
+) -> int:
+    """``config get|set --path ns:key.a.b [value]``: one value inside a structured key.
+
+    The path's first part is the key, each further dot a nested mapping key; ``set`` stores the
+    value as a string and makes the mappings on the way (pulumi/pulumi
+    sdk/go/common/resource/config/key.go and value.go, ``ParseKey`` with paths, ``SetAtPath``).
+    """
+    key, *path = words[1].split(".")
+    if words[0] == "get":
+        value: Any = values.get(key)
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            raise CliError(f"configuration key '{words[1]}' not found for stack '{name}'")
+        print(value if isinstance(value, str) else json.dumps(value))
+        return 0
+    parent = values.setdefault(key, {})
+    for part in path[:-1]:
+        parent = parent.setdefault(part, {})
+    parent[path[-1]] = words[2] if len(words) == 3 else _read_value()
+    content["config"] = values
+    call.save_stack_file(name, content)
+    return 0
 
 
 def _operation(call: Call, command: str) -> int:
