@@ -5,7 +5,7 @@ token becomes ``token`` and the one it replaces stays valid as ``previous_token`
 rotation after (consumers read a mounted Secret only after the kubelet syncs it, and an
 environment variable never), so every rotation revokes exactly the token two rotations old.
 Delete revokes the two tokens this resource minted and no other token of the robot
-(docs/decisions.md, decision 49).
+(docs/decisions.md, decision 50).
 
 A rotation is due when the stack asks (``rotation`` raised, a new ``ttl``) or when the token is
 ``rotate_after_seconds`` old: ``diff`` compares the issue time with the clock, so a preview
