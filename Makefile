@@ -10,6 +10,10 @@ HELM := .cache/helm-v3.17.3/helm
 PACHD_BUILD := .cache/pachd-v2.12.2
 OKTA_STANDIN := testkit/okta_standin/node_modules/.package-lock.json
 REAL_PACHD := $(if $(PACHYDERM_OKTA_SKIP_REAL_PACHD),,$(PACHD_BUILD)/pachd $(OKTA_STANDIN))
+# The real-CLI test tier's Pulumi CLI, built from Pulumi's Go module (scripts/build_pulumi.py).
+# PACHYDERM_OKTA_SKIP_REAL_CLI=1 opts out of the tier (no Go needed); otherwise it is built.
+PULUMI_BUILD := .cache/pulumi-v3.274.0
+REAL_CLI := $(if $(PACHYDERM_OKTA_SKIP_REAL_CLI),,$(PULUMI_BUILD)/pulumi)
 # A Pulumi CLI of your own for the deploying targets (`make up PULUMI=/path/to/pulumi`): scripts/lib.sh
 # uses it instead of looking on PATH or installing one.
 PULUMI ?=
@@ -33,7 +37,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 ## test: format check, lint, type check and the test suite, side by side (creates the dev venv if needed)
 # Each one's report is printed whole when it ends; any failure fails `make test`
 # (docs/testing.md, "How long make test takes").
-test: $(VENV)/.installed $(HELM) $(REAL_PACHD)
+test: $(VENV)/.installed $(HELM) $(REAL_PACHD) $(REAL_CLI)
 	@$(MAKE) --no-print-directory --jobs=3 --output-sync=target lint typecheck pytest
 
 ## lint: the format check and the linter (ruff)
@@ -48,7 +52,7 @@ typecheck: $(VENV)/.installed
 ## pytest: the test suite alone, one worker per core
 # Each test file runs whole on one pytest-xdist worker, so a module's shared fixtures (a provider
 # host, the rendered charts, a recorded `up`) are built once.
-pytest: $(VENV)/.installed $(HELM) $(REAL_PACHD)
+pytest: $(VENV)/.installed $(HELM) $(REAL_PACHD) $(REAL_CLI)
 	$(PY) -m pytest -q -n auto --dist loadfile
 
 # The real-Helm test tier's binary (tests/test_helm_render.py): fetched once, pinned by version and
@@ -60,6 +64,10 @@ $(HELM): scripts/fetch_helm.py | $(VENV)/.installed
 # release flags, then reused (Go's caches make a rebuild after `make clean` a link).
 $(PACHD_BUILD)/pachd: scripts/build_pachd.py testkit/realpachd/go.mod testkit/realpachd/go.sum | $(VENV)/.installed
 	$(PY) scripts/build_pachd.py $(PACHD_BUILD)
+
+# The real-CLI tier's pulumi: built once from the Go module proxy, version-stamped, then reused.
+$(PULUMI_BUILD)/pulumi: scripts/build_pulumi.py testkit/realcli/go.mod testkit/realcli/go.sum | $(VENV)/.installed
+	$(PY) scripts/build_pulumi.py $(PULUMI_BUILD)
 
 $(OKTA_STANDIN): testkit/okta_standin/package.json testkit/okta_standin/package-lock.json
 	cd testkit/okta_standin && npm ci --no-audit --no-fund --loglevel=error
