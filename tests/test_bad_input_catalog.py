@@ -346,6 +346,33 @@ CATALOG: list[Bad] = [
         (f"{P}:pachdAddress",),
         {"pachyderm_okta__pachdAddress": "grpc://localhost:70000"},
     ),
+    Bad(
+        "tls-server-name-to-a-pachd-without-tls",
+        (f"{P}:pachdTlsServerName",),
+        {
+            "pachyderm_okta__pachdAccess": "portForward",
+            "pachyderm_okta__pachdTlsServerName": "pachd",
+        },
+        messages={
+            f"{P}:pachdTlsServerName": "applies only with pachdAccess: portForward (and no "
+            "pachdAddress) to a pachd that serves TLS itself (pachyderm.values.pachd.tls.enabled: "
+            "true); with direct, reach pachd at a name its certificate holds (pachdAddress), or "
+            "remove the key"
+        },
+    ),
+    Bad(
+        "tls-server-name-with-a-scheme",
+        (f"{P}:pachdTlsServerName",),
+        {
+            "pachyderm_okta__pachdAccess": "portForward",
+            "pachyderm_okta__pachdTlsServerName": "https://pachd.internal:1650",
+            "pachyderm_okta__pachyderm": values({"pachd": {"tls": {"enabled": True}}}),
+        },
+        messages={
+            f"{P}:pachdTlsServerName": "must be a DNS name that pachd's TLS certificate holds, "
+            "e.g. pachd.pachyderm.svc (no scheme, port or path)"
+        },
+    ),
     # --- Helm values the program owns
     Bad(
         "values-activate-auth",

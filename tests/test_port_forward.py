@@ -353,8 +353,14 @@ def test_tls_through_the_forward_checks_the_public_name(
         if answers:
             assert wait_until_ready(secure) == (2, 12, 2)
         else:
-            with pytest.raises(PachdError):
+            with pytest.raises(PachdError) as mismatch:
                 wait_until_ready(secure, sleep=lambda _s: None)
+            # Not pachdAddress, which would silently switch to direct.
+            assert str(mismatch.value).endswith(
+                " - pachd's TLS certificate does not name the host it is checked against through "
+                "the port-forward (publicUrl's): set pachyderm-okta:pachdTlsServerName to a name "
+                "the certificate holds"
+            )
         assert tls_pachd.calls == (["version.GetVersion"] if answers else [])
 
 

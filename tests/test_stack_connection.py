@@ -116,6 +116,32 @@ VALID: dict[str, tuple[Stack, ConnectionSettings]] = {
             ),
         ),
     ),
+    "port-forward: the name pachd's certificate holds, other than publicUrl's host": (
+        stack_config(
+            "dev",
+            pachyderm_okta__publicUrl="https://pachyderm.example.com",
+            pachyderm_okta__pachdTlsServerName="pachd.data.svc.cluster.local",
+            pachyderm_okta__pachyderm=json.dumps(
+                {
+                    "serviceType": "LoadBalancer",
+                    "namespace": "data",
+                    "values": {"pachd": {"tls": {"enabled": True, "secretName": "pachd-tls"}}},
+                }
+            ),
+        ),
+        ConnectionSettings(
+            pachd_address="grpcs://pachyderm.example.com:443",
+            pachd_ca_cert="",
+            call_timeout_seconds=30,
+            ready_timeout_seconds=600,
+            port_forward=PortForwardTarget(
+                namespace="data",
+                release_name="pachyderm",
+                tls=True,
+                server_name="pachd.data.svc.cluster.local",
+            ),
+        ),
+    ),
 }
 
 

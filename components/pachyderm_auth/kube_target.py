@@ -27,7 +27,8 @@ class PortForwardTarget(BaseModel):
     tls: bool = False
     """pachd itself serves TLS (chart ``pachd.tls.enabled``); else plain gRPC on the pod port."""
     server_name: str = ""
-    """The name pachd's certificate is checked against: the public host, never ``127.0.0.1``."""
+    """The name pachd's certificate is checked against, never ``127.0.0.1``:
+    ``pachdTlsServerName``, else the public host."""
 
 
 class KubeAccess(BaseModel):
@@ -49,7 +50,7 @@ class KubeAccess(BaseModel):
 
 
 def release_target(
-    *, namespace: str, release_name: str, helm_values: Mapping[str, Any], public_host: str
+    *, namespace: str, release_name: str, helm_values: Mapping[str, Any], tls_server_name: str
 ) -> PortForwardTarget:
     """The forward target of a release (``connection_settings`` derives it from the settings).
 
@@ -60,5 +61,5 @@ def release_target(
         namespace=namespace,
         release_name=release_name,
         tls=bool(value_at(helm_values, "pachd.tls.enabled")),
-        server_name=public_host,
+        server_name=tls_server_name,
     )

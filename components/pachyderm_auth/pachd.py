@@ -47,6 +47,8 @@ _NOT_READY_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADL
 _UNTRUSTED_CERTIFICATE = "CERTIFICATE_VERIFY_FAILED"
 _HOST_NOT_IN_CERTIFICATE = "Hostname Verification Check failed"
 _NOT_TLS = "WRONG_VERSION_NUMBER"
+PORT_FORWARD_ENDPOINT = "the Kubernetes API port-forward"
+"""How messages name pachd reached through the forward (the start of ``Connection.endpoint``)."""
 
 
 class PachdError(Exception):
@@ -111,7 +113,7 @@ class Connection(BaseModel):
             return self.pachd_address
         target = self.port_forward
         return (
-            f"the Kubernetes API port-forward to release {target.release_name!r} in namespace "
+            f"{PORT_FORWARD_ENDPOINT} to release {target.release_name!r} in namespace "
             f"{target.namespace!r}"
         )
 
@@ -238,6 +240,13 @@ def tls_hint(error: BaseException, address: str) -> str:
             "pachyderm-okta:pachdCaCert to the PEM of the CA that signs it (`pulumi config set "
             "pachyderm-okta:pachdCaCert < ca.pem`), or check that the CA set there is that one"
         )
+    if _HOST_NOT_IN_CERTIFICATE in details and address.startswith(PORT_FORWARD_ENDPOINT):
+        # pachdAddress would switch to direct: the forward checks the name the settings give it.
+        return (
+            " - pachd's TLS certificate does not name the host it is checked against through "
+            "the port-forward (publicUrl's): set pachyderm-okta:pachdTlsServerName to a name the "
+            "certificate holds"
+        )
     if _HOST_NOT_IN_CERTIFICATE in details:
         host = urlsplit(address.strip()).hostname or address
         return (
@@ -306,7 +315,7 @@ def wait_until_ready(
             code, _ = grpc_status(error)
             last_status = describe(error, [connection.root_token])
             not_ready = code in _NOT_READY_CODES or isinstance(error, ConnectionError)
-            if not not_ready or tls_hint(error, connection.pachd_address):
+            if not not_ready or tls_hint(error, connection.endpoint):
                 raise failure(
                     "version GetVersion", connection.endpoint, error, [connection.root_token]
                 ) from None

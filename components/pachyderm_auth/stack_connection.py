@@ -48,7 +48,7 @@ def connection_settings(project: ProjectConfig) -> ConnectionSettings:
             namespace=project.pachyderm.namespace,
             release_name=project.pachyderm.release_name,
             helm_values=project.pachyderm.values,
-            public_host=project.public_url.host,
+            tls_server_name=project.pachd_tls_server_name or project.public_url.host,
         )
     return ConnectionSettings(
         pachd_address=project.pachd_address or urls.pachd_grpc_address(project.public_url),

@@ -83,6 +83,16 @@ def _check_domain(value: str) -> str:
     return value.lower()
 
 
+def _check_tls_server_name(value: str) -> str:
+    name = value.strip().lower()
+    if not _DOMAIN.fullmatch(name) and not _DNS_LABEL.fullmatch(name):
+        raise problem(
+            "must be a DNS name that pachd's TLS certificate holds, e.g. pachd.pachyderm.svc "
+            "(no scheme, port or path)"
+        )
+    return name
+
+
 def _check_dns_label(value: str) -> str:
     if not _DNS_LABEL.fullmatch(value):
         raise problem(
@@ -234,6 +244,7 @@ NonBlank = Annotated[str, AfterValidator(_check_non_blank)]
 GoDuration = Annotated[str, AfterValidator(_check_go_duration)]
 UniqueNames = Annotated[tuple[NonBlank, ...], AfterValidator(check_unique)]
 DnsLabel = Annotated[str, AfterValidator(_check_dns_label)]
+TlsServerName = Annotated[str, AfterValidator(_check_tls_server_name)]
 ChartVersion = Annotated[str, AfterValidator(_check_chart_version)]
 PachdAddress = Annotated[str, AfterValidator(_check_pachd_address)]
 CaCertificates = Annotated[str, AfterValidator(_check_ca_certificates)]

@@ -237,6 +237,26 @@ def _pachd_ca_problems(project: dict[str, Any]) -> list[ConfigProblem]:
     ]
 
 
+def _tls_server_name_problems(project: dict[str, Any]) -> list[ConfigProblem]:
+    """The name is checked only on the forward's TLS: anywhere else it would silently do nothing."""
+    if "pachdTlsServerName" not in project:
+        return []
+    forwarded = project.get("pachdAccess") == "portForward" and "pachdAddress" not in project
+    pachyderm = _valid(PachydermSettings, _subset(project.get("pachyderm"), "values"))
+    if pachyderm is _MISSING:
+        return []  # reported where the values are
+    if forwarded and helm_owned_values.value_at(pachyderm.values, "pachd.tls.enabled") is True:
+        return []
+    return [
+        ConfigProblem(
+            f"{PROJECT}:pachdTlsServerName",
+            "applies only with pachdAccess: portForward (and no pachdAddress) to a pachd that "
+            "serves TLS itself (pachyderm.values.pachd.tls.enabled: true); with direct, reach "
+            "pachd at a name its certificate holds (pachdAddress), or remove the key",
+        )
+    ]
+
+
 def _okta_auth_problems(okta_org: dict[str, Any]) -> list[ConfigProblem]:
     methods: list[str] = [key for key in ("apiToken", "accessToken") if key in okta_org]
     if "privateKey" in okta_org or "clientId" in okta_org:
@@ -351,6 +371,7 @@ def cross_setting_problems(raw: Mapping[str, dict[str, Any]]) -> list[ConfigProb
         *_proxy_problems(project),
         *_storage_url_problems(project),
         *_pachd_ca_problems(project),
+        *_tls_server_name_problems(project),
         *_okta_auth_problems(okta_org),
         *_okta_scope_problems(project, okta_org),
         *_groups_claim_problems(project, okta_org),

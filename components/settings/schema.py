@@ -33,6 +33,7 @@ from components.settings.fields import (
     Role,
     Secret,
     ServiceType,
+    TlsServerName,
     UniqueNames,
     chart_version_tuple,
     check_public_url,
@@ -341,6 +342,12 @@ class ProjectConfig(_Frozen):
         "derived from `publicUrl`) or `portForward` (the Kubernetes API's `pods/portforward` to a "
         "ready pachd pod, with the `kubernetes:kubeconfig`/`context` credentials: no DNS record, "
         "load balancer or exposed port needed). An explicit `pachdAddress` means `direct`.",
+    )
+    pachd_tls_server_name: TlsServerName | None = Field(
+        default=None,
+        description="With `pachdAccess: portForward` and pachd serving TLS itself "
+        "(`pachyderm.values.pachd.tls.enabled`): the name pachd's certificate is checked "
+        "against through the forward; unset, `publicUrl`'s host.",
     )
     root_token: Secret | None = Field(
         default=None,
