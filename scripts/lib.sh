@@ -304,6 +304,17 @@ stack_file_okta_credential() {
     sed -E 's/^[[:space:]]+(okta:[A-Za-z]+):.*/\1/' || true
 }
 
+# True when backend $1 can open ESC environments: Pulumi Cloud (or a self-hosted one), never a DIY
+# backend (pulumi/pulumi pkg/backend/diy/backend.go, IsDIYBackendURL: file, mem, s3, gs, azblob;
+# on one, pkg/cmd/pulumi/config/config_env.go, errBackendNoEnvironments: "backend <host> does not
+# support environments; Pulumi ESC environments require the Pulumi Cloud backend, ...").
+backend_has_environments() {
+  case "$1" in
+    file://* | mem://* | s3://* | gs://* | azblob://*) return 1 ;;
+    *) return 0 ;;
+  esac
+}
+
 # True when the stack file imports an ESC environment, whose keys only Pulumi can read.
 stack_imports_environment() {
   [ -f "$REPO_ROOT/Pulumi.$1.yaml" ] && grep -q '^environment:' "$REPO_ROOT/Pulumi.$1.yaml"

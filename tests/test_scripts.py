@@ -17,10 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import pty
 import re
-import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -31,13 +28,13 @@ from scripts import resource_urn
 from scripts.kube_context import kube_context_problems
 from testkit.stacks import ROOT, stack_config
 from testkit.standins import (
-    BASH,
     PINNED_VERSION,
     SYSTEM_PATH,
     Toolbox,
     clone,
     kubeconfig,
     shell,
+    shell_in_terminal,
     toolbox,
 )
 from testkit.standins.tools import write_executable, write_pulumi
@@ -305,54 +302,6 @@ def test_a_backend_set_in_pulumi_yaml_is_used_as_the_cli_would(
 # PULUMI_CREDENTIAL_STORE, credentials.json is an encrypted envelope with no `current`
 # (sdk/go/common/workspace/creds.go); `pulumi whoami -v` names the backend, or exits 3 when
 # nobody is logged in (pkg/cmd/pulumi/whoami/whoami.go).
-
-
-def shell_in_terminal(
-    tools: Toolbox, cwd: Path, command: str, env: dict[str, str]
-) -> tuple[int, str]:
-    """Run ``command`` as :func:`shell` does, but on a pseudo-terminal: a user at a terminal.
-
-    Returns the exit code and what the terminal showed (stdout and stderr together).
-    """
-    controller, terminal = pty.openpty()
-    environment = {
-        "PATH": f"{tools.bin}:{SYSTEM_PATH}",
-        "HOME": str(tools.home),
-        "LANG": "C.UTF-8",
-        "TERM": "xterm-256color",
-        **env,
-    }
-    process = subprocess.Popen(
-        [BASH, "-c", command],
-        cwd=cwd,
-        env=environment,
-        stdin=terminal,
-        stdout=terminal,
-        stderr=terminal,
-        start_new_session=True,
-    )
-    os.close(terminal)
-    shown: list[bytes] = []
-
-    def read() -> None:
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: every process holding the terminal has ended
-                return
-            if not chunk:
-                return
-            shown.append(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        code = process.wait(timeout=300)
-    finally:
-        process.kill()
-        reader.join(timeout=30)
-        os.close(controller)
-    return code, b"".join(shown).decode(errors="replace").replace("\r\n", "\n")
 
 
 def test_the_first_make_up_at_a_terminal_logs_in_without_the_onboarding_menu(
@@ -816,6 +765,9 @@ def test_keys_an_esc_environment_may_hold_are_not_checked_rather_than_missing(
 
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
+        "note: Pulumi.team.yaml imports team/pachyderm-dev: ESC environments need the Pulumi "
+        'Cloud backend (on a file, s3, gs or azblob backend pulumi up stops with "backend ... '
+        'does not support environments"); make up checks the backend it uses',
         "Pulumi.team.yaml: not checked offline:",
         "  okta:apiToken: not checked: may come from environment team/pachyderm-dev",
         "  okta:orgName: not checked: may come from environment team/pachyderm-dev",
@@ -824,6 +776,68 @@ def test_keys_an_esc_environment_may_hold_are_not_checked_rather_than_missing(
     # A typo is still a typo: the environment cannot make a misspelled key valid.
     (project / "Pulumi.team.yaml").write_text(ESC_STACK.replace("appLabel", "appLable"))
     assert shell(tools, project, "make check STACK=team").returncode != 0
+
+
+def test_an_esc_environment_on_a_self_managed_backend_is_refused_with_the_engines_words(
+    tmp_path: Path,
+) -> None:
+    """pkg/cmd/pulumi/config/config_env.go, errBackendNoEnvironments: only Pulumi Cloud has them."""
+    project = clone(tmp_path / "clone")
+    (project / "Pulumi.team.yaml").write_text(ESC_STACK)
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+    state = f"file://{tmp_path}/state"
+
+    on_file = shell(tools, project, "make check STACK=team", env={"PULUMI_BACKEND_URL": state})
+    on_cloud = shell(
+        tools,
+        project,
+        "make check STACK=team",
+        env={"PULUMI_BACKEND_URL": "https://api.pulumi.com"},
+    )
+
+    assert on_file.returncode != 0
+    assert (
+        f"  environment: Pulumi.team.yaml imports team/pachyderm-dev, and the backend is {state}: "
+        'ESC environments need the Pulumi Cloud backend; pulumi up stops with "getting stack '
+        f"configuration: opening environment: backend {os.uname().nodename} does not support "
+        "environments;"
+    ) in on_file.stderr
+    assert on_cloud.returncode == 0, on_cloud.stderr
+    assert "ESC environments need" not in on_cloud.stderr
+
+
+def test_a_rule_an_environment_may_satisfy_is_not_checked_rather_than_refused(
+    tmp_path: Path,
+) -> None:
+    """The engine merges the environment under the stack file key by key (mergeConfig)."""
+    project = clone(tmp_path / "clone")
+    (project / "Pulumi.team.yaml").write_text(
+        ESC_STACK
+        + "  okta:orgName: dev-123456\n"
+        + "  pachyderm-okta:publicUrl: http://192.168.49.2:30080\n"
+        + "  okta:clientId: 0oa1example\n"
+        + "  okta:privateKey:\n    secure: v1:standin\n"
+    )
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+
+    result = shell(
+        tools,
+        project,
+        "make check STACK=team",
+        env={"PULUMI_BACKEND_URL": "https://api.pulumi.com"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    not_checked = [line for line in result.stderr.splitlines() if line.startswith("  ")]
+    # okta:scopes may come from the environment: neither rule that reads it refuses.
+    assert [line.split(": ")[0] for line in not_checked] == [
+        "  okta:privateKey",
+        "  pachyderm-okta:okta.groupsClaim",
+    ]
+    assert all(
+        line.endswith("unless environment team/pachyderm-dev supplies a value")
+        for line in not_checked
+    )
 
 
 # --- make up: the stack and the kube context before the CLI ---------------------------------------
@@ -977,9 +991,16 @@ def test_a_stack_file_reads_as_the_engine_passes_it(tmp_path: Path) -> None:
     config, _ = stack_config(
         "dev", secrets={}, okta__maxRetries=3, pachyderm_okta__pachdAddress="yes"
     )
-    assert {key: text for key, (text, _) in read.entries.items() if key != "okta:apiToken"} == {
-        key: value for key, value in config.items() if not key.startswith("pulumi:")
-    } | {"pulumi:disable-default-providers": '["okta", "kubernetes"]'}
+
+    def parsed(text: str) -> object:  # the engine writes JSON as Go does: compact, keys sorted
+        return json.loads(text) if text[:1] in ("{", "[") else text
+
+    assert {
+        key: parsed(text) for key, (text, _) in read.entries.items() if key != "okta:apiToken"
+    } == {key: parsed(value) for key, value in config.items() if not key.startswith("pulumi:")} | {
+        "pulumi:disable-default-providers": ["okta", "kubernetes"]
+    }
+    assert read.entries["pulumi:disable-default-providers"] == ('["okta","kubernetes"]', False)
     assert read.entries["okta:apiToken"] == (ENCRYPTED_PLACEHOLDER, True)
     assert read.encrypted_keys == {"okta:apiToken"}
     assert read.environments == ()

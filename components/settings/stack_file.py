@@ -2,11 +2,12 @@
 
 What ``make check`` validates: the ``namespace:key`` map ``pulumi up`` hands the program, built
 from ``Pulumi.<stack>.yaml`` and the ``config:`` declarations of ``Pulumi.yaml`` the way
-pulumi/pulumi ``sdk/go/common/workspace/config.go`` (``mergeConfig``) builds it: a key the stack
-file does not set takes its declaration's ``default`` (else its ``value``), a declaration without a
-namespace belongs to the project. A scalar reaches the program as its text, a mapping or list as
-JSON (``sdk/go/common/resource/config/object.go``, ``MarshalString``); the stack files are read as
-Go's YAML reads them, where only ``true``/``false`` are booleans (``yes`` stays a string).
+pulumi/pulumi ``pkg/workspace/config.go`` (``mergeConfig``) builds it: a key the stack file does
+not set takes its declaration's ``default`` (else its ``value``), a declaration without a namespace
+belongs to the project. The stack file itself is read as the engine reads it
+(:mod:`components.settings.engine_config`): YAML as Go's yaml.v3 reads it, a key with no colon in
+the project's namespace, the legacy ``ns:config:key`` form, a key with no value as ``""`` (with
+the engine's warning), a scalar as its text and a mapping or list as JSON.
 
 What cannot be read offline is reported as such, never guessed: a ``secure:`` value is present but
 encrypted (it reaches the settings as a placeholder, and only secret keys are validated without
@@ -17,13 +18,22 @@ of environment names or an inline definition, pulumi/pulumi ``sdk/go/common/work
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from components.settings.engine_config import (
+    EngineReadError,
+    EngineValue,
+    GoYamlLoader,
+    empty_value_warning,
+    engine_key,
+    engine_text,
+    engine_value,
+    is_secure,
+)
 
 # The text an encrypted value is validated with: secret keys are never read, only their presence.
 ENCRYPTED_PLACEHOLDER = "[encrypted in the stack file]"
@@ -31,25 +41,6 @@ ENCRYPTED_PLACEHOLDER = "[encrypted in the stack file]"
 
 class StackFileError(Exception):
     """A stack or project file that is missing or is not the YAML Pulumi expects."""
-
-
-class _GoYamlLoader(yaml.SafeLoader):
-    """YAML as Pulumi's Go parser reads it: ``true``/``false`` are the only booleans."""
-
-
-_GoYamlLoader.yaml_implicit_resolvers = {
-    first: [
-        (tag, pattern)
-        for tag, pattern in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_GoYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
 
 
 @dataclass(frozen=True)
@@ -65,15 +56,20 @@ class StackFile:
     """The keys holding a ``secure:`` value, at the top or nested."""
     environments: tuple[str, ...]
     """The ESC environments the stack imports (``the inline environment`` for a definition)."""
-
-
-def _is_secure(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("secure"), str)
+    stack_values: dict[str, Any] = field(default_factory=dict)
+    """The stack file's own values by ``namespace:key``, as read (``secure:`` mappings kept)."""
+    engine_values: dict[str, EngineValue] = field(default_factory=dict)
+    """The stack file's values as the engine's own checks see them."""
+    declarations: dict[str, Any] = field(default_factory=dict)
+    """``Pulumi.yaml``'s ``config:`` declarations, by the name they are declared under."""
+    project_name: str = ""
+    warnings: tuple[str, ...] = ()
+    """What the engine warns about while reading the stack file."""
 
 
 def _without_ciphertext(value: Any) -> tuple[Any, bool]:
     """``value`` with every ``secure:`` value replaced by the placeholder, and whether any was."""
-    if _is_secure(value):
+    if is_secure(value):
         return ENCRYPTED_PLACEHOLDER, True
     if isinstance(value, dict):
         pairs = [(str(key), _without_ciphertext(item)) for key, item in value.items()]
@@ -85,13 +81,13 @@ def _without_ciphertext(value: Any) -> tuple[Any, bool]:
 
 
 def config_text(value: Any) -> str:
-    """A config value as the engine passes it to the program: a string as is, the rest as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
+    """A config value as the engine passes it to the program (:func:`engine_text`)."""
+    return engine_text(value)
 
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.load(path.read_text(), Loader=_GoYamlLoader)  # noqa: S506 - a SafeLoader
+        document = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=GoYamlLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
     if document is None:
@@ -115,6 +111,11 @@ def _environments(stack_name: str, block: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _key_text(key: Any) -> str:
+    """A mapping key as Go prints it (``fmt.Sprintf("%v")``)."""
+    return ("true" if key else "false") if isinstance(key, bool) else str(key)
+
+
 def read_stack_file(project_dir: Path, stack_name: str) -> StackFile:
     """``Pulumi.<stack_name>.yaml`` in ``project_dir``, merged with ``Pulumi.yaml``'s defaults."""
     project = _load(project_dir / "Pulumi.yaml")
@@ -126,27 +127,59 @@ def read_stack_file(project_dir: Path, stack_name: str) -> StackFile:
             "replace its example values"
         )
     stack = _load(path)
+    config = stack.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackFileError(f"{path.name}: config must be a mapping of keys to values")
     entries: dict[str, tuple[str, bool]] = {}
+    stack_values: dict[str, Any] = {}
+    engine_values: dict[str, EngineValue] = {}
+    written_as: dict[str, str] = {}
     encrypted = set()
-    for key, value in (stack.get("config") or {}).items():
-        plain, secure = _without_ciphertext(value)
-        entries[str(key)] = (config_text(plain), secure)
+    empty = []
+    for raw_key, value in config.items():
+        written = _key_text(raw_key)
+        try:
+            key = engine_key(project_name, written)
+            plain, secure = _without_ciphertext(value)
+            entries[key] = (config_text(plain), secure)
+            engine_values[key] = engine_value(value, secure_text=ENCRYPTED_PLACEHOLDER)
+        except EngineReadError as error:
+            raise StackFileError(f"{path.name}: {error}") from None
+        if key in written_as:
+            # The engine keeps one of the two, whichever its map iteration meets last.
+            raise StackFileError(
+                f"{path.name} sets {key} twice, as {written_as[key]} and as {written}: pulumi "
+                "keeps one of them, at random; keep one"
+            )
+        written_as[key] = written
+        stack_values[key] = value
+        if value is None:
+            empty.append(key)  # named as the engine names it (loaders.go rewrites, then warns)
         if secure:
-            encrypted.add(str(key))
+            encrypted.add(key)
     stack_keys = frozenset(entries)
-    for name, declaration in (project.get("config") or {}).items():
+    declarations = project.get("config") or {}
+    for name, declaration in declarations.items():
         key = name if ":" in name else f"{project_name}:{name}"
         if key in entries:
             continue
         if not isinstance(declaration, dict):
             entries[key] = (config_text(declaration), False)
-        elif "default" in declaration or "value" in declaration:
-            value = declaration["default"] if "default" in declaration else declaration["value"]
+        elif declaration.get("default") is not None or declaration.get("value") is not None:
+            # createConfigValue: the default when there is one, else the value.
+            default = declaration.get("default")
+            value = default if default is not None else declaration["value"]
             entries[key] = (config_text(value), False)
+    warning = empty_value_warning(empty)
     return StackFile(
         path=path,
         entries=entries,
         stack_keys=stack_keys,
         encrypted_keys=frozenset(encrypted),
         environments=_environments(stack_name, stack.get("environment")),
+        stack_values=stack_values,
+        engine_values=engine_values,
+        declarations=dict(declarations),
+        project_name=project_name,
+        warnings=(warning,) if warning else (),
     )

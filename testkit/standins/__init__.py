@@ -9,10 +9,13 @@ Nothing reaches the network.
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,3 +177,55 @@ def shell(
         timeout=300,
         check=False,
     )
+
+
+def shell_in_terminal(
+    tools: Toolbox, cwd: Path, command: str, env: dict[str, str], typed: str = ""
+) -> tuple[int, str]:
+    """Run ``command`` as :func:`shell` does, but on a pseudo-terminal: a user at a terminal.
+
+    ``typed`` is what the user types, sent once the terminal shows something. Nothing else is
+    ever typed, so a prompt nobody expected keeps the command waiting until its timeout.
+    Returns the exit code and what the terminal showed (stdout and stderr together).
+    """
+    controller, terminal = pty.openpty()
+    environment = {
+        "PATH": f"{tools.bin}:{SYSTEM_PATH}",
+        "HOME": str(tools.home),
+        "LANG": "C.UTF-8",
+        "TERM": "xterm-256color",
+        **env,
+    }
+    process = subprocess.Popen(
+        [BASH, "-c", command],
+        cwd=cwd,
+        env=environment,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+    )
+    os.close(terminal)
+    shown: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: every process holding the terminal has ended
+                return
+            if not chunk:
+                return
+            if not shown and typed:
+                os.write(controller, typed.encode())
+            shown.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        code = process.wait(timeout=300)
+    finally:
+        process.kill()
+        reader.join(timeout=30)
+        os.close(controller)
+    return code, b"".join(shown).decode(errors="replace").replace("\r\n", "\n")
