@@ -13,15 +13,17 @@ plus what pachd grants by itself and the stack leaves alone - at activation ``pa
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from components.settings import AuthSettings
+from components.settings.robots import RobotSettings
 
 CLUSTER = "cluster"
 DECLARED = "declared"
 PACHD_DEFAULT = "pachd's default"
 CREATOR = "pachd: the creator"
 DEFAULT_PROJECT = "default"
+UNBOUND = "(bound nowhere)"
 
 # What pachd grants by itself, by resource and principal.
 _PACHD_DEFAULTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
@@ -74,7 +76,31 @@ def access_table(auth: AuthSettings) -> list[Grant]:
         grants.extend(_declared(f"project {name}", bindings, creator=creator))
     for name in sorted(auth.repos):
         grants.extend(_declared(f"repo {name}", auth.repos[name].role_bindings))
-    return grants
+    return _with_robot_tokens(grants, auth)
+
+
+def _with_robot_tokens(grants: list[Grant], auth: AuthSettings) -> list[Grant]:
+    """Each robot the stack mints says how long its token lives and where it is delivered.
+
+    A robot bound nowhere still holds a token: it gets a row of its own, with no roles.
+    """
+    described = []
+    for grant in grants:
+        robot = auth.robots.get(grant.principal.removeprefix("robot:"))
+        if grant.principal.startswith("robot:") and robot is not None:
+            grant = replace(grant, source=f"{grant.source}; {_token(robot)}")
+        described.append(grant)
+    bound = {grant.principal for grant in grants}
+    for name, robot in sorted(auth.robots.items()):
+        if f"robot:{name}" not in bound:
+            described.append(Grant(UNBOUND, f"robot:{name}", (), f"declared; {_token(robot)}"))
+    return described
+
+
+def _token(robot: RobotSettings) -> str:
+    secret = f"{robot.secret.namespace}/{robot.secret.name}"
+    renewed = robot.rotate_after or f"{robot.rotate_after_seconds // 3600}h"
+    return f"token lives {robot.ttl}, renewed after {renewed}, in Secret {secret}"
 
 
 def as_output(grants: list[Grant]) -> list[dict[str, object]]:

@@ -9,7 +9,15 @@ from __future__ import annotations
 import io
 
 from components import program
-from components.access import CREATOR, DECLARED, PACHD_DEFAULT, Grant, access_table, render
+from components.access import (
+    CREATOR,
+    DECLARED,
+    PACHD_DEFAULT,
+    UNBOUND,
+    Grant,
+    access_table,
+    render,
+)
 from components.settings import load_settings
 from scripts import check_stack
 from testkit.offline_up import dev_stack, plan_program
@@ -102,3 +110,31 @@ def test_the_program_exports_the_table() -> None:
         "roles": ["repoReader"],
         "source": "declared",
     }
+
+
+def test_robots_are_listed_with_their_token_lifetime_and_secret() -> None:
+    robots = {
+        "ci": {"ttl": "720h", "secret": {"namespace": "ci", "name": "pachyderm-robot-ci"}},
+        "etl": {"ttl": "24h", "rotateAfter": "20h", "secret": {"namespace": "etl", "name": "etl"}},
+    }
+    auth_config = {"robots": robots, "repos": {"team-a/raw": {"roleBindings": {"robot:ci": [
+        "repoWriter"]}}}}  # fmt: skip
+    auth = load_settings(lambda: config_source(**{f"{P}:auth": auth_config})).project.auth
+
+    robot_grants = [grant for grant in access_table(auth) if grant.principal.startswith("robot:")]
+
+    assert robot_grants == [
+        Grant(
+            "repo team-a/raw",
+            "robot:ci",
+            ("repoWriter",),
+            f"{DECLARED}; token lives 720h, renewed after 360h, in Secret ci/pachyderm-robot-ci",
+        ),
+        # A robot bound nowhere still holds a token the stack minted.
+        Grant(
+            UNBOUND,
+            "robot:etl",
+            (),
+            f"{DECLARED}; token lives 24h, renewed after 20h, in Secret etl/etl",
+        ),
+    ]
