@@ -44,6 +44,7 @@ from components.pachyderm_auth.port_forward_errors import (
     cluster_gone,
 )
 from testkit.fake_pachd import FakePachd
+from testkit.http_proxy import HttpProxyStandIn
 from testkit.kube_api import TOKEN, Access, KubeApiStandIn, documented_role
 from testkit.tls import TestCa
 
@@ -502,3 +503,47 @@ def test_without_a_kubeconfig_a_pod_uses_its_service_account_over_tls(
         "cannot load the kubeconfig for the port-forward: Invalid kube-config file. No "
         "configuration found."
     )
+
+
+def test_an_http_proxy_with_credentials_in_its_url_carries_requests_and_streams(
+    api: KubeApiStandIn, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither the client's requests nor its streams send the URL's credentials by themselves."""
+    with HttpProxyStandIn("deployer", "proxy-pass-0009") as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://deployer:proxy-pass-0009@127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "")
+        assert wait_until_ready(connection(api, namespace)) == (2, 12, 2)
+
+    target = f"127.0.0.1:{api.port}"
+    assert (f"CONNECT {target}", True) in proxy.seen
+    assert (f"GET http://{target}/api/v1/namespaces/{namespace}/pods", True) in [
+        (line.split("?")[0], allowed) for line, allowed in proxy.seen
+    ]
+    assert all(allowed for _line, allowed in proxy.seen)
+
+
+@pytest.mark.parametrize("scheme", ["socks5", "https"])
+def test_a_proxy_the_streams_would_not_use_is_refused(
+    api: KubeApiStandIn, namespace: str, monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"{scheme}://127.0.0.1:1080")
+    monkeypatch.setenv("NO_PROXY", "")
+
+    with pytest.raises(PortForwardError) as refused:
+        wait_until_ready(connection(api, namespace))
+
+    assert str(refused.value) == (
+        "the proxy for the Kubernetes API (the kubeconfig's proxy-url, or "
+        f"HTTPS_PROXY/HTTP_PROXY/ALL_PROXY) is a {scheme}:// proxy, which the kubernetes client's "
+        "port-forward streams do not use; use an http:// proxy, or list the API server's host in "
+        "NO_PROXY if it can be reached directly"
+    )
+
+
+def test_no_proxy_takes_the_api_server_past_the_proxy(
+    api: KubeApiStandIn, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "socks5://127.0.0.1:1080")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    assert wait_until_ready(connection(api, namespace)) == (2, 12, 2)

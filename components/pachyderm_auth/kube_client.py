@@ -15,10 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
+import urllib3
 import yaml
 from kubernetes import client as kube_client
 from kubernetes.client.exceptions import ApiException
+from kubernetes.client.rest import should_bypass_proxies
 from kubernetes.config import incluster_config
 from kubernetes.config import kube_config as kube_config_loader
 from kubernetes.config.config_exception import ConfigException
@@ -49,6 +52,7 @@ def api_client(access: KubeAccess, timeout: float) -> Iterator[kube_client.ApiCl
             raise PortForwardError(
                 f"cannot load the kubeconfig for the port-forward: {error}"
             ) from None
+        _proxy_both_paths_use(configuration)
         client = kube_client.ApiClient(configuration)
         try:
             yield client
@@ -121,6 +125,41 @@ def _loader(
     if not isinstance(document, dict):
         raise ConfigException("kubernetes:kubeconfig is neither a file nor kubeconfig YAML")
     return PluginOnceLoader(config_dict=document, **options)
+
+
+def _proxy_both_paths_use(configuration: kube_client.Configuration) -> None:
+    """Keep only proxies that requests and streams both go through; refuse the others.
+
+    Requests go through urllib3 (``kubernetes/client/rest.py``), streams through websocket-client,
+    which gets only the proxy's host and port, and a Basic ``proxy-authorization`` header split at
+    its first ``:`` (``kubernetes/stream/ws_client.py``, ``websocket_proxycare``). So credentials in
+    the proxy's URL, which neither path sends, become that header; a SOCKS or ``https://`` proxy,
+    which the streams would not speak, is refused (docs/decisions.md, decision 44).
+    """
+    proxy = configuration.proxy
+    if not proxy or should_bypass_proxies(configuration.host, configuration.no_proxy or ""):
+        return
+    parts = urlsplit(proxy)
+    where = "the kubeconfig's proxy-url, or HTTPS_PROXY/HTTP_PROXY/ALL_PROXY"
+    if parts.scheme.lower() != "http":
+        raise PortForwardError(
+            f"the proxy for the Kubernetes API ({where}) is a {parts.scheme}:// proxy, which the "
+            "kubernetes client's port-forward streams do not use; use an http:// proxy, or list "
+            "the API server's host in NO_PROXY if it can be reached directly"
+        )
+    if parts.username is None:
+        return
+    user, password = unquote(parts.username), unquote(parts.password or "")
+    if ":" in user:
+        raise PortForwardError(
+            f"the proxy for the Kubernetes API ({where}) has a user name with ':', which the "
+            "kubernetes client's port-forward streams cannot send"
+        )
+    configuration.proxy = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    configuration.proxy_headers = {
+        **(configuration.proxy_headers or {}),
+        **urllib3.make_headers(proxy_basic_auth=f"{user}:{password}"),
+    }
 
 
 def _forget_files_under(directory: str) -> None:
