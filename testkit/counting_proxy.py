@@ -18,13 +18,13 @@ import collections
 import threading
 from collections.abc import Iterable
 from concurrent import futures
-from types import TracebackType
 from typing import Any
 
 import grpc
 
 from components.pachyderm_auth.pachd import grpc_status, not_activated
 from testkit.fake_pachd import is_read, short_name
+from testkit.serving import Serving
 
 CALL_TIMEOUT_SECONDS = 30.0
 
@@ -50,7 +50,7 @@ class _Forward(grpc.GenericRpcHandler):
         return grpc.unary_unary_rpc_method_handler(behaviour)
 
 
-class CountingProxy:
+class CountingProxy(Serving):
     """``with CountingProxy(target, client_factory) as proxy:`` forwards to ``target``.
 
     ``client`` makes a ``pachyderm_sdk`` client of the real pachd for a token (for ``wipe``);
@@ -139,16 +139,3 @@ class CountingProxy:
         if server is not None:
             server.stop(grace=None).wait()
         self.channel.close()
-
-    def __enter__(self) -> CountingProxy:
-        """Start serving."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop serving."""
-        self.stop()

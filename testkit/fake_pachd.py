@@ -40,7 +40,6 @@ from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -50,6 +49,7 @@ import grpc
 from pachyderm_sdk.api import admin, auth, enterprise, identity, license, pfs, pps, version
 
 from components.settings.roles import roles_of
+from testkit.serving import Serving
 from testkit.tls import ServerCertificate
 
 __all__ = [
@@ -454,7 +454,7 @@ class _CatchAllHandler:
         return grpc.unary_unary_rpc_method_handler(behaviour)
 
 
-class FakePachd:
+class FakePachd(Serving):
     """A pachd stand-in: a real gRPC server on 127.0.0.1 with pachd's auth semantics."""
 
     def __init__(
@@ -528,19 +528,6 @@ class FakePachd:
         server, self._server = self._server, None
         if server is not None:
             server.stop(grace=None).wait()
-
-    def __enter__(self) -> FakePachd:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server."""
-        self.stop()
 
     def delay_readiness(self, seconds: float) -> None:
         """Answer UNAVAILABLE for the next ``seconds`` (a pachd restart; state is kept)."""

@@ -22,11 +22,11 @@ import subprocess
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import IO, Any
 
 from testkit.mocks import OktaGroups
 from testkit.offline_up import OKTA_APP, Plan
+from testkit.serving import Serving
 from testkit.stacks import ROOT
 
 SERVER_DIR = ROOT / "testkit" / "okta_standin"
@@ -160,7 +160,7 @@ class OktaOrg:
         }
 
 
-class StandInOkta:
+class StandInOkta(Serving):
     """``with StandInOkta() as okta:`` - listening at ``okta.url``; then :meth:`configure`."""
 
     def __init__(self) -> None:
@@ -242,16 +242,3 @@ class StandInOkta:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
-
-    def __enter__(self) -> StandInOkta:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server."""
-        self.stop()

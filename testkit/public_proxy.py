@@ -13,15 +13,16 @@ import http.client
 import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from testkit.serving import Serving
 
 CALL_TIMEOUT_SECONDS = 30.0
 # Hop-by-hop headers (RFC 9110) a proxy does not pass on.
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade", "te"})
 
 
-class PublicProxy:
+class PublicProxy(Serving):
     """``with PublicProxy({"/dex": dex_port, ...}) as proxy:`` serves ``proxy.url``."""
 
     def __init__(self, routes: Mapping[str, int]) -> None:
@@ -104,16 +105,3 @@ class PublicProxy:
         if server is not None:
             server.shutdown()
             server.server_close()
-
-    def __enter__(self) -> PublicProxy:
-        """Start serving."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop serving."""
-        self.stop()

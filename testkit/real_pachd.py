@@ -43,12 +43,12 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from testkit.helm import chart_for, checked_helm, containers, pod_specs, render
 from testkit.kube_api import TOKEN, KubeApiStandIn
 from testkit.mocks import Registration
+from testkit.serving import Serving
 from testkit.stacks import ROOT
 from testkit.tls import TestCa
 
@@ -335,7 +335,7 @@ class _Process:
         return f"--- {self.name} ({self.log}), last {tail} lines:\n" + "\n".join(lines[-tail:])
 
 
-class RealPachd:
+class RealPachd(Serving):
     """``with RealPachd(plan.registrations) as pachd:`` - pachd 2.12 serving on loopback.
 
     ``registrations`` is a run of the program (its Helm Release and Secrets give pachd's
@@ -455,19 +455,6 @@ class RealPachd:
         if self._turn is not None:
             self._turn.close()  # releases the lock
             self._turn = None
-
-    def __enter__(self) -> RealPachd:
-        """Start everything."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop everything."""
-        self.stop()
 
     def log_text(self) -> str:
         """Everything pachd has logged so far."""
