@@ -62,12 +62,12 @@ $(HELM): scripts/fetch_helm.py | $(VENV)/.installed
 
 # The real-pachd tier's pachd and pachctl: built once from the Go module proxy with Pachyderm's
 # release flags, then reused (Go's caches make a rebuild after `make clean` a link).
-$(PACHD_BUILD)/pachd: scripts/build_pachd.py testkit/realpachd/go.mod testkit/realpachd/go.sum | $(VENV)/.installed
-	$(PY) scripts/build_pachd.py $(PACHD_BUILD)
+$(PACHD_BUILD)/pachd: scripts/build_pachd.py scripts/go_build.py testkit/realpachd/go.mod testkit/realpachd/go.sum | $(VENV)/.installed
+	$(PY) -m scripts.build_pachd $(PACHD_BUILD)
 
 # The real-CLI tier's pulumi: built once from the Go module proxy, version-stamped, then reused.
-$(PULUMI_BUILD)/pulumi: scripts/build_pulumi.py testkit/realcli/go.mod testkit/realcli/go.sum | $(VENV)/.installed
-	$(PY) scripts/build_pulumi.py $(PULUMI_BUILD)
+$(PULUMI_BUILD)/pulumi: scripts/build_pulumi.py scripts/go_build.py testkit/realcli/go.mod testkit/realcli/go.sum | $(VENV)/.installed
+	$(PY) -m scripts.build_pulumi $(PULUMI_BUILD)
 
 $(OKTA_STANDIN): testkit/okta_standin/package.json testkit/okta_standin/package-lock.json
 	cd testkit/okta_standin && npm ci --no-audit --no-fund --loglevel=error

@@ -1,6 +1,6 @@
 """Build the real pachd and pachctl of the real-pachd test tier from their published Go module.
 
-Usage: ``python scripts/build_pachd.py DEST_DIR`` (``make test`` runs it through the Makefile
+Usage: ``python -m scripts.build_pachd DEST_DIR`` (``make test`` runs it through the Makefile
 target for ``.cache/pachd-v2.12.2/``; the tests never build anything).
 
 The Go module ``github.com/pachyderm/pachyderm/v2`` is required at :data:`PACHYDERM_VERSION` by
@@ -19,73 +19,44 @@ The result is checked before it is kept: ``pachctl version --client-only`` must 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from scripts.go_build import build_checked, go_command, run
 
 PACHYDERM_VERSION = "2.12.2"
 MODULE = "github.com/pachyderm/pachyderm/v2"
 PROGRAMS = ("pachd", "pachctl")
 GO_MODULE_DIR = Path(__file__).resolve().parent.parent / "testkit" / "realpachd"
-# Where `make test` keeps the binaries; testkit/real_pachd.py looks here.
-BUILD_DIR_NAME = f"pachd-v{PACHYDERM_VERSION}"
-
-
-def _go() -> str:
-    go = shutil.which("go")
-    if go is None:
-        raise SystemExit(
-            "the real-pachd test tier builds pachd with Go, and no `go` is on PATH: install Go "
-            "1.23 or newer (Debian: golang-go; or https://go.dev/dl), or opt out of the tier "
-            "with PACHYDERM_OKTA_SKIP_REAL_PACHD=1 (docs/testing.md, 'The real pachd')"
-        )
-    return go
-
-
-def _run(command: list[str], **environment: str) -> str:
-    result = subprocess.run(  # noqa: S603 - fixed arguments
-        command,
-        cwd=GO_MODULE_DIR,
-        env={**os.environ, "GOFLAGS": "-mod=readonly", **environment},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr.strip()}")
-    return result.stdout
 
 
 def build(destination: Path) -> None:
-    """Build both programs into a scratch folder, check them, then move them to ``destination``."""
-    go = _go()
-    module_dir = _run([go, "list", "-m", "-f", "{{.Dir}}", MODULE]).strip()
+    """Build both programs, check that pachctl says its version, then keep them."""
+    go = go_command("the real-pachd test tier's pachd", "PACHYDERM_OKTA_SKIP_REAL_PACHD")
+    module_dir = run([go, "list", "-m", "-f", "{{.Dir}}", MODULE], GO_MODULE_DIR).strip()
     if not module_dir:  # `go list -m` prints no Dir until the module is downloaded
-        _run([go, "mod", "download", MODULE])
-        module_dir = _run([go, "list", "-m", "-f", "{{.Dir}}", MODULE]).strip()
+        run([go, "mod", "download", MODULE], GO_MODULE_DIR)
+        module_dir = run([go, "list", "-m", "-f", "{{.Dir}}", MODULE], GO_MODULE_DIR).strip()
     ldflags = " ".join(
         [
             f"-X {MODULE}/src/version.AppVersion={PACHYDERM_VERSION}",
             f"-X {MODULE}/src/server/identity/server.webDir={module_dir}/dex-assets",
         ]
     )
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=destination.parent) as scratch:
-        packages = [f"{MODULE}/src/server/cmd/{program}" for program in PROGRAMS]
-        _run([go, "build", "-ldflags", ldflags, "-o", scratch, *packages],
-             CGO_ENABLED="0")  # fmt: skip
-        printed = _run([str(Path(scratch) / "pachctl"), "version", "--client-only"]).strip()
-        if printed != PACHYDERM_VERSION:
-            raise SystemExit(f"the built pachctl reports {printed!r}, not {PACHYDERM_VERSION}")
-        if destination.exists():
-            shutil.rmtree(destination)
-        Path(scratch).chmod(0o755)
-        Path(scratch).rename(destination)
-        # TemporaryDirectory cleans up a folder that is no longer there.
-        Path(scratch).mkdir()
+    packages = [f"{MODULE}/src/server/cmd/{program}" for program in PROGRAMS]
+
+    def compile_into(scratch: Path) -> None:
+        command = [go, "build", "-ldflags", ldflags, "-o", str(scratch), *packages]
+        run(command, GO_MODULE_DIR, CGO_ENABLED="0")
+
+    def check(scratch: Path) -> None:
+        printed = run([str(scratch / "pachctl"), "version", "--client-only"], GO_MODULE_DIR)
+        if printed.strip() != PACHYDERM_VERSION:
+            raise SystemExit(
+                f"the built pachctl reports {printed.strip()!r}, not {PACHYDERM_VERSION}"
+            )
+
+    build_checked(destination, compile_into, check)
     print(f"{destination}: pachd and pachctl {PACHYDERM_VERSION} from {MODULE}")
 
 

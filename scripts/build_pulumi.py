@@ -1,6 +1,6 @@
 """Build the real Pulumi CLI of the real-CLI test tier from its published Go module.
 
-Usage: ``python scripts/build_pulumi.py DEST_DIR`` (``make test`` runs it through the Makefile
+Usage: ``python -m scripts.build_pulumi DEST_DIR`` (``make test`` runs it through the Makefile
 target for ``.cache/pulumi-v3.274.0/``; the tests never build anything).
 
 The project pins the Python SDK ``pulumi==3.272.0`` (requirements.txt), and the CLI is released
@@ -20,12 +20,10 @@ result is checked before it is kept: ``pulumi version`` must print ``v`` and the
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from scripts.go_build import build_checked, go_command, run
 
 PULUMI_VERSION = "3.274.0"
 MODULE = "github.com/pulumi/pulumi/pkg/v3"
@@ -36,49 +34,22 @@ GO_MODULE_DIR = Path(__file__).resolve().parent.parent / "testkit" / "realcli"
 BUILD_DIR_NAME = f"pulumi-v{PULUMI_VERSION}"
 
 
-def _go() -> str:
-    go = shutil.which("go")
-    if go is None:
-        raise SystemExit(
-            "the real-CLI test tier builds the Pulumi CLI with Go, and no `go` is on PATH: install "
-            "Go 1.26 or newer (https://go.dev/dl), or opt out of the tier with "
-            "PACHYDERM_OKTA_SKIP_REAL_CLI=1 (docs/testing.md, 'The real Pulumi CLI')"
-        )
-    return go
-
-
-def _run(command: list[str], **environment: str) -> str:
-    result = subprocess.run(  # noqa: S603 - fixed arguments
-        command,
-        cwd=GO_MODULE_DIR,
-        env={**os.environ, "GOFLAGS": "-mod=readonly", **environment},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr.strip()}")
-    return result.stdout
-
-
 def build(destination: Path) -> None:
-    """Build the CLI into a scratch folder, check it, then move it to ``destination``."""
-    go = _go()
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=destination.parent) as scratch:
+    """Build the CLI, check that it says its version, then keep it."""
+    go = go_command("the real-CLI test tier's Pulumi CLI", "PACHYDERM_OKTA_SKIP_REAL_CLI")
+
+    def compile_into(scratch: Path) -> None:
         ldflags = f"-X {VERSION_VARIABLE}=v{PULUMI_VERSION}"
-        _run([go, "build", "-ldflags", ldflags, "-o", scratch, PACKAGE])
-        printed = _run(
-            [str(Path(scratch) / "pulumi"), "version"], PULUMI_SKIP_UPDATE_CHECK="true"
+        run([go, "build", "-ldflags", ldflags, "-o", str(scratch), PACKAGE], GO_MODULE_DIR)
+
+    def check(scratch: Path) -> None:
+        printed = run(
+            [str(scratch / "pulumi"), "version"], GO_MODULE_DIR, PULUMI_SKIP_UPDATE_CHECK="true"
         ).strip()
         if printed != f"v{PULUMI_VERSION}":
             raise SystemExit(f"the built pulumi reports {printed!r}, not v{PULUMI_VERSION}")
-        if destination.exists():
-            shutil.rmtree(destination)
-        Path(scratch).chmod(0o755)
-        Path(scratch).rename(destination)
-        # TemporaryDirectory cleans up a folder that is no longer there.
-        Path(scratch).mkdir()
+
+    build_checked(destination, compile_into, check)
     print(f"{destination}: pulumi {PULUMI_VERSION} from {MODULE}")
 
 
