@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,13 +180,27 @@ def shell(
     )
 
 
+# What a terminal answers to the queries a program writes (xterm's control sequences): OSC 11 asks
+# for the background colour (a dark one here), DSR 6 for the cursor position.
+TERMINAL_REPLIES = {
+    b"\x1b]11;?": b"\x1b]11;rgb:0000/0000/0000\x1b\\",
+    b"\x1b[6n": b"\x1b[1;1R",
+}
+
+
 def shell_in_terminal(
-    tools: Toolbox, cwd: Path, command: str, env: dict[str, str], typed: str = ""
+    tools: Toolbox,
+    cwd: Path,
+    command: str,
+    env: dict[str, str],
+    typed: tuple[str, str] | None = None,
+    timeout: float = 300,
 ) -> tuple[int, str]:
     """Run ``command`` as :func:`shell` does, but on a pseudo-terminal: a user at a terminal.
 
-    ``typed`` is what the user types, sent once the terminal shows something. Nothing else is
-    ever typed, so a prompt nobody expected keeps the command waiting until its timeout.
+    ``typed`` is (prompt, answer): once the terminal shows the prompt, the user types the answer
+    key by key, then Enter (the real CLI's prompts read keys in raw mode). Nothing else is ever
+    typed, so a prompt nobody expected keeps the command waiting until ``timeout``.
     Returns the exit code and what the terminal showed (stdout and stderr together).
     """
     controller, terminal = pty.openpty()
@@ -207,6 +222,7 @@ def shell_in_terminal(
     )
     os.close(terminal)
     shown: list[bytes] = []
+    pending = [typed] if typed else []
 
     def read() -> None:
         while True:
@@ -216,14 +232,23 @@ def shell_in_terminal(
                 return
             if not chunk:
                 return
-            if not shown and typed:
-                os.write(controller, typed.encode())
             shown.append(chunk)
+            # Answer as a terminal does: the real CLI asks for the background colour and the
+            # cursor position, and waits 5 s for an answer that never comes from a bare pty.
+            for query, reply in TERMINAL_REPLIES.items():
+                for _ in range(chunk.count(query)):
+                    os.write(controller, reply)
+            if pending and pending[0][0].encode() in b"".join(shown):
+                _, answer = pending.pop()
+                for key in answer.encode():
+                    os.write(controller, bytes([key]))
+                    time.sleep(0.02)  # one key per read, as a person types
+                os.write(controller, b"\r")
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        code = process.wait(timeout=300)
+        code = process.wait(timeout=timeout)
     finally:
         process.kill()
         reader.join(timeout=30)

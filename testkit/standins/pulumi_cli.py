@@ -1,5 +1,14 @@
 """Stand-in for the Pulumi CLI: records every call and answers as the real CLI would.
 
+Where the real CLI can run, the tests run it: the real-CLI tier (:mod:`testkit.real_cli`, built by
+``scripts/build_pulumi.py``) runs login, whoami, stack, config and stack output with the real CLI,
+and checks this stand-in's answers to the calls the scripts make against it
+(tests/test_real_cli.py). The stand-in remains the only CLI for what the real one cannot do on
+this machine - ``up``, ``preview``, ``refresh`` and ``destroy``, which run the program and its
+resource plugins - and for the fast tests of the scripts' many paths (tests/test_scripts.py). In
+its ``hybrid`` mode (the real-CLI tier) it runs only those four, on a stack the real CLI made,
+and writes nothing.
+
 Run as ``python pulumi_cli.py CONFIG_JSON <pulumi arguments>`` by the ``pulumi`` wrapper that
 :mod:`testkit.standins` writes. It models what decides *where* a command lands, following the
 Pulumi sources (paths in pulumi/pulumi, whose ``pkg/`` is the Go module
@@ -545,7 +554,7 @@ def _stack(call: Call, words: list[str]) -> int:  # noqa: C901 - one branch per 
                 raise CliError(f"no stack named '{name}' found")
             call.unlock(name)
             call.save_stack(name, {"outputs": {}, "secret_outputs": [], "resources": []})
-            print(f"Created stack '{name}'")
+            print(f"Created stack '{name}'", file=sys.stderr)
         call.workspace_file().parent.mkdir(parents=True, exist_ok=True)
         call.workspace_file().write_text(json.dumps({"stack": name}))
         return 0
@@ -565,8 +574,14 @@ def _stack(call: Call, words: list[str]) -> int:  # noqa: C901 - one branch per 
         elif call.flag("--json"):
             print(json.dumps(outputs, indent=2))
         else:
-            for key, value in outputs.items():
-                print(f"    {key}  {value}")
+            # pkg/cmd/pulumi/stack/stack.go, fprintStackOutputs; cmdutil.Table: sorted, aligned.
+            print(f"Current stack outputs ({len(outputs)}):")
+            if not outputs:
+                print("    No output values currently in this stack")
+            rows = [("OUTPUT", "VALUE")] * bool(outputs) + sorted(outputs.items())
+            width = max((len(key) for key, _ in rows), default=0)
+            for key, value in rows:
+                print(f"    {key.ljust(width)}  {value}")
         return 0
     if sub == "export":
         name = call.stack_name()
@@ -648,6 +663,13 @@ def _config_path(
 
 def _operation(call: Call, command: str) -> int:
     name = call.stack_name()
+    if call.config.get("hybrid"):
+        # The real CLI made the stack (its file backend keeps it where this stand-in would).
+        if not call.stack_state_file(name).is_file():
+            raise CliError(f"no stack named '{name}' found")
+        call.record["stack"] = name
+        print(f"{command} of stack {name}: done (stand-in; the real CLI made the stack)")
+        return 0
     project = call.project()["name"]
     state = call.load_stack(name)
     call.unlock(name)
