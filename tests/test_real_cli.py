@@ -261,19 +261,35 @@ def test_the_engine_names_every_key_with_no_value_in_one_warning(workspace: Work
     )
 
 
-def test_a_key_of_no_namespace_form_is_refused_by_both(workspace: Workspace) -> None:
-    _write_stack(workspace, "corpus", "\n  a:b:c: x\n")
+# Stack files the engine cannot read, each with the error `pulumi config` stops with.
+UNREADABLE: dict[str, tuple[str, str]] = {
+    "a key of no namespace form": (
+        "\n  a:b:c: x\n",
+        "could not parse a:b:c as a configuration key (configuration keys should be of the "
+        "form `<namespace>:<name>`)",
+    ),
+    "an infinite number": ("\n  test:a: .inf\n", "json: unsupported value: +Inf"),
+    "not a number, in a list": (
+        "\n  test:a: [.nan]\n",
+        "json: error calling MarshalJSON for type config.object: json: unsupported value: NaN",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UNREADABLE, ids=str)
+def test_a_stack_file_the_engine_cannot_read_is_refused_in_its_words(
+    workspace: Workspace, case: str
+) -> None:
+    config, reason = UNREADABLE[case]
+    _write_stack(workspace, "corpus", config)
 
     result = workspace.run("config", "--json", "--stack", "corpus")
-
-    expected = (
-        "could not unmarshal map: could not parse a:b:c as a configuration key (configuration "
-        "keys should be of the form `<namespace>:<name>`)"
-    )
-    assert result.returncode == 1
-    assert expected in result.stderr
-    with pytest.raises(StackFileError, match=re.escape(f"Pulumi.corpus.yaml: {expected}")):
+    with pytest.raises(StackFileError) as refused:
         read_stack_file(workspace.project, "corpus")
+
+    expected = f"invalid YAML file: could not unmarshal map: {reason}"
+    assert (result.returncode, result.stderr) == (1, f"error: {expected}\n")
+    assert str(refused.value) == f"Pulumi.corpus.yaml: {expected}"
 
 
 # --- the engine's own checks, before the program runs --------------------------------------------

@@ -201,7 +201,9 @@ def go_float(value: float) -> str:
     """A float64 as Go's ``encoding/json`` writes it: shortest digits, fixed unless tiny or huge."""
     if math.isnan(value) or math.isinf(value):
         raise EngineReadError(f"json: unsupported value: {_go_special(value)}")
-    if value != 0 and (abs(value) < 1e-6 or abs(value) >= 1e21):
+    if value == 0:
+        return "0"  # -0 too: the engine's YAML round trip writes -0 and reads back the integer 0
+    if abs(value) < 1e-6 or abs(value) >= 1e21:
         return re.sub(r"e-0(\d)$", r"e-\1", repr(value))  # Go cleans e-07 up to e-7
     text = format(Decimal(repr(value)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
@@ -254,7 +256,12 @@ def engine_text(value: Any) -> str:
         return value.text
     if isinstance(value, bool | int | float):
         return go_json(value)
-    return go_json(_plain_json(value))
+    try:
+        return go_json(_plain_json(value))
+    except EngineReadError as error:
+        raise EngineReadError(
+            f"json: error calling MarshalJSON for type config.object: {error}"
+        ) from None
 
 
 def is_secure(value: Any) -> bool:
@@ -275,7 +282,7 @@ def engine_key(project_name: str, key: str) -> str:
     if len(parts) == 3 and parts[1] == "config" and parts[0] and parts[2]:
         return f"{parts[0]}:{parts[2]}"
     raise EngineReadError(
-        f"could not unmarshal map: could not parse {key} as a configuration key "
+        f"could not parse {key} as a configuration key "
         "(configuration keys should be of the form `<namespace>:<name>`)"
     )
 
@@ -404,8 +411,7 @@ def engine_value(value: Any, *, secure_text: str) -> EngineValue:
     if is_secure(value):
         return EngineValue(secure_text, True, False, secure_text)
     if isinstance(value, dict | list):
-        plain = _replace_secure(value, secure_text)
-        text = go_json(_plain_json(plain))
+        text = engine_text(_replace_secure(value, secure_text))
         return EngineValue(text, _has_secure(value), True, json.loads(text))
     text = engine_text(value)
     return EngineValue(text, False, False, text)

@@ -143,8 +143,10 @@ def read_stack_file(project_dir: Path, stack_name: str) -> StackFile:
             plain, secure = _without_ciphertext(value)
             entries[key] = (config_text(plain), secure)
             engine_values[key] = engine_value(value, secure_text=ENCRYPTED_PLACEHOLDER)
-        except EngineReadError as error:
-            raise StackFileError(f"{path.name}: {error}") from None
+        except EngineReadError as error:  # the engine's words (config.Map's UnmarshalYAML)
+            raise StackFileError(
+                f"{path.name}: invalid YAML file: could not unmarshal map: {error}"
+            ) from None
         if key in written_as:
             # The engine keeps one of the two, whichever its map iteration meets last.
             raise StackFileError(
