@@ -806,6 +806,65 @@ def test_an_esc_environment_on_a_self_managed_backend_is_refused_with_the_engine
     assert "ESC environments need" not in on_cloud.stderr
 
 
+def test_make_up_refuses_an_esc_environment_on_its_own_file_backend(
+    tmp_path: Path, project: Path, profile: dict[str, str]
+) -> None:
+    """No backend chosen: make up would use its file backend, where environments do not exist."""
+    tools = toolbox(tmp_path / "tools", pulumi_version=PINNED_VERSION)
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text("environment:\n  - team/dev\n" + stack_file.read_text())
+
+    result = shell(tools, project, FIRST_UP, env=profile)
+
+    assert result.returncode != 0
+    assert (
+        "  environment: Pulumi.dev.yaml imports team/dev, and the backend is "
+        f"file://{project}/.pulumi-state: ESC environments need the Pulumi Cloud backend"
+    ) in result.stderr
+    pulumi_calls = [call["argv"][0] for call in tools.calls("pulumi")]
+    assert "login" not in pulumi_calls
+    assert "up" not in pulumi_calls
+
+
+def test_make_check_prints_the_engines_refusal_first_in_its_words(tmp_path: Path) -> None:
+    """`rootToken: {value: {secure: ...}}` passed make check and failed `up` (issue 28)."""
+    project = clone(tmp_path / "clone")
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text(
+        stack_file.read_text()
+        + "  pachyderm-okta:rootToken:\n    value:\n      secure: v1:c3RhbmRpbg==\n"
+    )
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+
+    result = shell(tools, project, "make check", env={"OKTA_API_TOKEN": "standin-token"})
+
+    assert result.returncode != 0
+    assert (
+        "error: pulumi up stops here, before the program runs (the engine checks Pulumi.yaml's "
+        "declarations first, and stops at the first that fails):\n"
+        "  validating stack config: Stack 'dev' with configuration key 'rootToken' must be of "
+        "type 'string'\n"
+    ) in result.stderr
+
+
+def test_bare_keys_and_keys_with_no_value_read_as_the_engine_reads_them(tmp_path: Path) -> None:
+    """A bare key is the project's; a key with no value is "" (not set here), with a warning."""
+    project = clone(tmp_path / "clone")
+    stack_file = project / "Pulumi.dev.yaml"
+    text = stack_file.read_text().replace("pachyderm-okta:publicUrl:", "publicUrl:")
+    stack_file.write_text(text + "  pachdCaCert:\n")
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+
+    result = shell(tools, project, "make check", env={"OKTA_API_TOKEN": "standin-token"})
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        'warning: No value for configuration key "pachyderm-okta:pachdCaCert". This is currently '
+        'treated as an empty string `""`, but will be treated as `null` in a future version of '
+        'pulumi.\nSet the value to `""` to avoid this warning.\n'
+    ) in result.stderr
+
+
 def test_a_rule_an_environment_may_satisfy_is_not_checked_rather_than_refused(
     tmp_path: Path,
 ) -> None:
