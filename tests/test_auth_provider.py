@@ -244,17 +244,75 @@ def test_activation_2_11_licenses_registers_and_activates_enterprise_first(
     assert result.outs["pachd_version"] == "2.11.6"
 
 
-def test_activation_2_11_skips_enterprise_when_already_active(legacy: FakePachd) -> None:
+def test_activation_2_11_registers_the_stacks_secret_when_enterprise_is_already_active(
+    legacy: FakePachd,
+) -> None:
+    # A create resumed after a failure, or a cluster adopted with its enterprise active: the
+    # stack's licence and secret are registered, so a later licence change can authenticate.
     _activate(legacy)
+    legacy.state.license_clusters["localhost"]["secret"] = "someone-elses-secret"
     ActivationProvider().create(_legacy_activation(legacy))
     assert legacy.calls == [
         "version.GetVersion",
         "enterprise.GetState",
+        "license.GetActivationCode",
+        "license.Activate",
+        "admin.InspectCluster",
+        "license.AddCluster",
+        "license.UpdateCluster",
+        "enterprise.Activate",
         "auth.Activate",
         "auth.WhoAmI",
         "pfs.ActivateAuth",
         "pps.ActivateAuth",
     ]
+    assert legacy.state.license_clusters["localhost"]["secret"] == ENTERPRISE_SECRET
+    assert legacy.state.enterprise_config == _enterprise_config(ENTERPRISE_SECRET)
+
+
+def test_an_adopted_2_11_cluster_takes_a_later_licence_change(legacy: FakePachd) -> None:
+    # Licensed and activated by hand, with a registration secret the stack never saw.
+    legacy.client().license.activate(activation_code=LICENSE)
+    legacy.client().license.add_cluster(
+        id="localhost", address="grpc://localhost:1653", secret="by-hand", enterprise_server=True
+    )
+    legacy.client().enterprise.activate(
+        license_server="grpc://localhost:1653", id="localhost", secret="by-hand"
+    )
+    _activate(legacy)
+    created = ActivationProvider().create(_legacy_activation(legacy))
+    assert created.outs is not None
+    legacy.reset_calls()
+
+    news = _legacy_activation(legacy, license_key=NEW_LICENSE)
+    ActivationProvider().update("pachyderm-auth", created.outs, news)
+
+    assert legacy.state.enterprise_state == "ACTIVE"
+    assert legacy.state.enterprise_license_code == NEW_LICENSE
+    assert "enterprise.Activate" in legacy.calls
+
+
+def test_an_enterprise_member_is_refused_with_what_to_do(legacy: FakePachd) -> None:
+    # Enterprise active, but licensed by an enterprise server: its own license service is empty.
+    legacy.state.enterprise_state = "ACTIVE"
+    error = _raises(lambda: ActivationProvider().create(_legacy_activation(legacy)))
+    assert str(error) == (
+        f"pachd at {legacy.address} has enterprise active, but its own license service holds no "
+        "licence: it is an enterprise member, licensed by an enterprise server. This program "
+        "licenses a standalone 2.11 cluster itself; deploy the cluster standalone, or upgrade to "
+        "2.12, which needs no licence"
+    )
+    assert legacy.writes() == []
+
+
+def test_a_foreign_root_token_on_2_11_without_enterprise_gets_the_adoption_message(
+    legacy: FakePachd,
+) -> None:
+    _activate(legacy, FOREIGN_ROOT)
+    legacy.state.enterprise_state = "EXPIRED"
+    error = _raises(lambda: ActivationProvider().create(_legacy_activation(legacy)))
+    assert str(error) == foreign_token_message(legacy.address, f"UNAUTHENTICATED: {BAD_TOKEN}")
+    assert legacy.calls[-1] == "license.Activate"
 
 
 def test_activation_2_11_without_a_license_says_how_to_set_one(legacy: FakePachd) -> None:
@@ -322,7 +380,9 @@ def test_foreign_root_token_is_a_clear_error(version: tuple[int, int, int]) -> N
         error = _raises(lambda: ActivationProvider().create(_legacy_activation(server)))
         assert str(error) == foreign_token_message(server.address, f"UNAUTHENTICATED: {BAD_TOKEN}")
         assert error.code == grpc.StatusCode.UNAUTHENTICATED
-        assert server.calls[-1] == "auth.Activate"
+        # 2.11: its enterprise is active, and the licence check is the first admin call.
+        first_admin_call = "auth.Activate" if version >= (2, 12, 0) else "license.GetActivationCode"
+        assert server.calls[-1] == first_admin_call
         assert server.state.root_token == FOREIGN_ROOT
 
 

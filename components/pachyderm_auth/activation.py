@@ -127,21 +127,29 @@ class ActivationProvider(PachdProvider[ActivationState]):
     def _activate_enterprise(
         self, client: Any, props: Props[ActivationState], old: ActivationState | None
     ) -> None:
-        """Pachyderm 2.11 refuses auth until enterprise is ACTIVE; ``old`` is the stored state."""
+        """Pachyderm 2.11 refuses auth until enterprise is ACTIVE; ``old`` is the stored state.
+
+        On a cluster whose enterprise is already ACTIVE when the stack first activates it (an
+        adopted cluster, or a create resumed after a failure), the stack's licence and enterprise
+        secret are registered all the same: a later licence change authenticates the heartbeat
+        with the secret the stack holds (decision 29).
+        """
         state = props.state
         if self._call("enterprise GetState", props, client.enterprise.get_state).state == (
             enterprise.State.ACTIVE
         ):
-            if old is not None and _licence(old) != _licence(state):
-                self._change_licence(client, props, old)
-            return
+            if old is not None:
+                if _licence(old) != _licence(state):
+                    self._change_licence(client, props, old)
+                return
+            self._refuse_enterprise_member(client, props)
         if not state.license_key:
             raise PachdError(
                 f"pachd at {props.connection.endpoint} is Pachyderm 2.11, which needs an "
                 "enterprise license before auth: set `pulumi config set --secret "
                 "pachyderm-okta:licenseKey`"
             )
-        self._call(
+        self._as_root(
             "license Activate",
             props,
             lambda: client.license.activate(activation_code=state.license_key),
@@ -166,6 +174,30 @@ class ActivationProvider(PachdProvider[ActivationState]):
                 lambda: client.license.update_cluster(**registration),
             )
         self._activate_enterprise_licence(client, props)
+
+    def _refuse_enterprise_member(self, client: Any, props: Props[ActivationState]) -> None:
+        """A cluster licensed by another license server is not this stack's to license."""
+        own = self._as_root("license GetActivationCode", props, client.license.get_activation_code)
+        if own.state != enterprise.State.ACTIVE:
+            raise PachdError(
+                f"pachd at {props.connection.endpoint} has enterprise active, but its own "
+                "license service holds no licence: it is an enterprise member, licensed by an "
+                "enterprise server. This program licenses a standalone 2.11 cluster itself; "
+                "deploy the cluster standalone, or upgrade to 2.12, which needs no licence"
+            )
+
+    def _as_root(self, what: str, props: Props[ActivationState], action: Any) -> Any:
+        """One admin call; a refused root token is the adoption message, not a bare code."""
+        try:
+            return action()
+        except (grpc.RpcError, ConnectionError) as error:
+            if is_status(error, grpc.StatusCode.UNAUTHENTICATED):
+                status = describe(error, props.secrets)
+                raise PachdError(
+                    foreign_token_message(props.connection.endpoint, status),
+                    code=grpc.StatusCode.UNAUTHENTICATED,
+                ) from None
+            raise failure(what, props.connection.endpoint, error, props.secrets) from None
 
     def _change_licence(
         self, client: Any, props: Props[ActivationState], old: ActivationState
