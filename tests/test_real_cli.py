@@ -511,6 +511,7 @@ def test_day_two_targets_run_on_the_real_cli(tmp_path: Path, tools: Toolbox) -> 
     outputs = shell(tools, project, "make outputs", env=profile)
     root_token = shell(tools, project, "make root-token", env=profile)
     rotate = shell(tools, project, "make rotate-root-token", env=profile)
+    replace = shell(tools, project, "make rotate-okta-secret", env=profile)
 
     assert outputs.returncode == 0, outputs.stderr
     assert outputs.stdout.splitlines()[-2:] == [
@@ -523,6 +524,11 @@ def test_day_two_targets_run_on_the_real_cli(tmp_path: Path, tools: Toolbox) -> 
     assert rotate.returncode == 0, rotate.stderr
     stack_file = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())
     assert stack_file["config"]["pachyderm-okta:rootToken"]["secure"].startswith("v1:")
+    # The real `stack export` of a stack no `up` has filled: scripts/replace finds no Okta app.
+    assert replace.returncode != 0
+    assert (
+        "error: the stack has no resource of type okta:app/oAuth:OAuth; expected exactly one"
+    ) in replace.stderr
     # Each target asks the CLI for the backend (scripts/pulumi), then runs its command.
     assert [(call["argv"][:2], call.get("real", False)) for call in tools.calls("pulumi")] == [
         *[(["version"], True), (["whoami", "-v"], True), (["stack", "output"], True)] * 2,
@@ -532,6 +538,9 @@ def test_day_two_targets_run_on_the_real_cli(tmp_path: Path, tools: Toolbox) -> 
         (["version"], True),
         (["whoami", "-v"], True),
         (["up", "--stack"], False),
+        (["version"], True),
+        (["whoami", "-v"], True),
+        (["stack", "export"], True),
     ]
 
 
