@@ -6,7 +6,7 @@ checks in two steps, and so does this:
 
 1. the engine's own checks, before the program runs (pulumi/pulumi ``pkg/workspace/config.go``):
    a declared project key with no default must be set, a declared type must match; ``pulumi up``
-   stops at the first with the engine's text, which this prints as is;
+   stops at the first with the engine's text, and this prints them all in that text;
 2. the program's settings code, whose messages are the ones ``pulumi up`` prints, all at once.
 
 What files cannot show is said so:
@@ -280,11 +280,11 @@ def main(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
         print(f"{name}: not checked offline:", file=stderr)
         for problem in report.not_checked:
             print(f"  {problem}", file=stderr)
-    for text in report.engine:
+    if report.engine:
+        lines = "".join(f"\n  validating stack config: {text}" for text in report.engine)
         print(
-            "error: pulumi up stops here, before the program runs (the engine checks "
-            "Pulumi.yaml's declarations first, and stops at the first that fails):\n"
-            f"  validating stack config: {text}",
+            "error: pulumi up stops at the first of these, before the program runs (the engine "
+            f"checks Pulumi.yaml's declarations first):{lines}",
             file=stderr,
         )
     if report.problems:

@@ -840,8 +840,31 @@ def test_make_check_prints_the_engines_refusal_first_in_its_words(tmp_path: Path
 
     assert result.returncode != 0
     assert (
-        "error: pulumi up stops here, before the program runs (the engine checks Pulumi.yaml's "
-        "declarations first, and stops at the first that fails):\n"
+        "error: pulumi up stops at the first of these, before the program runs (the engine "
+        "checks Pulumi.yaml's declarations first):\n"
+        "  validating stack config: Stack 'dev' with configuration key 'rootToken' must be of "
+        "type 'string'\n"
+    ) in result.stderr
+
+
+def test_make_check_lists_every_engine_refusal_where_pulumi_up_shows_the_first(
+    tmp_path: Path,
+) -> None:
+    project = clone(tmp_path / "clone")
+    stack_file = project / "Pulumi.dev.yaml"
+    text = stack_file.read_text().replace("pachyderm-okta:publicUrl:", "# publicUrl:")
+    stack_file.write_text(text + "  pachyderm-okta:ignoreNamespaces: aws\n  rootToken: [a]\n")
+    tools = toolbox(tmp_path / "tools", pulumi_version=None)
+
+    result = shell(tools, project, "make check", env={"OKTA_API_TOKEN": "standin-token"})
+
+    assert result.returncode != 0
+    assert (
+        "error: pulumi up stops at the first of these, before the program runs (the engine "
+        "checks Pulumi.yaml's declarations first):\n"
+        "  validating stack config: Stack 'dev' is missing configuration value 'publicUrl'\n"
+        "  validating stack config: Stack 'dev' with configuration key 'ignoreNamespaces' must "
+        "be of type 'array<string>'\n"
         "  validating stack config: Stack 'dev' with configuration key 'rootToken' must be of "
         "type 'string'\n"
     ) in result.stderr

@@ -367,10 +367,12 @@ def engine_problems(
 ) -> list[str]:
     """What ``pulumi up`` stops with before the program runs, in the engine's words, in its order.
 
-    The engine stops at the first: all missing keys in one message, else the first key (in sorted
-    order of the declarations) whose value is not of its declared type. With an ESC environment,
-    a missing key may come from it and is not reported (the caller says so).
+    The engine stops at the first of these: all missing keys in one message, then each key (in
+    sorted order of the declarations) whose value is not of its declared type; ``make check``
+    lists them all. With an ESC environment, a missing key may come from it and is not reported
+    (the caller says so).
     """
+    problems: list[str] = []
     missing: list[str] = []
     for name in sorted(declarations):
         declaration = declarations[name]
@@ -383,7 +385,7 @@ def engine_problems(
         if key not in values and not has_default and key.split(":")[0] == project_name:
             missing.append(name)
     if missing and not may_come_from_environment:
-        return [_missing_keys_error(stack_name, missing)]
+        problems.append(_missing_keys_error(stack_name, missing))
     for name in sorted(declarations):
         declaration = declarations[name]
         key = name if ":" in name else f"{project_name}:{name}"
@@ -391,19 +393,20 @@ def engine_problems(
             continue
         value = values[key]
         if declaration.get("secret") and not value.secure:
-            return [
+            problems.append(
                 f"Stack '{stack_name}' with configuration key '{name}' must be encrypted as it's "
                 "secret"
-            ]
-        type_name = declaration.get("type")
-        if type_name is None:
+            )
             continue
-        if not _type_matches(str(type_name), declaration.get("items"), value.content):
+        type_name = declaration.get("type")
+        if type_name is not None and not _type_matches(
+            str(type_name), declaration.get("items"), value.content
+        ):
             full = _full_type_name(str(type_name), declaration.get("items"))
-            return [
+            problems.append(
                 f"Stack '{stack_name}' with configuration key '{name}' must be of type '{full}'"
-            ]
-    return []
+            )
+    return problems
 
 
 def engine_value(value: Any, *, secure_text: str) -> EngineValue:
