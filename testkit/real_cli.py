@@ -40,8 +40,8 @@ def require_real_cli() -> Path:
     """The built CLI, or :class:`RealCliMissingError` saying how to build it."""
     if not REAL_CLI.is_file():
         raise RealCliMissingError(
-            f"no Pulumi CLI build in {BUILD_DIR}: `make test` builds it (python "
-            f"scripts/build_pulumi.py {BUILD_DIR.relative_to(ROOT)}), or set {SKIP_VARIABLE}=1"
+            f"no Pulumi CLI build in {BUILD_DIR}: `make test` builds it (python -m "
+            f"scripts.build_pulumi {BUILD_DIR.relative_to(ROOT)}), or set {SKIP_VARIABLE}=1"
         )
     return REAL_CLI
 
