@@ -6,6 +6,7 @@ constants shared with the tests (pulumi/examples ``OUTPUT_KEY_*`` style).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
@@ -29,6 +30,13 @@ OUTPUT_PACHCTL_LOGIN = "pachctlLogin"
 OUTPUT_PACHCTL_WHOAMI = "pachctlWhoami"
 OUTPUT_ACCESS = "access"
 OUTPUT_ROBOTS = "robots"
+
+
+def _utc_time(epoch_seconds: float | None) -> str | None:
+    """An expiry as an ISO 8601 UTC time (``2027-01-06T20:00:52+00:00``)."""
+    if epoch_seconds is None:
+        return None
+    return datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="seconds")
 
 
 def build(settings: StackSettings) -> dict[str, Any]:
@@ -91,7 +99,7 @@ def build(settings: StackSettings) -> dict[str, Any]:
         OUTPUT_ROBOTS: {
             robot: {
                 "secret": f"{settings.secret.namespace}/{settings.secret.name}",
-                "expiresAt": auth.robot_tokens[robot].expires_at,
+                "expiresAt": auth.robot_tokens[robot].expires_at.apply(_utc_time),
             }
             for robot, settings in sorted(project.auth.robots.items())
         }

@@ -290,3 +290,10 @@ def test_destroy_revokes_exactly_the_tokens_the_stack_minted(
     engine.destroy()
 
     assert _robot_tokens(pachd) == {by_hand.token}
+
+
+def test_the_robots_output_gives_each_expiry_as_a_utc_time() -> None:
+    from components import program
+
+    assert program._utc_time(1_799_265_652.6) == "2027-01-06T20:00:52+00:00"
+    assert program._utc_time(None) is None
