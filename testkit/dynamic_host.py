@@ -39,7 +39,6 @@ import weakref
 from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any, TypeVar
 
 import grpc
@@ -53,6 +52,8 @@ from pulumi.output import UNKNOWN as _UNKNOWN_VALUE
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from testkit.serving import Serving
 
 __all__ = [
     "PROVIDER_KEY",
@@ -261,7 +262,7 @@ def _reap(proc: subprocess.Popen[bytes]) -> None:
             pass
 
 
-class DynamicProviderHost:
+class DynamicProviderHost(Serving):
     """A running ``python -m pulumi.dynamic`` subprocess plus a gRPC client for it.
 
     Use as a context manager (or call :meth:`start`/:meth:`stop`). Calls mirror what the engine
@@ -399,19 +400,6 @@ class DynamicProviderHost:
         if self._finalizer is not None:
             self._finalizer.detach()
             self._finalizer = None
-
-    def __enter__(self) -> DynamicProviderHost:
-        """Start the host."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the host, whatever happened."""
-        self.stop()
 
     # -- captured output -------------------------------------------------------------------
 

@@ -13,12 +13,13 @@ import base64
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from testkit.serving import Serving
 
-class HttpProxyStandIn:
+
+class HttpProxyStandIn(Serving):
     """``with HttpProxyStandIn(user, password) as proxy:`` serves on 127.0.0.1."""
 
     def __init__(self, user: str, password: str) -> None:
@@ -28,8 +29,8 @@ class HttpProxyStandIn:
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
 
-    def __enter__(self) -> HttpProxyStandIn:
-        """Serve on a free loopback port."""
+    def start(self) -> HttpProxyStandIn:
+        """Serve on a free loopback port; returns self."""
         proxy = self
 
         class Handler(_Handler):
@@ -41,16 +42,12 @@ class HttpProxyStandIn:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):

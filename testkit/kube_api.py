@@ -53,13 +53,13 @@ import threading
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
 from websocket import ABNF
 
+from testkit.serving import Serving
 from testkit.stacks import ROOT
 from testkit.tls import ServerCertificate
 
@@ -139,7 +139,7 @@ class Forward:
     port: int
 
 
-class KubeApiStandIn:
+class KubeApiStandIn(Serving):
     """The stand-in server; ``with KubeApiStandIn() as api:`` serves on 127.0.0.1."""
 
     def __init__(self, certificate: ServerCertificate | None = None) -> None:
@@ -280,19 +280,6 @@ class KubeApiStandIn:
             streams = list(self._streams)
         for stream in streams:
             _close(stream)
-
-    def __enter__(self) -> KubeApiStandIn:
-        """Start serving."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop serving."""
-        self.stop()
 
     # --- answers ----------------------------------------------------------------------------------
 
