@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from testkit.okta_standin import OktaUser
-from testkit.real_pachd import PACHCTL, write_pachctl_config
+from testkit.real_pachd import PACHCTL, pachctl_environment, run_pachctl, write_pachctl_config
 
 LOGIN_DEADLINE_SECONDS = 60.0
 CALLBACK_PATH = "/authorization-code/callback"
@@ -67,28 +67,13 @@ class Person:
 
     def pachctl(self, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
         """``pachctl`` as this person (their config, so their token once logged in)."""
-        return subprocess.run(
-            [str(PACHCTL), *args],
-            env=self._environment(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    def _environment(self) -> dict[str, str]:
-        return {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(self.config.parent),
-            "PACH_CONFIG": str(self.config),
-            "PACHD_ADDRESS": self.pachd_address,
-        }
+        return run_pachctl(self.config, self.pachd_address, *args, timeout=timeout)
 
     def login(self) -> Login:
         """``pachctl auth login --no-browser``, with the URL it prints signed in through."""
         with subprocess.Popen(
             [str(PACHCTL), "auth", "login", "--no-browser"],
-            env=self._environment(),
+            env=pachctl_environment(self.config, self.pachd_address),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

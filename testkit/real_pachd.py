@@ -40,7 +40,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,39 @@ def write_pachctl_config(path: Path) -> None:
     """
     config = {"v2": {"active_context": "default", "contexts": {"default": {}}, "metrics": False}}
     path.write_text(json.dumps(config))
+
+
+def pachctl_environment(config: Path, pachd_address: str) -> dict[str, str]:
+    """The environment of a ``pachctl`` with its own config file, pointed at ``pachd_address``.
+
+    ``PACHD_ADDRESS`` wins over the config's context, so a config made for a cluster (a robot's
+    Secret) reaches the pachd on loopback.
+    """
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(config.parent),
+        "PACH_CONFIG": str(config),
+        "PACHD_ADDRESS": pachd_address,
+    }
+
+
+def run_pachctl(
+    config: Path,
+    pachd_address: str,
+    *args: str,
+    stdin: str | None = None,
+    timeout: float = 30.0,
+) -> subprocess.CompletedProcess[str]:
+    """The real ``pachctl`` with the config file ``config``; its exit code and output."""
+    return subprocess.run(
+        [str(PACHCTL), *args],
+        env=pachctl_environment(config, pachd_address),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def missing_programs() -> list[str]:
@@ -489,40 +522,11 @@ class RealPachd(Serving):
         """
         config = self.folder / "pachctl-config.json"
         write_pachctl_config(config)
-        environment = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(self.folder),
-            "PACH_CONFIG": str(config),
-            "PACHD_ADDRESS": self.address,
-        }
         if token is not None:
-            self._pachctl(environment, ["auth", "use-auth-token"], token + "\n", check=True)
-        return self._pachctl(environment, list(args), stdin, check=check)
-
-    @staticmethod
-    def _pachctl(
-        environment: dict[str, str], args: list[str], stdin: str | None, *, check: bool
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(PACHCTL), *args],
-            env=environment,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+            stored = run_pachctl(config, self.address, "auth", "use-auth-token", stdin=f"{token}\n")
+            if stored.returncode != 0:
+                raise RuntimeError(f"pachctl auth use-auth-token failed:\n{stored.stderr}")
+        result = run_pachctl(config, self.address, *args, stdin=stdin)
         if check and result.returncode != 0:
             raise RuntimeError(f"pachctl {' '.join(args)} failed:\n{result.stderr}")
         return result
-
-
-@contextlib.contextmanager
-def real_pachd(registrations: list[Registration]) -> Iterator[RealPachd]:
-    """:class:`RealPachd` as a context manager that prints pachd's logs when the body fails."""
-    with RealPachd(registrations) as pachd:
-        try:
-            yield pachd
-        except BaseException:
-            print(pachd.logs())
-            raise

@@ -68,6 +68,7 @@ from testkit.real_pachd import (
     SKIP_VARIABLE,
     RealPachd,
     RealPachdMissingError,
+    run_pachctl,
 )
 from testkit.runtime import drained_event_loop
 from testkit.stacks import ROOT, dev_auth, dev_pachyderm
@@ -683,19 +684,7 @@ def _as_robot(tier: Tier, token: str, folder: Path, *args: str) -> subprocess.Co
     """pachctl with the config the robot's Secret delivers (its address: this pachd's)."""
     config = folder / f"robot-{token[:8]}.json"
     config.write_text(robot_secret_data(token, tier.pachd.namespace)["config.json"])
-    return subprocess.run(  # the in-cluster address is unreachable here: PACHD_ADDRESS wins
-        [str(PACHCTL), *args],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(folder),
-            "PACH_CONFIG": str(config),
-            "PACHD_ADDRESS": tier.pachd.address,
-        },
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return run_pachctl(config, tier.pachd.address, *args)
 
 
 def test_a_robot_writes_to_its_repo_with_the_delivered_token_and_nowhere_else(
